@@ -1,0 +1,34 @@
+"""The package's one exception hierarchy.
+
+    LabError                 base of everything this package raises on purpose
+    ├── DataError            a CSV (or a column choice) cannot be used; message is one sentence
+    ├── SpecError            a spec field is invalid (also a ValueError, Keras-style message)
+    ├── StoreError           the run store cannot do what was asked (unknown id, bad schema)
+    └── QueueFullError       the background runner refused a submission (too much queued)
+
+Every message is one sentence a user can act on: what, where, what was expected, what was found.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DataError", "LabError", "QueueFullError", "SpecError", "StoreError"]
+
+
+class LabError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class DataError(LabError):
+    """A CSV or a column choice that cannot be used."""
+
+
+class SpecError(LabError, ValueError):
+    """An invalid value in a model, training or experiment spec."""
+
+
+class StoreError(LabError):
+    """The run store cannot do what was asked."""
+
+
+class QueueFullError(LabError):
+    """The background runner refused a submission because its queue is full."""

@@ -1,0 +1,385 @@
+"""Frozen specs for models, windows, splits, training and whole experiments.
+
+Specs are plain data: they validate on construction (Keras-style messages, raised as
+`SpecError`), round-trip through JSON with `to_dict`/`from_dict`, and know nothing of
+TensorFlow. A network is built from a spec only in `lstm_app.model`, once the data fix
+the input width.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .errors import SpecError
+
+__all__ = [
+    "ACTIVATIONS",
+    "FRAMINGS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCALINGS",
+    "DataSpec",
+    "ExperimentSpec",
+    "LayerSpec",
+    "ModelSpec",
+    "SplitSpec",
+    "TrainingSpec",
+    "WindowSpec",
+    "cudnn_eligible",
+]
+
+# The one registry of activations: it feeds the widgets, spec validation and the CLI.
+# Names are Keras 3 identifiers; the text is what the page shows beside each choice.
+ACTIVATIONS: dict[str, str] = {
+    "tanh": "tanh, Keras's default cell activation, bounded in (-1, 1)",
+    "sigmoid": "sigmoid, Keras's default gate activation, bounded in (0, 1)",
+    "relu": "ReLU, unbounded above, can blow up inside a recurrent cell",
+    "leaky_relu": "leaky ReLU (slope 0.2 below zero)",
+    "elu": "ELU",
+    "selu": "SELU",
+    "gelu": "GELU",
+    "silu": "SiLU / swish",
+    "softsign": "softsign, bounded in (-1, 1)",
+    "softplus": "softplus",
+    "hard_sigmoid": "hard sigmoid, piecewise-linear sigmoid",
+    "linear": "linear (identity), no squashing at all",
+}
+FRAMINGS: dict[str, str] = {
+    "steps": "lags as time steps, input shape (lookback, features)",
+    "features": "lags as features, input shape (1, lookback × features)",
+}
+SCALINGS: dict[str, str] = {
+    "minmax": "min-max to [0, 1] on the training part",
+    "standard": "zero mean, unit variance on the training part",
+}
+OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
+LOSSES = ("mse", "mae", "huber")
+
+_T = TypeVar("_T")
+
+
+def _bad(argument: str, expected: str, got: object) -> SpecError:
+    return SpecError(
+        f"Received an invalid value for argument `{argument}`, expected {expected}, got {got!r}."
+    )
+
+
+def _check_int(argument: str, value: object, low: int, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+        high is not None and value > high
+    ):
+        bound = f"an integer from {low} to {high}" if high is not None else (
+            "a positive integer" if low == 1 else f"an integer of at least {low}"
+        )
+        raise _bad(argument, bound, value)
+
+
+def _check_float(argument: str, value: object, low: float, high: float, *, open_low: bool = False,
+                 open_high: bool = False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if open_low else value >= low) and (
+            value < high if open_high else value <= high
+        )
+    if not ok:
+        lo, hi = ("(" if open_low else "["), (")" if open_high else "]")
+        raise _bad(argument, f"a number in {lo}{low}, {high}{hi}", value)
+
+
+def _check_choice(argument: str, value: object, choices: Any) -> None:
+    if value not in choices:
+        raise _bad(argument, "one of " + ", ".join(repr(c) for c in choices), value)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One LSTM layer: `units`, the cell `activation` and the gates' `recurrent_activation`."""
+
+    units: int
+    activation: str = "tanh"
+    recurrent_activation: str = "sigmoid"
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_int("units", self.units, 1, 4096)
+        _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("recurrent_activation", self.recurrent_activation, ACTIVATIONS)
+        _check_float("dropout", self.dropout, 0.0, 1.0, open_high=True)
+        _check_float("recurrent_dropout", self.recurrent_dropout, 0.0, 1.0, open_high=True)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A stacked LSTM: layers, an optional activation layer between them, and a dense head.
+
+    `between` is applied after every LSTM layer but the last (it adds no weights). The head
+    is `dense` hidden Dense layers (with `dense_activation`) and then Dense(1).
+    """
+
+    name: str
+    layers: tuple[LayerSpec, ...]
+    between: str | None = None
+    dense: tuple[int, ...] = ()
+    dense_activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 80:
+            raise _bad("name", "a non-empty name of at most 80 characters", self.name)
+        layers = tuple(self.layers) if isinstance(self.layers, (list, tuple)) else self.layers
+        if not isinstance(layers, tuple) or not layers or not all(
+            isinstance(x, LayerSpec) for x in layers
+        ):
+            raise _bad("layers", "at least one LSTM layer", self.layers)
+        if len(layers) > 8:
+            raise _bad("layers", "at most 8 stacked LSTM layers", len(layers))
+        object.__setattr__(self, "layers", layers)
+        if self.between is not None:
+            _check_choice("between", self.between, ACTIVATIONS)
+        dense = tuple(self.dense)
+        for units in dense:
+            _check_int("dense", units, 1, 4096)
+        object.__setattr__(self, "dense", dense)
+        _check_choice("dense_activation", self.dense_activation, ACTIVATIONS)
+
+    @property
+    def units(self) -> tuple[int, ...]:
+        return tuple(layer.units for layer in self.layers)
+
+    def describe(self) -> str:
+        """One line such as `LSTM 64 (relu) → relu → LSTM 32 (tanh) → Dense 1`."""
+        parts: list[str] = []
+        for i, layer in enumerate(self.layers):
+            gates = "" if layer.recurrent_activation == "sigmoid" else f", gates {layer.recurrent_activation}"
+            parts.append(f"LSTM {layer.units} ({layer.activation}{gates})")
+            if self.between and i < len(self.layers) - 1:
+                parts.append(self.between)
+        parts += [f"Dense {u} ({self.dense_activation})" for u in self.dense]
+        parts.append("Dense 1")
+        return " → ".join(parts)
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """How the series becomes samples: `lookback` lags in a framing, scaling, future steps."""
+
+    lookback: int = 12
+    framing: str = "steps"
+    scaling: str = "minmax"
+    future_steps: int = 12
+
+    def __post_init__(self) -> None:
+        _check_int("lookback", self.lookback, 1, 1000)
+        _check_choice("framing", self.framing, FRAMINGS)
+        _check_choice("scaling", self.scaling, SCALINGS)
+        _check_int("future_steps", self.future_steps, 0, 1000)
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """The chronological test period: the last `test_size` points (integer ≥ 1) or that
+    fraction of the series (a number strictly between 0 and 1)."""
+
+    test_size: float = 0.15
+
+    def __post_init__(self) -> None:
+        value = self.test_size
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise _bad("test_size", "a point count ≥ 1 or a fraction in (0, 1)", value)
+        if 0 < value < 1:
+            return
+        if value >= 1 and float(value).is_integer():
+            object.__setattr__(self, "test_size", int(value))
+            return
+        raise _bad("test_size", "a point count ≥ 1 or a fraction in (0, 1)", value)
+
+    def test_points(self, n: int) -> int:
+        """Number of test points for a series of `n` points (a fraction rounds, at least 1)."""
+        if isinstance(self.test_size, int):
+            return self.test_size
+        return max(1, round(n * self.test_size))
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """Fitting: epochs, batch, optimizer, loss, validation share, early stopping, seeds.
+
+    A run is *diverged* when a loss is NaN/inf or exceeds `divergence_loss` (in scaled units,
+    where a sane model's loss is well below 1).
+    """
+
+    epochs: int = 50
+    batch_size: int = 16
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    loss: str = "mse"
+    validation_share: float = 0.2
+    patience: int = 10
+    seeds: tuple[int, ...] = (0, 1, 2)
+    clipnorm: float | None = None
+    divergence_loss: float = 1000.0
+
+    def __post_init__(self) -> None:
+        _check_int("epochs", self.epochs, 1, 10000)
+        _check_int("batch_size", self.batch_size, 1, 65536)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_float("learning_rate", self.learning_rate, 0.0, 10.0, open_low=True)
+        _check_choice("loss", self.loss, LOSSES)
+        _check_float("validation_share", self.validation_share, 0.0, 0.9)
+        _check_int("patience", self.patience, 0, 10000)
+        seeds = tuple(self.seeds) if isinstance(self.seeds, (list, tuple)) else self.seeds
+        if not isinstance(seeds, tuple) or not seeds or len(seeds) > 100:
+            raise _bad("seeds", "1 to 100 distinct integer seeds", self.seeds)
+        for seed in seeds:
+            _check_int("seeds", seed, 0, 2**31 - 1)
+        if len(set(seeds)) != len(seeds):
+            raise _bad("seeds", "distinct seeds", self.seeds)
+        object.__setattr__(self, "seeds", seeds)
+        if self.clipnorm is not None:
+            _check_float("clipnorm", self.clipnorm, 0.0, 1e6, open_low=True)
+        _check_float("divergence_loss", self.divergence_loss, 0.0, 1e30, open_low=True)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which data: a `source` (a file name, or `sample:NAME` for a bundled sample), its
+    content hash when known, the time column, the target and extra input columns."""
+
+    source: str
+    target: str
+    time_column: str | None = None
+    features: tuple[str, ...] = ()
+    sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, str) or not self.source:
+            raise _bad("source", "a file name or 'sample:NAME'", self.source)
+        if not isinstance(self.target, str) or not self.target:
+            raise _bad("target", "a column name", self.target)
+        features = tuple(self.features)
+        if self.target in features:
+            raise _bad("features", "extra input columns other than the target", list(features))
+        object.__setattr__(self, "features", features)
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A whole experiment: data, window, split, models and training, trained model × seed."""
+
+    name: str
+    data: DataSpec
+    models: tuple[ModelSpec, ...]
+    window: WindowSpec = field(default_factory=WindowSpec)
+    split: SplitSpec = field(default_factory=SplitSpec)
+    training: TrainingSpec = field(default_factory=TrainingSpec)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 120:
+            raise _bad("name", "a non-empty name of at most 120 characters", self.name)
+        models = tuple(self.models)
+        if not models or len(models) > 64:
+            raise _bad("models", "1 to 64 models", len(models))
+        names = [m.name for m in models]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise _bad("models", "distinct model names", duplicates[0])
+        object.__setattr__(self, "models", models)
+
+    def runs(self) -> list[tuple[int, int]]:
+        """Every (model index, seed) pair, model-major: the same seeds for every model."""
+        return [(i, s) for i in range(len(self.models)) for s in self.training.seeds]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> ExperimentSpec:
+        raw = _mapping("experiment", raw)
+        return _build(
+            cls,
+            raw,
+            "experiment",
+            data=lambda v: _build(DataSpec, _mapping("data", v), "data"),
+            models=lambda v: tuple(_model(m) for m in _sequence("models", v)),
+            window=lambda v: _build(WindowSpec, _mapping("window", v), "window"),
+            split=lambda v: _build(SplitSpec, _mapping("split", v), "split"),
+            training=lambda v: _build(TrainingSpec, _mapping("training", v), "training"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ExperimentSpec:
+        try:
+            raw = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SpecError(f"The experiment file is not valid JSON ({exc}).") from None
+        return cls.from_dict(raw)
+
+
+def _mapping(where: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad(where, "a JSON object", type(value).__name__)
+    return value
+
+
+def _sequence(where: str, value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise _bad(where, "a JSON list", type(value).__name__)
+    return value
+
+
+def _build(cls: type[_T], raw: dict[str, Any], where: str, **convert: Any) -> _T:
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise SpecError(
+            f"Unknown key `{unknown[0]}` in `{where}`; allowed keys are {', '.join(sorted(names))}."
+        )
+    kwargs = {}
+    for key, value in raw.items():
+        if key in convert:
+            value = convert[key](value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise SpecError(f"Incomplete `{where}` in the experiment file ({exc}).") from None
+
+
+def _model(raw: Any) -> ModelSpec:
+    raw = _mapping("models[]", raw)
+    return _build(
+        ModelSpec,
+        raw,
+        "models[]",
+        layers=lambda v: tuple(
+            _build(LayerSpec, _mapping("layers[]", x), "layers[]") for x in _sequence("layers", v)
+        ),
+    )
+
+
+def cudnn_eligible(model: ModelSpec) -> tuple[bool, str]:
+    """Whether Keras would run every LSTM layer of `model` with the fused cuDNN kernel on a GPU.
+
+    Keras 3 uses cuDNN only for activation tanh, recurrent_activation sigmoid, use_bias,
+    no unroll and no recurrent dropout; anything else falls back to the generic loop.
+    """
+    for i, layer in enumerate(model.layers, start=1):
+        if layer.activation != "tanh":
+            return False, f"LSTM {i} uses activation {layer.activation} (cuDNN needs tanh)"
+        if layer.recurrent_activation != "sigmoid":
+            return False, (
+                f"LSTM {i} uses recurrent_activation {layer.recurrent_activation} "
+                "(cuDNN needs sigmoid)"
+            )
+        if layer.recurrent_dropout > 0:
+            return False, f"LSTM {i} uses recurrent_dropout (cuDNN needs none)"
+    return True, "every LSTM layer qualifies for the cuDNN kernel (tanh, sigmoid, no recurrent dropout)"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python packages into .venv, Debian's chromium for the
+# browser test), lint with ruff, then run the whole pytest suite. Extra arguments go to pytest.
+source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
+ensure_venv requirements-dev.txt
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the browser test..."
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get install -y -qq chromium >/dev/null 2>&1 || {
+    $sudo_cmd apt-get update -qq >/dev/null && $sudo_cmd apt-get install -y -qq chromium >/dev/null
+  }
+fi
+.venv/bin/python -m ruff check .
+exec .venv/bin/python -m pytest "$@"
