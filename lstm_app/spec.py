@@ -69,13 +69,10 @@ def _bad(argument: str, expected: str, got: object) -> SpecError:
 
 
 def _check_int(argument: str, value: object, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
-        high is not None and value > high
-    ):
-        bound = f"an integer from {low} to {high}" if high is not None else (
-            "a positive integer" if low == 1 else f"an integer of at least {low}"
-        )
-        raise _bad(argument, bound, value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise _bad(argument, "a positive integer" if low == 1 else f"an integer of at least {low}", value)
+    if high is not None and value > high:
+        raise _bad(argument, f"an integer of at most {high}", value)
 
 
 def _check_float(argument: str, value: object, low: float, high: float, *, open_low: bool = False,
@@ -329,7 +326,7 @@ def _mapping(where: str, value: Any) -> dict[str, Any]:
 
 
 def _sequence(where: str, value: Any) -> list[Any]:
-    if not isinstance(value, list):
+    if not isinstance(value, (list, tuple)):
         raise _bad(where, "a JSON list", type(value).__name__)
     return value
 
@@ -345,7 +342,7 @@ def _build(cls: type[_T], raw: dict[str, Any], where: str, **convert: Any) -> _T
     for key, value in raw.items():
         if key in convert:
             value = convert[key](value)
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):
             value = tuple(value)
         kwargs[key] = value
     try:

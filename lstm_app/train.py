@@ -1,0 +1,218 @@
+"""One training run, synchronous: build, fit with callbacks, forecast, evaluate (imports Keras).
+
+A run is one model × one seed. It is seeded with `keras.utils.set_random_seed` and op
+determinism, so the same seed on the same machine gives the same numbers. Divergence (a NaN,
+inf or exploded loss) and cancellation end the run with a status, never an exception.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from . import metrics
+from .diagnostics import GradientProbe, layer_outputs
+from .model import build_model
+from .outcome import EpochRow, RunOutcome
+from .spec import ExperimentSpec, TrainingSpec
+from .windows import Prepared, future_index, prepare
+
+__all__ = ["make_optimizer", "run_one", "seed_everything"]
+
+_determinism = False
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow and make TensorFlow's ops deterministic."""
+    global _determinism
+    keras.utils.set_random_seed(seed)
+    if not _determinism:
+        tf.config.experimental.enable_op_determinism()
+        _determinism = True
+
+
+def make_optimizer(training: TrainingSpec) -> keras.optimizers.Optimizer:
+    kwargs: dict[str, float] = {"learning_rate": training.learning_rate}
+    if training.clipnorm is not None:
+        kwargs["clipnorm"] = training.clipnorm
+    return keras.optimizers.get({"class_name": training.optimizer, "config": kwargs})
+
+
+def _finite(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+class _Watch(keras.callbacks.Callback):
+    """Per-epoch rows, divergence detection and cooperative cancel (checked every batch)."""
+
+    def __init__(self, training: TrainingSpec, probe: GradientProbe | None,
+                 on_epoch: Callable[[EpochRow], None] | None,
+                 should_stop: Callable[[], bool] | None) -> None:
+        super().__init__()
+        self.limit = training.divergence_loss
+        self.probe, self.on_epoch, self.should_stop = probe, on_epoch, should_stop
+        self.rows: list[EpochRow] = []
+        self.cancelled = False
+        self.diverged: str | None = None
+        self.diverged_epoch: int | None = None
+        self._epoch = 0
+        self._start = 0.0
+
+    def _bad(self, value: object) -> bool:
+        number = _finite(value)
+        return number is None or number > self.limit
+
+    def _diverge(self, what: str, value: object) -> None:
+        if self.diverged is None:
+            shown = "NaN" if _finite(value) is None and value is not None else f"{float(value):.3g}"  # type: ignore[arg-type]
+            self.diverged = (f"{what} became {shown} at epoch {self._epoch + 1} "
+                             f"(limit {self.limit:g}, scaled units): the run diverged")
+            self.diverged_epoch = self._epoch + 1
+        self.model.stop_training = True
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and self._bad(loss):
+            self._diverge("training loss", loss)
+        elif self.should_stop is not None and self.should_stop():
+            self.cancelled = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        seconds = time.perf_counter() - self._start
+        if self.cancelled:
+            return  # the epoch was cut short: not a finished epoch
+        grads = self.probe.norms(self.model) if self.probe is not None and not self.diverged else ()
+        row = EpochRow(epoch + 1, _finite(logs.get("loss")), _finite(logs.get("val_loss")),
+                       round(seconds, 4), tuple(grads))
+        self.rows.append(row)
+        if self.on_epoch is not None:
+            self.on_epoch(row)
+        for key, what in (("loss", "training loss"), ("val_loss", "validation loss")):
+            if key in logs and self._bad(logs[key]):
+                self._diverge(what, logs[key])
+                break
+        if self.should_stop is not None and self.should_stop():
+            self.cancelled = True
+            self.model.stop_training = True
+
+
+def run_one(exp: ExperimentSpec, frame: pd.DataFrame, model_index: int, seed: int, *,
+            on_epoch: Callable[[EpochRow], None] | None = None,
+            should_stop: Callable[[], bool] | None = None,
+            save_path: Path | None = None, probe_gradients: bool = True) -> RunOutcome:
+    """Train model `model_index` of `exp` with `seed` on `frame` (target first, then features)."""
+    spec, training = exp.models[model_index], exp.training
+    data = prepare(frame, exp.window, exp.split, training)
+    seed_everything(seed)
+    model = build_model(spec, data.input_shape)
+    model.compile(optimizer=make_optimizer(training), loss=training.loss)
+    probe = GradientProbe(model, data.x_train, data.y_train, training.loss) if probe_gradients else None
+    watch = _Watch(training, probe, on_epoch, should_stop)
+    has_val = len(data.y_val) > 0
+    callbacks: list[keras.callbacks.Callback] = [watch]
+    if training.patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss" if has_val else "loss", patience=training.patience,
+            restore_best_weights=True))
+    model.fit(
+        data.x_train, data.y_train,
+        validation_data=(data.x_val, data.y_val) if has_val else None,
+        epochs=training.epochs, batch_size=training.batch_size, shuffle=True,
+        callbacks=callbacks, verbose=0,
+    )
+    outcome = RunOutcome(status="done", epochs=watch.rows, params=int(model.count_params()),
+                         regions=_regions(data))
+    seconds = [r.seconds for r in watch.rows]
+    # The first epoch includes graph tracing; later epochs are the honest per-epoch cost.
+    outcome.seconds_per_epoch = float(np.median(seconds[1:] if len(seconds) > 1 else seconds)) if seconds else None
+    if watch.diverged:
+        outcome.status, outcome.message = "diverged", watch.diverged
+        outcome.diverged_epoch = watch.diverged_epoch
+        return outcome
+    if watch.cancelled:
+        outcome.status = "cancelled"
+        outcome.message = f"cancelled after {len(watch.rows)} of {training.epochs} epochs"
+        return outcome
+    forecast = data.scaler.inverse_target(model.predict(data.x_test, verbose=0).reshape(-1))
+    if not np.all(np.isfinite(forecast)):
+        outcome.status, outcome.diverged_epoch = "diverged", len(watch.rows)
+        outcome.message = "the trained model forecasts NaN or infinite values: the run diverged"
+        return outcome
+    previous = float(frame.iloc[data.split.test_start - 1, 0])
+    outcome.metrics = metrics.evaluate(forecast, data.y_test, previous)
+    times = _labels(data.index[data.split.test_start:])
+    outcome.test = {
+        "time": times,
+        "actual": data.y_test.tolist(),
+        "forecast": forecast.tolist(),
+        "naive": metrics.naive_forecast(previous, data.y_test).tolist(),
+    }
+    outcome.future = _future(model, data, exp.window.future_steps)
+    outcome.diagnostics = {"layers": layer_outputs(model, data.x_test)}
+    outcome.message = _summary(watch.rows, training.epochs)
+    if save_path is not None:
+        save_path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(save_path)
+    return outcome
+
+
+def _summary(rows: list[EpochRow], epochs: int) -> str:
+    if len(rows) < epochs:
+        return f"early stopping after {len(rows)} of {epochs} epochs (best weights restored)"
+    return f"trained {len(rows)} epochs"
+
+
+def _labels(index: pd.Index) -> list[str] | list[int]:
+    if isinstance(index, pd.DatetimeIndex):
+        return [t.isoformat() for t in index]
+    return [int(i) for i in index]
+
+
+def _regions(data: Prepared) -> dict[str, object]:
+    labels = _labels(data.index)
+    s = data.split
+    return {
+        "train_start": labels[0],
+        "val_start": labels[s.val_start] if s.n_val else None,
+        "test_start": labels[s.test_start],
+        "end": labels[-1],
+        "n_train": s.n_train, "n_val": s.n_val, "n_test": s.n_test,
+    }
+
+
+def _future(model: keras.Model, data: Prepared, steps: int) -> dict[str, list]:
+    """Recursive forecast of `steps` points past the end (only when the target is the only
+    input: extra input columns have no known future values)."""
+    if steps <= 0 or data.n_features != 1:
+        return {}
+    window = data.last_window().astype("float32").copy()
+    out: list[float] = []
+    shape = (1, *data.input_shape)
+    for _ in range(steps):
+        value = float(model(window.reshape(shape), training=False).numpy().reshape(-1)[0])
+        out.append(value)
+        window = np.concatenate([window[1:], [[value]]]).astype("float32")
+    forecast = data.scaler.inverse_target(np.array(out))
+    if not np.all(np.isfinite(forecast)):
+        return {}
+    return {"time": future_index(data.index, steps), "forecast": forecast.tolist()}

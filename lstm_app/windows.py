@@ -1,0 +1,211 @@
+"""Chronological split, train-only scaling and windowing in both framings (no TensorFlow).
+
+Every sample predicts the target at one time index `t` from the `lookback` rows before it.
+Targets are split by position: training targets first, then validation, then the last
+`test` points. Test inputs are actual history (one-step-ahead forecasts), which may include
+validation or training rows; no test value is ever used for scaling or fitting.
+
+The scaler is fitted on rows `0 .. val_start − 1` only: exactly the rows that training
+samples see as inputs or targets.
+
+Windows come from numpy's `sliding_window_view` rather than Keras's
+`timeseries_dataset_from_array`: the result is the same array, but this module must stay
+importable by the Streamlit process, which never loads TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .errors import DataError
+from .spec import SplitSpec, TrainingSpec, WindowSpec
+
+__all__ = [
+    "MIN_TRAIN_WINDOWS",
+    "Prepared",
+    "Scaler",
+    "Split",
+    "future_index",
+    "plan_split",
+    "prepare",
+    "suggest",
+    "to_framing",
+]
+
+MIN_TRAIN_WINDOWS = 8
+
+
+@dataclass(frozen=True)
+class Split:
+    """Target positions: train `[lookback, val_start)`, validation `[val_start, test_start)`,
+    test `[test_start, n)`."""
+
+    n: int
+    lookback: int
+    val_start: int
+    test_start: int
+
+    @property
+    def n_train(self) -> int:
+        return self.val_start - self.lookback
+
+    @property
+    def n_val(self) -> int:
+        return self.test_start - self.val_start
+
+    @property
+    def n_test(self) -> int:
+        return self.n - self.test_start
+
+
+def plan_split(n: int, window: WindowSpec, split: SplitSpec, validation_share: float) -> Split:
+    """Place the split for a series of `n` rows, or raise a DataError that says what to change."""
+    test = split.test_points(n)
+    lookback = window.lookback
+    fit_windows = n - test - lookback
+    n_val = round(fit_windows * validation_share) if fit_windows > 0 else 0
+    if validation_share > 0 and fit_windows > 0:
+        n_val = max(1, n_val)
+    n_train = fit_windows - n_val
+    if test >= n or n_train < MIN_TRAIN_WINDOWS:
+        need = lookback + test + MIN_TRAIN_WINDOWS + (1 if validation_share > 0 else 0)
+        raise DataError(
+            f"The series has {n} rows, but lookback {lookback} + test {test} points leaves "
+            f"{max(n_train, 0)} training windows and at least {MIN_TRAIN_WINDOWS} are needed "
+            f"({need} rows): shorten the lookback or the test period."
+        )
+    test_start = n - test
+    return Split(n=n, lookback=lookback, val_start=test_start - n_val, test_start=test_start)
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Per-column affine scaling fitted on the training rows only."""
+
+    kind: str
+    offset: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, rows: np.ndarray, kind: str) -> Scaler:
+        if kind == "minmax":
+            offset, scale = rows.min(axis=0), rows.max(axis=0) - rows.min(axis=0)
+        else:
+            offset, scale = rows.mean(axis=0), rows.std(axis=0)
+        # A column constant over the training rows still has to map somewhere finite.
+        scale = np.where(scale > 0, scale, 1.0)
+        return cls(kind, offset.astype(float), scale.astype(float))
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.offset) / self.scale
+
+    def inverse_target(self, scaled: np.ndarray) -> np.ndarray:
+        """Back to original units for the target (column 0)."""
+        return np.asarray(scaled, dtype=float) * self.scale[0] + self.offset[0]
+
+    def scale_target(self, values: np.ndarray) -> np.ndarray:
+        return (np.asarray(values, dtype=float) - self.offset[0]) / self.scale[0]
+
+
+def to_framing(windows: np.ndarray, framing: str) -> np.ndarray:
+    """(N, lookback, p) → itself for `steps`, or (N, 1, lookback·p) for `features`."""
+    if framing == "steps":
+        return windows
+    return windows.reshape(windows.shape[0], 1, -1)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Scaled samples for one experiment, plus what is needed to map forecasts back."""
+
+    split: Split
+    scaler: Scaler
+    framing: str
+    scaled: np.ndarray  # (n, p) whole series, scaled with training statistics
+    index: pd.Index
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray  # original units
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def n_features(self) -> int:
+        return int(self.scaled.shape[1])
+
+    def last_window(self) -> np.ndarray:
+        """The final `lookback` scaled rows, shape (lookback, p): the seed of a recursive forecast."""
+        return self.scaled[-self.split.lookback:]
+
+
+def prepare(frame: pd.DataFrame, window: WindowSpec, split: SplitSpec,
+            training: TrainingSpec) -> Prepared:
+    """Split `frame` (target first, then features) chronologically, scale and window it."""
+    values = frame.to_numpy(dtype=float)
+    if values.ndim != 2 or values.shape[1] < 1:
+        raise DataError("The series needs a target column: choose one of the numeric columns.")
+    plan = plan_split(len(values), window, split, training.validation_share)
+    scaler = Scaler.fit(values[: plan.val_start], window.scaling)
+    scaled = scaler.transform(values)
+    lb = plan.lookback
+    # windows[i] holds rows i .. i+lb-1 and predicts the target at row i+lb.
+    windows = sliding_window_view(scaled, (lb, scaled.shape[1]))[:, 0]
+    windows = to_framing(np.ascontiguousarray(windows[: plan.n - lb]), window.framing)
+    targets = scaled[:, 0]
+
+    def part(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        return windows[lo - lb: hi - lb], targets[lo:hi]
+
+    x_train, y_train = part(lb, plan.val_start)
+    x_val, y_val = part(plan.val_start, plan.test_start)
+    x_test, _ = part(plan.test_start, plan.n)
+    return Prepared(
+        split=plan, scaler=scaler, framing=window.framing, scaled=scaled, index=frame.index,
+        x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val, x_test=x_test,
+        y_test=values[plan.test_start:, 0].copy(),
+    )
+
+
+def future_index(index: pd.Index, steps: int) -> list[str] | list[int]:
+    """Labels for `steps` points after the end of `index` (ISO strings, or positions)."""
+    if steps <= 0:
+        return []
+    if isinstance(index, pd.DatetimeIndex) and len(index) >= 2:
+        freq = index.freq or (pd.infer_freq(index[-min(len(index), 60):]) if len(index) >= 3 else None)
+        if freq is not None:
+            future = pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]
+        else:
+            step = (index[1:] - index[:-1]).median()
+            future = pd.DatetimeIndex([index[-1] + step * (i + 1) for i in range(steps)])
+        return [t.isoformat() for t in future]
+    last = int(index[-1]) if len(index) and np.issubdtype(np.asarray(index).dtype, np.integer) else len(index) - 1
+    return [last + i + 1 for i in range(steps)]
+
+
+def suggest(n: int) -> tuple[WindowSpec, SplitSpec, TrainingSpec]:
+    """Sensible defaults for a series of `n` rows: short series get short windows, small
+    batches and more epochs; long ones the reverse."""
+    test = max(5, min(round(n * 0.15), 500))
+    lookback = int(np.clip(round(n / 10), 3, 60))
+    lookback = min(lookback, max(1, n - test - MIN_TRAIN_WINDOWS - 2))
+    future = int(np.clip(test, 5, 50))
+    if n < 300:
+        batch, epochs = 8, 100
+    elif n < 2000:
+        batch, epochs = 32, 60
+    else:
+        batch, epochs = 64, 30
+    return (
+        WindowSpec(lookback=lookback, future_steps=future),
+        SplitSpec(test_size=test),
+        TrainingSpec(epochs=epochs, batch_size=batch, patience=10),
+    )

@@ -1,0 +1,69 @@
+"""Closed-form parameter counts agree with Keras's `count_params()` for every spec."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstm_app import params
+from lstm_app.spec import ACTIVATIONS, LayerSpec, ModelSpec
+
+activation = st.sampled_from(sorted(ACTIVATIONS))
+
+
+@st.composite
+def models(draw: st.DrawFn) -> ModelSpec:
+    layers = tuple(
+        LayerSpec(draw(st.integers(1, 24)), draw(activation), draw(activation))
+        for _ in range(draw(st.integers(1, 3)))
+    )
+    return ModelSpec("m", layers, between=draw(st.none() | activation),
+                     dense=tuple(draw(st.lists(st.integers(1, 6), max_size=2))))
+
+
+def test_formula_for_the_textbook_example() -> None:
+    spec = ModelSpec("m", (LayerSpec(100), LayerSpec(50)))
+    rows = params.count_layers(spec, n_features=1, lookback=20)
+    assert [r.formula for r in rows] == [
+        "4 × 100 × (100 + 1 + 1) = 40,800",
+        "4 × 50 × (50 + 100 + 1) = 30,200",
+        "(50 + 1) × 1 = 51",
+    ]
+    assert params.total(spec, 1, 20) == 71051
+
+
+def test_between_activation_adds_nothing_and_activation_choice_changes_nothing() -> None:
+    tanh = ModelSpec("t", (LayerSpec(64), LayerSpec(32)))
+    relu_in = ModelSpec("r", (LayerSpec(64, "relu"), LayerSpec(32, "relu")))
+    relu_between = ModelSpec("b", (LayerSpec(64), LayerSpec(32)), between="relu")
+    totals = {params.total(m, 1, 20) for m in (tanh, relu_in, relu_between)}
+    assert len(totals) == 1
+    assert [r.params for r in params.count_layers(relu_between) if r.name.startswith("between")] == [0]
+
+
+def test_window_length_matters_only_when_lags_are_features() -> None:
+    spec = ModelSpec("m", (LayerSpec(4),))
+    assert params.total(spec, 1, 5, "steps") == params.total(spec, 1, 50, "steps") == 4 * 4 * 6 + 5
+    assert params.total(spec, 1, 5, "features") == 4 * 4 * (4 + 5 + 1) + 5
+    assert params.total(spec, 2, 5, "features") == 4 * 4 * (4 + 10 + 1) + 5
+
+
+@given(models(), st.integers(1, 4), st.integers(1, 12), st.sampled_from(["steps", "features"]))
+@settings(max_examples=40, deadline=None)
+def test_counts_equal_keras_count_params(spec: ModelSpec, features: int, lookback: int, framing: str) -> None:
+    from lstm_app.model import build_model
+
+    model = build_model(spec, params.input_shape(features, lookback, framing))
+    rows = params.count_layers(spec, features, lookback, framing)
+    assert model.count_params() == sum(r.params for r in rows)
+    assert [(layer.name, layer.count_params()) for layer in model.layers] == [(r.name, r.params) for r in rows]
+
+
+def test_params_module_does_not_import_tensorflow() -> None:
+    code = "import sys, lstm_app.params, lstm_app.spec, lstm_app.windows, lstm_app.metrics, lstm_app.codegen; " \
+           "print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
