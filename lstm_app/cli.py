@@ -1,0 +1,226 @@
+"""Headless command line: ``python -m lstm_app inspect|params|run ...``.
+
+Each subcommand is one function that adds its parser and sets ``func`` to its handler; list the
+function in `SUBCOMMANDS`. Handlers return the exit code. A `LabError` from any handler becomes
+``error: <sentence>`` on stderr and exit code 2. This module does not import TensorFlow: a command
+that trains must import `lstm_app.train` inside its handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import data, params, samples
+from .errors import LabError, SpecError
+from .spec import ACTIVATIONS, FRAMINGS, ExperimentSpec, LayerSpec, ModelSpec
+
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
+
+EXIT_USER_ERROR = 2
+
+
+def _add_inspect(sub: Any) -> None:
+    p = sub.add_parser(
+        "inspect",
+        help="describe a CSV: rows, time column, frequency, numeric columns, missing values, gaps",
+        description="Read a CSV the way the dashboard does and describe what was found.",
+    )
+    p.add_argument("file", help="a CSV path, or sample:NAME for a bundled sample (" + ", ".join(samples.SAMPLES) + ")")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--target", metavar="COL", help="also check COL as the target under the missing-value policy")
+    p.set_defaults(func=_inspect)
+
+
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 100,50, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def _add_params(sub: Any) -> None:
+    p = sub.add_parser(
+        "params",
+        help="count a stacked LSTM's parameters per layer, formula filled in",
+        description="Closed-form parameter count, 4·m·(m+p+1) per LSTM layer, 0 for an activation between "
+                    "layers, plus the dense head; no TensorFlow needed.",
+    )
+    p.add_argument("--units", type=_int_list, required=True, metavar="M1,M2,...", help="units per LSTM layer")
+    p.add_argument("--features", type=int, default=1, help="input columns per time step (default 1)")
+    p.add_argument("--between", choices=sorted(ACTIVATIONS), help="activation layer between the LSTM layers")
+    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh", help="cell activation")
+    p.add_argument("--dense", type=_int_list, default=(), metavar="D1,...", help="hidden Dense layers before Dense(1)")
+    p.add_argument("--lookback", type=int, default=12, help="window length (matters only for --framing features)")
+    p.add_argument("--framing", choices=sorted(FRAMINGS), default="steps",
+                   help="steps: input (lookback, features); features: input (1, lookback × features)")
+    p.set_defaults(func=_params)
+
+
+def _params(args: argparse.Namespace) -> int:
+    if args.features < 1 or args.lookback < 1:
+        raise SpecError("Received an invalid value for argument `features`/`lookback`, expected a positive "
+                        f"integer, got {min(args.features, args.lookback)}.")
+    model = ModelSpec("cli", tuple(LayerSpec(u, args.activation) for u in args.units),
+                      between=args.between, dense=args.dense)
+    rows = params.count_layers(model, args.features, args.lookback, args.framing)
+    shape = params.input_shape(args.features, args.lookback, args.framing)
+    print(f"{model.describe()}")
+    print(f"input shape {shape} ({FRAMINGS[args.framing]})")
+    width = max(len(r.label) for r in rows)
+    for r in rows:
+        print(f"  {r.label:<{width}}  {r.params:>12,}   {r.formula}")
+    if args.framing == "steps":
+        print("The count does not depend on the lookback with lags as time steps.")
+    else:
+        other = params.total(model, args.features, args.lookback, "steps")
+        print(f"With lags as features the first layer sees {shape[1]} inputs per step; "
+              f"as time steps the total would be {other:,}.")
+    print(f"total: {sum(r.params for r in rows)}")
+    return 0
+
+
+def _add_run(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="train every model × seed of an experiment file and write results.json + metrics.csv",
+        description="Train an experiment headless (the same code the dashboard's workers run), print the "
+                    "metrics table (mean ± std over seeds, naive baseline row) and the verdicts.",
+    )
+    p.add_argument("experiment", type=Path, help="an experiment JSON file (exported from the page or written by hand)")
+    p.add_argument("--data", type=Path, help="CSV to use instead of the experiment's data source")
+    p.add_argument("--out", type=Path, required=True, help="folder for results.json, metrics.csv, summary.csv")
+    p.add_argument("--seeds", type=_int_list, help="override the seeds, e.g. 0,1,2,3,4")
+    p.add_argument("--epochs", type=int, help="override the number of epochs")
+    p.add_argument("--save-models", action="store_true", help="also save each trained model as .keras in --out")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import headless
+
+    path: Path = args.experiment
+    if not path.is_file():
+        raise SpecError(f"The experiment file {str(path)!r} does not exist.")
+    spec = ExperimentSpec.from_json(path.read_bytes())
+    changes: dict[str, Any] = {}
+    if args.seeds:
+        changes["seeds"] = args.seeds
+    if args.epochs:
+        changes["epochs"] = args.epochs
+    if changes:
+        spec = dataclasses.replace(spec, training=dataclasses.replace(spec.training, **changes))
+    table, frame, notes = headless.load_data(spec, args.data, base=path.parent)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    runs = len(spec.runs())
+    print(f"{spec.name}: {len(spec.models)} models × {len(spec.training.seeds)} seeds = {runs} runs on "
+          f"{table.name} ({len(frame)} rows, target {spec.data.target})", flush=True)
+    outcomes, failures = headless.run_experiment(
+        spec, frame, progress=lambda line: print(line, flush=True),
+        model_dir=args.out if args.save_models else None)
+    comparison = headless.write_results(args.out, spec, table, outcomes, failures)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print()
+        print(comparison.table().to_string())
+    print()
+    for m in comparison.models:
+        print(f"- {m.verdict}")
+        for warning in m.warnings:
+            print(f"    ({warning})")
+    print(f"\nwrote {args.out / 'results.json'}, {args.out / 'metrics.csv'}, {args.out / 'summary.csv'}")
+    return 1 if failures and not outcomes else 0
+
+
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_inspect, _add_params, _add_run]
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    table = data.read_csv(samples.resolve(args.file, base=Path.cwd()))
+    summary = table.summary()
+    if args.target is not None:
+        frame = data.series(table, args.target)
+        col = frame[args.target]
+        raw = table.frame[args.target]
+        inside = raw.loc[raw.first_valid_index() : raw.last_valid_index()]
+        summary["target"] = {
+            "column": args.target,
+            "rows": len(frame),
+            "trimmed": table.rows - len(frame),
+            "filled": int(inside.isna().sum()),
+            "min": float(col.min()),
+            "max": float(col.max()),
+            "mean": float(col.mean()),
+        }
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return 0
+    print(_format(summary))
+    return 0
+
+
+def _format(s: dict[str, Any]) -> str:
+    freq = s["frequency_label"] + (f" ({s['frequency']})" if s["frequency"] else "")
+    missing = ", ".join(f"{c} {n}" for c, n in s["missing"].items() if n) or "none"
+    rows = [
+        ("File", s["name"]),
+        ("Rows", str(s["rows"]) + (f" ({s['dropped']} dropped: time not readable)" if s["dropped"] else "")),
+        ("Time column", s["time_column"] or "none (rows used in file order)"),
+        ("Frequency", freq),
+        ("Date range", f"{s['start']} to {s['end']}" if s["start"] else "n/a"),
+        ("Numeric columns", ", ".join(s["numeric_columns"])),
+        ("Target candidate", s["target_candidate"]),
+        ("Ignored columns", ", ".join(s["text_columns"]) or "none"),
+        ("Missing values", missing),
+        ("Duplicates", f"{s['duplicates']} duplicate timestamp(s), last row kept"),
+        ("Gaps", f"{s['gaps']} missing step(s) in the time axis, not filled"),
+    ]
+    if "target" in s:
+        t = s["target"]
+        rows.append(("Target", f"{t['column']}: {t['rows']} rows after the missing-value policy "
+                               f"({t['trimmed']} trimmed, {t['filled']} interpolated); "
+                               f"min {t['min']:g}, max {t['max']:g}, mean {t['mean']:g}"))
+    width = max(len(k) for k, _ in rows) + 2
+    lines = [f"{k + ':':<{width}}{v}" for k, v in rows]
+    if s["notes"]:
+        lines.append("Notes:")
+        lines.extend(f"  - {n}" for n in s["notes"])
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand in `SUBCOMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m lstm_app",
+        description="LSTM Activation Lab, headless: inspect CSVs and compare activations in stacked LSTMs.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand and return its exit code (2 for an error the user can fix)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        return int(args.func(args))
+    except LabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR

@@ -1,0 +1,365 @@
+"""Read and validate a CSV into a clean time series, or raise a one-sentence `DataError`.
+
+The reader copes with comma, semicolon, tab or pipe separators (an Excel ``sep=;`` first line is
+honoured), decimal commas, thousands separators, UTF-8 (with or without BOM), UTF-16 with BOM and
+Windows-1252/Latin-1, quoted fields, Windows line endings and extra text columns. The time column
+is the first column whose name suggests time (date, time, week, month, year, period, timestamp,
+ds, ...) and whose values read as dates, datetimes, plain years, ISO week labels (``2015-W27``,
+read as the Monday of that week) or quarter labels; failing that, the first column whose every
+value reads as a date. A file without a time column is used in row order.
+
+Missing-value policy:
+Rows whose time cannot be parsed are dropped and counted. Duplicate timestamps keep the last row
+and are counted. In `series()`, leading and trailing missing values of the chosen columns are
+trimmed and interior missing values are filled by linear interpolation, but a chosen column with
+more than 20% of its values missing is rejected. Gaps in the time axis are reported, not filled:
+consecutive rows are treated as consecutive steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._parse import decode, quote, split, to_numbers
+from ._timeaxis import find_time_column, forced_time_column, frequency
+from .errors import DataError
+
+__all__ = [
+    "MAX_BYTES",
+    "MAX_MISSING_SHARE",
+    "MIN_ROWS",
+    "MIN_TRAIN_WINDOWS",
+    "NO_TIME_LABEL",
+    "Table",
+    "check_length",
+    "read_csv",
+    "series",
+]
+
+MAX_BYTES: int = 50 * 1024 * 1024
+MIN_ROWS = 3
+MIN_TRAIN_WINDOWS = 10
+MAX_MISSING_SHARE = 0.2
+NO_TIME_LABEL = "no time column (row order)"
+_TARGET_HINTS = ("target", "value", "sales", "demand", "cancel", "passeng", "count", "load", "price",
+                 "close", "volume", "sunactivity", "y")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A parsed CSV: time column (if any) plus float numeric columns, sorted by time.
+
+    `frame` holds only the time column and the numeric columns, with a fresh RangeIndex;
+    `text_columns` are the file's other columns, ignored; `dropped` counts rows dropped because
+    their time could not be read; `gaps` counts missing steps in the time axis.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    time_column: str | None
+    numeric_columns: tuple[str, ...]
+    frequency: str | None
+    frequency_label: str
+    rows: int
+    missing: dict[str, int]
+    duplicates: int
+    gaps: int
+    notes: tuple[str, ...]
+    text_columns: tuple[str, ...] = ()
+    dropped: int = 0
+    start: str | None = None
+    end: str | None = None
+
+    @property
+    def target_candidate(self) -> str:
+        """The numeric column most likely to be the target: a name hint, else the first one."""
+        for hint in _TARGET_HINTS:
+            for col in self.numeric_columns:
+                low = col.lower()
+                if (low == hint if len(hint) == 1 else hint in low) and self.missing[col] < self.rows:
+                    return col
+        usable = [c for c in self.numeric_columns if self.missing[c] < self.rows]
+        return (usable or list(self.numeric_columns))[0]
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-able description, as printed by ``python -m lstm_app inspect --json``."""
+        return {
+            "name": self.name,
+            "rows": self.rows,
+            "time_column": self.time_column,
+            "numeric_columns": list(self.numeric_columns),
+            "text_columns": list(self.text_columns),
+            "frequency": self.frequency,
+            "frequency_label": self.frequency_label,
+            "start": self.start,
+            "end": self.end,
+            "missing": dict(self.missing),
+            "duplicates": self.duplicates,
+            "gaps": self.gaps,
+            "dropped": self.dropped,
+            "target_candidate": self.target_candidate,
+            "notes": list(self.notes),
+        }
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
+
+
+def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        _check_size(len(data))
+        return data, name or "upload.csv"
+    if not isinstance(source, str | Path):
+        raise TypeError(f"source must be a path or bytes, got {type(source).__name__}")
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise DataError(f"There is no file at {quote(path, 80)}: check the path, or use sample:NAME for a sample.")
+    if path.is_dir():
+        raise DataError(f"{quote(path, 80)} is a folder, not a file: give the path of a CSV file.")
+    try:
+        _check_size(path.stat().st_size)
+        return path.read_bytes(), name or path.name
+    except OSError as exc:
+        raise DataError(
+            f"The file {quote(path, 80)} could not be opened ({exc.strerror}): check its permissions."
+        ) from None
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_BYTES:
+        raise DataError(
+            f"The file has {size:,} bytes, more than the {MAX_BYTES // 2**20} MB limit "
+            f"({MAX_BYTES:,} bytes): upload a smaller CSV, for example with older rows removed."
+        )
+
+
+def read_csv(source: str | Path | bytes, *, name: str | None = None, time_column: str | None = None) -> Table:
+    """Read a CSV from a path or from uploaded bytes into a `Table`; raise `DataError` if unusable.
+
+    `time_column` forces that column to be the time axis instead of the automatic choice.
+    """
+    data, name = _load(source, name)
+    try:
+        return _build(data, name, time_column)
+    except DataError:
+        raise
+    except (ValueError, TypeError, OverflowError, KeyError, IndexError) as exc:
+        detail = " ".join(str(exc).split())[:80].rstrip(".")
+        raise DataError(
+            f"The file could not be read as a table ({type(exc).__name__}: {detail}): "
+            "check that it is a CSV with one header row and one row per time step."
+        ) from None
+
+
+def _build(data: bytes, name: str, forced: str | None) -> Table:
+    text, decode_notes = decode(data)
+    raw = split(text)
+    cells = raw.cells
+    notes = [*decode_notes, *raw.notes]
+    synthetic = {c for c in cells.columns if c.startswith("column ")}
+    if forced is not None:
+        time_col, cand, time_notes = forced_time_column(cells, forced)
+    else:
+        time_col, cand, time_notes = find_time_column(cells, synthetic)
+    dropped = 0
+    if cand is not None and time_col is not None:
+        notes.append(f"Time column {quote(time_col)} was read as {cand.how}.")
+        ok = cand.times.notna()
+        dropped = int((~ok).sum())
+        if dropped:
+            bad = cells.loc[~ok, time_col]
+            notes.append(
+                f"{dropped} row(s) were dropped because their {quote(time_col)} is not a time "
+                f"(first: line {bad.index[0]}, {quote(bad.iloc[0], 30)})."
+            )
+        cells = cells[ok]
+        times = cand.times[ok]
+    notes.extend(time_notes)
+    numeric: dict[str, pd.Series] = {}
+    text_cols: list[str] = []
+    first_bad: tuple[str, object, str] | None = None
+    for col in cells.columns:
+        if col == time_col:
+            continue
+        values, bad = to_numbers(cells[col], raw.separator)
+        if values is None:
+            text_cols.append(col)
+            if bad is not None and first_bad is None and _mostly_numeric(cells[col]):
+                first_bad = (col, bad[0], bad[1])
+                notes.append(
+                    f"Column {quote(col)} was ignored as text because line {bad[0]} holds "
+                    f"{quote(bad[1], 30)}, which is not a number."
+                )
+            continue
+        if col in synthetic and (values.isna().all() or _is_row_counter(values)):
+            if not values.isna().all():
+                notes.append(f"The unnamed column {quote(col)} only counts rows; it was ignored as a row index.")
+            continue
+        infinite = values[np.isinf(values)]
+        if not infinite.empty:
+            raise DataError(
+                f"Column {quote(col)} has an infinite value in line {infinite.index[0]}: "
+                "replace it with a number or leave the cell empty."
+            )
+        numeric[col] = values
+    if text_cols:
+        notes.append("Ignored text column(s): " + ", ".join(quote(c) for c in text_cols) + ".")
+    if not numeric:
+        if first_bad is not None:
+            col, line, value = first_bad
+            raise DataError(
+                f"No column holds only numbers: column {quote(col)} has {quote(value, 30)} in line {line}, "
+                "which is not a number; fix that cell or leave it empty."
+            )
+        found = ", ".join(quote(c) for c in text_cols[:8]) or "none"
+        raise DataError(
+            f"No column of the file holds numbers (found only {found}): "
+            "a series needs at least one column of numbers."
+        )
+    frame = pd.DataFrame(numeric, index=cells.index)
+    if all(frame[c].isna().all() for c in frame.columns):
+        raise DataError(
+            f"Every value of {', '.join(quote(c) for c in frame.columns)} is missing: "
+            "fill in the numbers of the series."
+        )
+    duplicates = 0
+    start = end = None
+    if time_col is not None:
+        frame.insert(0, time_col, times.astype("datetime64[ns]"))
+        if not frame[time_col].is_monotonic_increasing:
+            notes.append("Rows were not in time order; they were sorted by time.")
+            frame = frame.sort_values(time_col, kind="mergesort")
+        before = len(frame)
+        frame = frame.drop_duplicates(subset=[time_col], keep="last")
+        duplicates = before - len(frame)
+        if duplicates and duplicates * 2 > before:
+            raise DataError(
+                f"Column {quote(time_col)} gives only {len(frame)} distinct times for {before} rows: "
+                "put one full date per row in the time column (for example 1949-01-01)."
+            )
+        if duplicates:
+            notes.append(f"{duplicates} row(s) repeat an earlier timestamp; the last row of each time was kept.")
+    frame = frame.reset_index(drop=True)
+    rows = len(frame)
+    if rows < MIN_ROWS:
+        lost = f" ({dropped + duplicates} dropped)" if dropped + duplicates else ""
+        raise DataError(
+            f"The file has only {rows} usable row(s){lost}: a time series needs at least {MIN_ROWS} rows."
+        )
+    if time_col is not None:
+        index = pd.DatetimeIndex(frame[time_col])
+        axis = frequency(index)
+        alias, label, gaps = axis.alias, axis.label, axis.gaps
+        start, end = _iso(index[0]), _iso(index[-1])
+        if gaps and axis.first_gap_after is not None:
+            notes.append(
+                f"The time axis has {gaps} missing step(s) (the first after {_iso(axis.first_gap_after)}); "
+                "they are not filled: consecutive rows are treated as consecutive steps."
+            )
+    else:
+        alias, label, gaps = None, NO_TIME_LABEL, 0
+        notes.append("No time column was found; rows are used in file order.")
+    missing = {c: int(frame[c].isna().sum()) for c in numeric}
+    for col, count in missing.items():
+        if count:
+            notes.append(f"Column {quote(col)} has {count} missing value(s).")
+    return Table(
+        name=name, frame=frame, time_column=time_col, numeric_columns=tuple(numeric), frequency=alias,
+        frequency_label=label, rows=rows, missing=missing, duplicates=duplicates, gaps=gaps,
+        notes=tuple(notes), text_columns=tuple(text_cols), dropped=dropped, start=start, end=end,
+    )
+
+
+def _is_row_counter(values: pd.Series) -> bool:
+    """True for a pandas-style index column: 0, 1, 2, ... or 1, 2, 3, ... in file order."""
+    v = values.to_numpy()
+    return bool(len(v) > 1 and not np.isnan(v).any() and (np.diff(v) == 1).all() and v[0] in (0, 1))
+
+
+def _mostly_numeric(cells: pd.Series) -> bool:
+    values = cells[cells != ""]
+    looks = values.str.fullmatch(r"[+-]?[\d.,\s]*\d[\d.,\s]*(?:[eE][+-]?\d+)?")
+    return bool(len(values)) and float(looks.mean()) >= 0.8
+
+
+def _columns_list(table: Table) -> str:
+    names = [quote(c) for c in table.numeric_columns[:10]]
+    more = len(table.numeric_columns) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def series(table: Table, target: str, features: Sequence[str] = ()) -> pd.DataFrame:
+    """The target and feature columns as float64, indexed by time, with the missing-value policy applied."""
+    columns = [target, *features]
+    seen: set[str] = set()
+    for col in columns:
+        if col in seen:
+            raise DataError(
+                f"Column {quote(col)} is chosen twice (as target and feature, or twice as feature): choose it once."
+            )
+        seen.add(col)
+        if col in table.numeric_columns:
+            continue
+        if col == table.time_column:
+            why = "is the time column"
+        elif col in table.text_columns:
+            why = "holds text, not numbers"
+        else:
+            why = "is not in the file"
+        raise DataError(f"Column {quote(col)} {why}: choose one of the numeric columns {_columns_list(table)}.")
+    df = table.frame[columns].astype("float64")
+    if table.time_column is not None:
+        df.index = pd.DatetimeIndex(table.frame[table.time_column], name=table.time_column)
+    for col in columns:
+        if df[col].isna().all():
+            raise DataError(f"Column {quote(col)} has no values in any of its {len(df)} rows: choose another column.")
+    complete = df.notna().all(axis=1).to_numpy()
+    if not complete.any():
+        raise DataError("No row has values in all the chosen columns at once: choose fewer feature columns.")
+    first, last = int(np.argmax(complete)), len(complete) - 1 - int(np.argmax(complete[::-1]))
+    df = df.iloc[first : last + 1]
+    for col in columns:
+        share = float(df[col].isna().mean())
+        if share > MAX_MISSING_SHARE:
+            raise DataError(
+                f"Column {quote(col)} is missing {share:.0%} of its values inside the series, more than the "
+                f"{MAX_MISSING_SHARE:.0%} that are filled by interpolation: fill in the gaps or choose another column."
+            )
+    df = df.interpolate(method="linear", limit_area="inside")
+    for col in columns:
+        if df[col].nunique() == 1:
+            raise DataError(
+                f"Column {quote(col)} is constant (every value is {df[col].iloc[0]:g}): "
+                "a forecast needs a series that changes, so choose another column."
+            )
+    if len(df) < MIN_ROWS:
+        raise DataError(
+            f"Only {len(df)} row(s) have values in all the chosen columns: a series needs at least {MIN_ROWS}."
+        )
+    return df
+
+
+def check_length(n_rows: int, lookback: int, test_points: int, *, validation_points: int = 0,
+                 min_train: int = MIN_TRAIN_WINDOWS) -> None:
+    """Raise `DataError` unless `n_rows` leave `min_train` training windows after lookback and held-out points."""
+    for label, value, low in (("lookback", lookback, 1), ("test period", test_points, 1),
+                              ("validation period", validation_points, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise DataError(f"The {label} must be a whole number of at least {low}, got {value!r}.")
+    needed = lookback + test_points + validation_points + min_train
+    if n_rows < needed:
+        parts = f"lookback {lookback} + test {test_points}"
+        if validation_points:
+            parts += f" + validation {validation_points}"
+        raise DataError(
+            f"The series has {n_rows} rows after cleaning but {parts} + at least {min_train} training windows "
+            f"needs at least {needed} rows; shorten the lookback or the test period."
+        )

@@ -1,0 +1,336 @@
+"""Tests for lstm_app.data: real samples, the CSV corpus, the missing-value policy, limits."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lstm_app import data
+from lstm_app.data import check_length, read_csv, series
+from lstm_app.errors import DataError
+from lstm_app.samples import sample_path
+
+CORPUS = Path(__file__).parent / "csv_corpus"
+EXPECTED: dict[str, dict] = {
+    k: v for k, v in json.loads((CORPUS / "expected.json").read_text(encoding="utf-8")).items()
+    if not k.startswith("_")
+}
+CORPUS_FILES = sorted(p.name for p in CORPUS.iterdir() if p.name != "expected.json")
+
+
+def assert_sentence(message: str) -> None:
+    """A user-facing error: one line, one sentence, ends with a full stop, not too long."""
+    assert "\n" not in message and "\r" not in message
+    assert message.endswith(".")
+    assert len(message) < 300
+    assert "Traceback" not in message
+
+
+def csv_bytes(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+# --- the real samples ----------------------------------------------------------------------------
+
+REAL = [
+    ("hotel_h1_weekly_cancellations.csv", 115, "Date", "weekly", "W-SUN", ("Cancellations",)),
+    ("hotel_h2_weekly_cancellations.csv", 115, "Date", "weekly", "W-SUN", ("Cancellations",)),
+    ("airline_passengers_monthly.csv", 144, "date", "monthly", "MS", ("passengers",)),
+    ("sunspots_annual.csv", 309, "date", "yearly", "YS-JAN", ("SUNACTIVITY",)),
+]
+
+
+@pytest.mark.parametrize(("name", "rows", "time", "label", "alias", "numeric"), REAL)
+def test_real_samples_parse(name: str, rows: int, time: str, label: str, alias: str,
+                            numeric: tuple[str, ...]) -> None:
+    table = read_csv(sample_path(name))
+    assert (table.rows, table.time_column, table.frequency_label) == (rows, time, label)
+    assert table.frequency == alias
+    assert table.numeric_columns == numeric
+    assert (table.duplicates, table.gaps, table.dropped) == (0, 0, 0)
+    assert table.missing == dict.fromkeys(numeric, 0)
+    assert table.target_candidate == numeric[0]
+    assert list(table.frame.columns) == [time, *numeric]
+    assert table.frame[time].is_monotonic_increasing
+    assert all(table.frame[c].dtype == np.float64 for c in numeric)
+    frame = series(table, numeric[0])
+    assert isinstance(frame.index, pd.DatetimeIndex) and len(frame) == rows
+    assert frame.index.name == time
+
+
+def test_hotel_files_ignore_the_yearweek_text_column() -> None:
+    table = read_csv(sample_path("hotel_h2_weekly_cancellations.csv"))
+    assert table.text_columns == ("YearWeek",)
+    assert table.start == "2015-06-21" and table.end == "2017-08-27"
+    assert table.frame["Cancellations"].sum() == 33102
+    assert read_csv(sample_path("hotel_h1_weekly_cancellations.csv")).frame["Cancellations"].sum() == 11122
+
+
+@pytest.mark.parametrize("name", [r[0] for r in REAL])
+def test_bytes_and_path_give_the_same_table(name: str) -> None:
+    path = sample_path(name)
+    a = read_csv(path)
+    b = read_csv(path.read_bytes(), name=name)
+    assert a.summary() == b.summary()
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+
+
+def test_summary_is_json_and_has_the_cli_keys() -> None:
+    summary = read_csv(sample_path("sunspots_annual.csv")).summary()
+    json.dumps(summary)
+    for key in ("rows", "time_column", "numeric_columns", "frequency", "frequency_label", "missing",
+                "duplicates", "gaps", "start", "end", "target_candidate", "notes"):
+        assert key in summary
+
+
+# --- the corpus of awkward files ------------------------------------------------------------------
+
+
+def test_corpus_is_big_and_every_expectation_has_a_file() -> None:
+    assert len(CORPUS_FILES) >= 30
+    assert sorted(EXPECTED) == CORPUS_FILES
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_corpus_file(name: str) -> None:
+    assert name in EXPECTED, f"add an expectation for {name} to tests/csv_corpus/expected.json"
+    want = EXPECTED[name]
+    if "error" in want:
+        with pytest.raises(DataError) as info:
+            read_csv(CORPUS / name)
+        assert_sentence(str(info.value))
+        assert want["error"].lower() in str(info.value).lower()
+        return
+    table = read_csv(CORPUS / name)
+    assert table.rows == want["rows"]
+    assert table.time_column == want["time_column"]
+    assert list(table.numeric_columns) == want["numeric_columns"]
+    assert table.frequency_label == want["frequency_label"]
+    for key in ("duplicates", "gaps", "dropped", "missing"):
+        if key in want:
+            assert getattr(table, key) == want[key], key
+    if "first_value" in want:
+        assert table.frame[table.target_candidate].iloc[0] == pytest.approx(want["first_value"])
+    assert all("\n" not in note for note in table.notes)
+    if table.time_column is None:
+        assert table.frequency is None and table.start is None
+    if "series_error" in want:
+        with pytest.raises(DataError) as info:
+            series(table, table.target_candidate)
+        assert_sentence(str(info.value))
+        assert want["series_error"].lower() in str(info.value).lower()
+    else:
+        frame = series(table, table.target_candidate)
+        assert frame.notna().all().all() and len(frame) >= data.MIN_ROWS
+
+
+def test_decimal_comma_and_thousands_values_are_exact() -> None:
+    table = read_csv(csv_bytes("Datum;Wert;Umsatz\n01.02.2020;1,5;1.234,5\n02.02.2020;-2,25;2.000\n"
+                               "03.02.2020;3;12.345.678,9\n"))
+    assert table.frame["Wert"].tolist() == [1.5, -2.25, 3.0]
+    assert table.frame["Umsatz"].tolist() == [1234.5, 2000.0, 12345678.9]
+    assert table.frame["Datum"].iloc[0] == pd.Timestamp("2020-02-01")
+
+
+def test_iso_week_labels_parse_to_mondays() -> None:
+    table = read_csv(csv_bytes("week,v\n2015-W27,1\n2015-W28,2\n2015-W29,4\n"))
+    assert table.frame["week"].tolist() == [pd.Timestamp("2015-06-29"), pd.Timestamp("2015-07-06"),
+                                            pd.Timestamp("2015-07-13")]
+    assert all(t.day_name() == "Monday" for t in table.frame["week"])
+
+
+def test_forced_time_column() -> None:
+    text = "Date,YearWeek,Cancellations\n2015-06-21,2015-W27,1\n2015-06-28,2015-W28,2\n2015-07-05,2015-W29,3\n"
+    table = read_csv(csv_bytes(text), time_column="YearWeek")
+    assert table.time_column == "YearWeek" and table.text_columns == ("Date",)
+    with pytest.raises(DataError, match="not in the file"):
+        read_csv(csv_bytes(text), time_column="Week")
+    with pytest.raises(DataError, match="cannot be the time column"):
+        read_csv(csv_bytes(text), time_column="Cancellations")
+
+
+# --- series() and the missing-value policy ---------------------------------------------------------
+
+POLICY_CSV = (
+    "date,y,x\n"
+    "2020-01-01,,1\n"        # leading missing target: trimmed
+    "2020-01-02,10,2\n"
+    "2020-01-03,,3\n"        # interior: interpolated to 15
+    "2020-01-04,20,4\n"
+    "2020-01-05,30,\n"       # interior missing feature: interpolated to 5
+    "2020-01-06,40,6\n"
+    "2020-01-07,50,7\n"
+    "2020-01-08,60,8\n"
+    "2020-01-09,70,9\n"
+    "2020-01-10,80,10\n"
+    "2020-01-11,90,11\n"
+    "2020-01-12,,12\n"       # trailing missing target: trimmed
+)
+
+
+def test_missing_value_policy_trims_ends_and_interpolates_inside() -> None:
+    table = read_csv(csv_bytes(POLICY_CSV))
+    assert table.missing == {"y": 3, "x": 1}
+    frame = series(table, "y", ["x"])
+    assert list(frame.columns) == ["y", "x"]
+    assert (frame.dtypes == np.float64).all()
+    assert frame.index[0] == pd.Timestamp("2020-01-02") and frame.index[-1] == pd.Timestamp("2020-01-11")
+    assert frame.loc["2020-01-03", "y"] == 15.0
+    assert frame.loc["2020-01-05", "x"] == 5.0
+    assert frame.notna().all().all()
+
+
+def test_missing_value_policy_is_in_the_module_docstring() -> None:
+    doc = data.__doc__ or ""
+    assert "Missing-value policy:" in doc
+    assert "20%" in doc and "linear interpolation" in doc
+
+
+def test_too_much_missing_is_rejected() -> None:
+    rows = "".join(f"2020-01-{d:02d},{'' if d % 2 else d}\n" for d in range(1, 21))
+    table = read_csv(csv_bytes("date,y\n" + rows))
+    with pytest.raises(DataError, match="20%") as info:
+        series(table, "y")
+    assert_sentence(str(info.value))
+
+
+def test_gaps_are_reported_not_filled() -> None:
+    table = read_csv(csv_bytes("date,y\n2020-01-01,1\n2020-01-02,2\n2020-01-05,3\n2020-01-06,5\n"))
+    assert table.frequency_label == "daily" and table.gaps == 2
+    assert len(series(table, "y")) == 4
+
+
+def test_duplicates_keep_the_last_row() -> None:
+    table = read_csv(csv_bytes("date,y\n2020-01-01,1\n2020-01-02,2\n2020-01-02,7\n2020-01-03,3\n"))
+    assert table.duplicates == 1
+    assert table.frame["y"].tolist() == [1.0, 7.0, 3.0]
+
+
+def test_rows_with_unreadable_time_are_dropped_and_counted() -> None:
+    table = read_csv(csv_bytes("date,y\n2020-01-01,1\n2020-01-02,2\nsoon,5\n2020-01-03,3\n2020-01-04,4\n"))
+    assert (table.dropped, table.rows) == (1, 4)
+    assert any("soon" in note for note in table.notes)
+
+
+@pytest.mark.parametrize(("target", "features", "word"), [
+    ("nope", (), "not in the file"),
+    ("date", (), "time column"),
+    ("label", (), "holds text"),
+    ("y", ("y",), "twice"),
+    ("y", ("x", "x"), "twice"),
+    ("y", ("nope",), "not in the file"),
+])
+def test_series_rejects_bad_column_choices(target: str, features: tuple[str, ...], word: str) -> None:
+    table = read_csv(csv_bytes("date,label,y,x\n" + "".join(
+        f"2020-01-{d:02d},a{d},{d * d},{d}\n" for d in range(1, 11))))
+    with pytest.raises(DataError, match=word) as info:
+        series(table, target, features)
+    assert_sentence(str(info.value))
+    if word == "not in the file":
+        assert "'y', 'x'" in str(info.value)
+
+
+def test_constant_feature_is_rejected() -> None:
+    table = read_csv(csv_bytes("date,y,c\n" + "".join(f"2020-01-{d:02d},{d},1\n" for d in range(1, 11))))
+    with pytest.raises(DataError, match="constant"):
+        series(table, "y", ["c"])
+
+
+def test_series_without_time_column_uses_a_range_index() -> None:
+    table = read_csv(csv_bytes("y\n1\n2\n4\n8\n"))
+    assert table.time_column is None and table.frequency_label == data.NO_TIME_LABEL
+    frame = series(table, "y")
+    assert isinstance(frame.index, pd.RangeIndex) and frame["y"].tolist() == [1.0, 2.0, 4.0, 8.0]
+
+
+# --- length check and size limit -------------------------------------------------------------------
+
+
+def test_check_length() -> None:
+    check_length(115, 5, 10)
+    with pytest.raises(DataError) as info:
+        check_length(40, 30, 15)
+    message = str(info.value)
+    assert_sentence(message)
+    assert "40 rows" in message and "lookback 30 + test 15" in message and "55 rows" in message
+    with pytest.raises(DataError, match="validation 5"):
+        check_length(30, 10, 10, validation_points=5)
+    with pytest.raises(DataError, match="lookback must be"):
+        check_length(100, 0, 10)
+
+
+def test_bytes_over_the_limit_are_rejected() -> None:
+    payload = b"y\n" + b"1\n" * ((data.MAX_BYTES - 2) // 2 + 1)
+    assert len(payload) == data.MAX_BYTES + 2 - (data.MAX_BYTES % 2)
+    assert len(payload) > data.MAX_BYTES
+    with pytest.raises(DataError, match="50 MB") as info:
+        read_csv(payload)
+    assert_sentence(str(info.value))
+
+
+def test_file_over_the_limit_is_rejected_before_reading(tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    with big.open("wb") as f:
+        f.truncate(data.MAX_BYTES + 1)
+    with pytest.raises(DataError, match="50 MB"):
+        read_csv(big)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no file") as info:
+        read_csv(tmp_path / "absent.csv")
+    assert_sentence(str(info.value))
+    with pytest.raises(DataError, match="folder"):
+        read_csv(tmp_path)
+
+
+# --- round trip over random separators and decimal styles -------------------------------------------
+
+_values = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).map(lambda v: round(v, 3))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    columns=st.lists(st.lists(_values, min_size=5, max_size=5), min_size=1, max_size=3),
+    style=st.sampled_from([(",", "."), (";", ","), (";", "."), ("\t", "."), ("\t", ","), ("|", ",")]),
+    with_time=st.booleans(),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+)
+def test_random_frames_round_trip(columns: list[list[float]], style: tuple[str, str], with_time: bool,
+                                  crlf: bool, bom: bool) -> None:
+    sep, decimal = style
+    names = [f"v{i}" for i in range(len(columns))]
+    header = (["date"] if with_time else []) + names
+    lines = [sep.join(header)]
+    for r in range(5):
+        cells = [f"{c[r]:.3f}".replace(".", decimal) for c in columns]
+        lines.append(sep.join(([f"2021-03-{r + 1:02d}"] if with_time else []) + cells))
+    text = ("\r\n" if crlf else "\n").join(lines) + "\n"
+    table = read_csv((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+    assert table.numeric_columns == tuple(names)
+    assert table.time_column == ("date" if with_time else None)
+    for name, col in zip(names, columns, strict=True):
+        got = table.frame[name].tolist()
+        assert all(math.isclose(a, b, abs_tol=1e-9) for a, b in zip(got, col, strict=True))
+
+
+def test_numbers_in_a_calendar_named_column_are_not_years() -> None:
+    table = read_csv(csv_bytes("visits_per_day,sales\n1200,5\n1350,6\n1500,7\n1720,9\n"))
+    assert table.time_column is None
+    assert table.numeric_columns == ("visits_per_day", "sales")
+    assert table.target_candidate == "sales"
+
+
+def test_unclosed_quote_in_a_long_file_names_the_line_it_opens_on() -> None:
+    rows = b"".join(b"2020-01-%02d,%d\n" % (i % 28 + 1, i) for i in range(20000))
+    with pytest.raises(DataError, match="line 2") as info:
+        read_csv(b'date,value\n2020-01-01,"5\n' + rows)
+    assert_sentence(str(info.value))
