@@ -1,0 +1,175 @@
+"""Run lifecycle in the run store: claim, progress, cancel, fail, interrupt, re-queue.
+
+`Store` (in `store`) inherits these; they are split out only to keep modules small.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from ._schema import RUN_COLUMNS, RunRow, StoreBase, dumps, real, run_row
+from .errors import StoreError
+from .outcome import EpochRow
+
+__all__ = ["REQUEUEABLE", "RunLifecycle"]
+
+REQUEUEABLE = ("interrupted", "failed", "cancelled")
+
+
+class RunLifecycle(StoreBase):
+    """The status changes of a run, each one atomic."""
+
+    def claim_next(self, worker_pid: int) -> RunRow | None:
+        """Atomically move the oldest queued run to running for `worker_pid`; None when none."""
+        with self._db(write=True) as con:
+            row = con.execute(
+                "SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            con.execute(
+                "UPDATE runs SET status = 'running', worker_pid = ?, started_at = ?, epoch = 0, "
+                "message = '', exit_code = NULL, cancel_requested = 0, cancel_requested_at = NULL "
+                "WHERE id = ?",
+                (worker_pid, time.time(), row[0]),
+            )
+            return run_row(con.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", row).fetchone())
+
+    def add_epoch(self, run_id: int, row: EpochRow) -> None:
+        """Record one finished epoch and update the run's progress (losses, elapsed, ETA)."""
+        with self._db(write=True) as con:
+            con.execute(
+                "INSERT OR REPLACE INTO epochs (run_id, epoch, loss, val_loss, seconds, grad_norms) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, row.epoch, real(row.loss), real(row.val_loss), row.seconds,
+                 dumps(list(row.grad_norms))),
+            )
+            done, seconds = con.execute(
+                "SELECT COUNT(*), SUM(seconds) FROM epochs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            # ETA = mean seconds per epoch so far × epochs left (early stopping may end sooner).
+            con.execute(
+                "UPDATE runs SET epoch = ?, loss = ?, val_loss = ?, "
+                "elapsed = ? - COALESCE(started_at, ?), "
+                "eta_seconds = MAX(epochs_total - ?, 0) * ? WHERE id = ?",
+                (done, real(row.loss), real(row.val_loss), time.time(), time.time(), done,
+                 (seconds or 0.0) / max(done, 1), run_id),
+            )
+
+    def _end(
+        self, run_id: int, status: str, reason: str, exit_code: int | None, only: tuple[str, ...]
+    ) -> bool:
+        marks = ", ".join("?" * len(only))
+        with self._db(write=True) as con:
+            cur = con.execute(
+                "UPDATE runs SET status = ?, message = ?, exit_code = ?, finished_at = ?, "
+                f"eta_seconds = NULL WHERE id = ? AND status IN ({marks})",
+                (status, reason, exit_code, time.time(), run_id, *only),
+            )
+            return cur.rowcount > 0
+
+    def fail(self, run_id: int, reason: str, exit_code: int | None = None) -> bool:
+        """Mark a queued or running run failed with a one-line reason; False if it was not."""
+        return self._end(run_id, "failed", reason, exit_code, ("queued", "running"))
+
+    def interrupt(self, run_id: int, reason: str, exit_code: int | None = None) -> bool:
+        """Mark a queued or running run interrupted (it can be re-queued); False if it was not."""
+        return self._end(run_id, "interrupted", reason, exit_code, ("queued", "running"))
+
+    def mark_cancelled(self, run_id: int, reason: str, exit_code: int | None = None) -> bool:
+        """Mark a running run cancelled without an outcome (its worker was killed); keeps history."""
+        return self._end(run_id, "cancelled", reason, exit_code, ("queued", "running"))
+
+    def request_cancel(self, run_id: int) -> str:
+        """Cancel a run: one not started yet ends cancelled now, a running one is flagged for its
+        worker. Returns the run's status afterwards."""
+        now = time.time()
+        with self._db(write=True) as con:
+            con.execute(
+                "UPDATE runs SET status = 'cancelled', message = 'cancelled before it started', "
+                "finished_at = ? WHERE id = ? AND status IN ('queued', 'interrupted')",
+                (now, run_id),
+            )
+            con.execute(
+                "UPDATE runs SET cancel_requested = 1, "
+                "cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ? AND status = 'running'",
+                (now, run_id),
+            )
+            row = con.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"No run {run_id} in the run store.")
+        return str(row[0])
+
+    def cancel_experiment(self, experiment_id: int) -> int:
+        """Cancel every queued, interrupted or running run of an experiment; returns how many."""
+        with self._db() as con:
+            ids = [i for (i,) in con.execute(
+                "SELECT id FROM runs WHERE experiment_id = ? "
+                "AND status IN ('queued', 'interrupted', 'running')",
+                (experiment_id,),
+            )]
+        for run_id in ids:
+            self.request_cancel(run_id)
+        return len(ids)
+
+    def cancel_requested(self, run_id: int) -> bool:
+        """Whether cancelling this run was asked for (True too when the run is gone)."""
+        with self._db() as con:
+            row = con.execute("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return row is None or bool(row[0])
+
+    def cancel_pending(self) -> list[tuple[int, int | None, float]]:
+        """(run id, worker pid, seconds since asked) of running runs whose cancel was asked for."""
+        now = time.time()
+        with self._db() as con:
+            rows = con.execute(
+                "SELECT id, worker_pid, cancel_requested_at FROM runs "
+                "WHERE status = 'running' AND cancel_requested = 1"
+            ).fetchall()
+        return [(i, pid, now - (at or now)) for i, pid, at in rows]
+
+    def mark_interrupted(self) -> int:
+        """Mark every queued or running run interrupted (their server is gone); returns how many."""
+        with self._db(write=True) as con:
+            cur = con.execute(
+                "UPDATE runs SET status = 'interrupted', eta_seconds = NULL, finished_at = ?, message = "
+                "CASE status WHEN 'queued' THEN 'the server stopped before this run started' "
+                "ELSE 'the server stopped while this run was training' END "
+                "WHERE status IN ('queued', 'running')",
+                (time.time(),),
+            )
+            return cur.rowcount
+
+    def requeue(
+        self, run_ids: Iterable[int] | None = None, *, experiment_id: int | None = None,
+        statuses: Iterable[str] = REQUEUEABLE,
+    ) -> int:
+        """Queue runs again from scratch (history and results cleared): those of `run_ids`, or of
+        `experiment_id`, or all, that are in `statuses`. Returns how many."""
+        statuses = tuple(statuses)
+        if not set(statuses) <= set(REQUEUEABLE):
+            raise StoreError(f"Only runs that are {', '.join(REQUEUEABLE)} can be re-queued, got {statuses}.")
+        where = [f"status IN ({', '.join('?' * len(statuses))})"]
+        args: list[Any] = list(statuses)
+        if run_ids is not None:
+            ids = list(run_ids)
+            where.append(f"id IN ({', '.join('?' * len(ids))})" if ids else "0")
+            args += ids
+        if experiment_id is not None:
+            where.append("experiment_id = ?")
+            args.append(experiment_id)
+        cond = " AND ".join(where)
+        with self._db(write=True) as con:
+            for table in ("epochs", "predictions", "metrics"):
+                con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM runs WHERE {cond})", args)
+            cur = con.execute(
+                "UPDATE runs SET status = 'queued', epoch = 0, loss = NULL, val_loss = NULL, "
+                "elapsed = NULL, eta_seconds = NULL, message = '', exit_code = NULL, worker_pid = NULL, "
+                "cancel_requested = 0, cancel_requested_at = NULL, model_path = NULL, params = NULL, "
+                "seconds_per_epoch = NULL, diverged_epoch = NULL, started_at = NULL, finished_at = NULL "
+                f"WHERE {cond}",
+                args,
+            )
+            return cur.rowcount

@@ -1,0 +1,226 @@
+"""The run store's SQLite layer: schema migrations, typed rows, connections (see `store`).
+
+`PRAGMA user_version` holds how many migrations a file has had; `StoreBase` applies the rest on
+open. Append a migration to change the schema; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreError
+from .spec import ExperimentSpec
+
+__all__ = ["MIGRATIONS", "RUN_COLUMNS", "ExperimentRow", "RunRow", "StoreBase", "dumps", "real", "run_row"]
+
+_BUSY_MS = 10_000
+
+_STATUS_CHECK = (
+    "CHECK (status IN ('queued', 'running', 'done', 'diverged', 'cancelled', 'failed', 'interrupted'))"
+)
+
+# Times are Unix seconds (REAL); JSON columns hold lists/dicts exactly as RunOutcome has them.
+MIGRATIONS: tuple[str, ...] = (
+    f"""
+    CREATE TABLE datasets (
+        sha256      TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        content     BLOB NOT NULL,
+        size        INTEGER NOT NULL,
+        created_at  REAL NOT NULL
+    );
+    CREATE TABLE experiments (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        name        TEXT NOT NULL,
+        spec        TEXT NOT NULL,
+        dataset_sha TEXT NOT NULL REFERENCES datasets(sha256),
+        created_at  REAL NOT NULL
+    );
+    CREATE TABLE runs (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        experiment_id       INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        model_index         INTEGER NOT NULL,
+        model_name          TEXT NOT NULL,
+        seed                INTEGER NOT NULL,
+        status              TEXT NOT NULL DEFAULT 'queued' {_STATUS_CHECK},
+        epoch               INTEGER NOT NULL DEFAULT 0,
+        epochs_total        INTEGER NOT NULL,
+        loss                REAL,
+        val_loss            REAL,
+        elapsed             REAL,
+        eta_seconds         REAL,
+        message             TEXT NOT NULL DEFAULT '',
+        exit_code           INTEGER,
+        worker_pid          INTEGER,
+        cancel_requested    INTEGER NOT NULL DEFAULT 0,
+        cancel_requested_at REAL,
+        model_path          TEXT,
+        params              INTEGER,
+        seconds_per_epoch   REAL,
+        diverged_epoch      INTEGER,
+        created_at          REAL NOT NULL,
+        started_at          REAL,
+        finished_at         REAL
+    );
+    CREATE INDEX runs_by_status ON runs(status, id);
+    CREATE INDEX runs_by_experiment ON runs(experiment_id, id);
+    CREATE TABLE epochs (
+        run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        epoch       INTEGER NOT NULL,
+        loss        REAL,
+        val_loss    REAL,
+        seconds     REAL NOT NULL,
+        grad_norms  TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (run_id, epoch)
+    );
+    CREATE TABLE predictions (
+        run_id      INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        test        TEXT NOT NULL,
+        future      TEXT NOT NULL,
+        regions     TEXT NOT NULL,
+        diagnostics TEXT NOT NULL
+    );
+    CREATE TABLE metrics (
+        run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        name        TEXT NOT NULL,
+        value       REAL,
+        PRIMARY KEY (run_id, name)
+    );
+    """,
+)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One model × seed run as the store has it now (times are Unix seconds)."""
+
+    id: int
+    experiment_id: int
+    model_index: int
+    model_name: str
+    seed: int
+    status: str
+    epoch: int  # epochs finished so far
+    epochs_total: int
+    loss: float | None
+    val_loss: float | None
+    elapsed: float | None
+    eta_seconds: float | None
+    message: str
+    exit_code: int | None
+    worker_pid: int | None
+    cancel_requested: bool
+    model_path: str | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+
+RUN_COLUMNS = ", ".join(RunRow.__dataclass_fields__)
+
+
+def run_row(row: sqlite3.Row | tuple[Any, ...]) -> RunRow:
+    """Build a `RunRow` from a row selected with `RUN_COLUMNS`."""
+    values = dict(zip(RunRow.__dataclass_fields__, row, strict=True))
+    values["cancel_requested"] = bool(values["cancel_requested"])  # stored as 0/1
+    return RunRow(**values)
+
+
+@dataclass(frozen=True)
+class ExperimentRow:
+    """An experiment: its spec, the dataset it was trained on, and how many runs are in each status."""
+
+    id: int
+    name: str
+    created_at: float
+    dataset_sha: str
+    spec: ExperimentSpec
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def active(self) -> bool:
+        """Whether any run is still queued or running."""
+        return bool(self.counts.get("queued") or self.counts.get("running"))
+
+
+def dumps(value: Any) -> str:
+    """JSON text of a RunOutcome part (numpy values and dates allowed)."""
+    return json.dumps(value, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    # numpy scalars and arrays, without importing numpy here
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot store a {type(value).__name__} as JSON")
+
+
+def real(value: float | None) -> float | None:
+    """A finite float, or None (SQLite would store NaN as NULL anyway; inf would survive)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class StoreBase:
+    """Opens the SQLite file (WAL, busy timeout, foreign keys) and applies migrations."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    @contextmanager
+    def _db(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A fresh connection in autocommit mode; with `write`, one IMMEDIATE transaction."""
+        con = sqlite3.connect(self.path, timeout=_BUSY_MS / 1000, isolation_level=None)
+        try:
+            con.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+            con.execute("PRAGMA foreign_keys = ON")
+            if not write:
+                yield con
+                return
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def _migrate(self) -> None:
+        with self._db() as con:
+            if con.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+                raise StoreError(f"The run store {self.path} cannot use WAL mode; put it on a local disk.")
+        with self._db(write=True) as con:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"The run store {self.path} has schema version {version}, newer than this "
+                    f"program's {len(MIGRATIONS)}; upgrade the program or use another store."
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    con.execute(statement)
+                con.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        with self._db() as con:
+            return int(con.execute("PRAGMA user_version").fetchone()[0])

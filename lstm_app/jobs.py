@@ -1,0 +1,340 @@
+"""The background runner: a supervisor thread that keeps worker processes busy on queued runs.
+
+    page ── submit/cancel ──▶ store ◀── claim, progress, results ── worker processes
+                                ▲                                         ▲
+                                └──── supervisor thread (reap, start, kill) ┘
+
+`get_runner()` returns one `Runner` per store file and process; the Streamlit page calls it on
+every rerun (a module global here survives reruns; only `dashboard.py` is re-executed). The
+runner never imports TensorFlow: workers are fresh interpreters (`python -m lstm_app.worker`),
+started with the parent's `sys.executable`, never forked from a process that loaded TensorFlow.
+
+Every ~0.2 s the supervisor
+- reaps workers that exited; a run a dead worker still held ends *failed* with the exit code
+  and signal (or *cancelled* when its cancel had been asked for);
+- hard-kills (SIGKILL) a worker whose run has been asked to cancel more than `grace_seconds`
+  ago without stopping, and marks that run *cancelled* (its history so far stays);
+- starts workers while runs are queued and fewer than `concurrency` workers are alive, backing
+  off (and finally failing the queue with the reason) when workers die before taking a run.
+A worker runs up to `runs_per_worker` runs in turn (saving TensorFlow's start-up), then exits to
+bound its memory; it also waits `idle_seconds` for new work before exiting, so a second
+submission soon after the first finds a warm worker. A worker's output goes to
+`<data folder>/logs/worker-*.log`, deleted when it exits cleanly and kept when it crashed.
+
+Start-up marks every run left *queued* or *running* in the store *interrupted*: the runner that
+opens a store assumes no other live runner uses it (one server per data folder).
+`requeue_interrupted()` queues them again. `shutdown()` (also run at exit) terminates the
+workers, kills stragglers and marks their runs *interrupted*; a worker whose server dies
+without a shutdown notices that its parent is gone and stops by itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .errors import LabError
+from .spec import ExperimentSpec
+from .store import RunRow, Store, default_path
+
+__all__ = ["Runner", "default_concurrency", "exit_reason", "get_runner", "shutdown_all"]
+
+log = logging.getLogger(__name__)
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_MAX_START_FAILURES = 3
+
+
+def default_concurrency() -> int:
+    """CPU cores − 1, at least 1."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+def exit_reason(code: int) -> str:
+    """One phrase for a worker's exit code (negative: killed by that signal)."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (killed: out of memory or kill -9)" if -code == signal.SIGKILL else ""
+        return f"worker process exited with code {code}, {name}{hint}"
+    return f"worker process exited with code {code}"
+
+
+class Runner:
+    """Runs queued runs of one store in worker processes; see the module docstring."""
+
+    def __init__(
+        self,
+        store_path: str | os.PathLike[str] | None = None,
+        *,
+        concurrency: int | None = None,
+        max_queued: int = 500,
+        grace_seconds: float = 2.0,
+        idle_seconds: float = 30.0,
+        runs_per_worker: int = 8,
+        threads: int | None = None,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        self.store = Store(store_path)
+        self.concurrency = max(1, concurrency or default_concurrency())
+        self.max_queued = max_queued
+        self.grace_seconds = grace_seconds
+        self.idle_seconds = idle_seconds
+        self.runs_per_worker = runs_per_worker
+        self.threads = threads or max(1, (os.cpu_count() or 1) // self.concurrency)
+        self.poll_seconds = poll_seconds
+        self.logs_dir = self.store.path.parent / "logs"
+        self.interrupted_at_start = self.store.mark_interrupted()
+        self._workers: dict[int, tuple[subprocess.Popen[bytes], Path]] = {}
+        self._start_failures, self._next_spawn = 0, 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._supervise, name="lstm-lab-supervisor", daemon=True)
+        self._thread.start()
+        atexit.register(self.shutdown)
+
+    def __repr__(self) -> str:
+        pids = self.worker_pids()
+        return f"Runner({str(self.store.path)!r}, concurrency={self.concurrency}, workers={pids})"
+
+    # -- the page's calls ----------------------------------------------------------------------
+
+    def submit(self, spec: ExperimentSpec, dataset_name: str, content: bytes) -> int:
+        """Store the dataset and the experiment with its runs queued; returns the experiment id
+        at once. QueueFullError when more than `max_queued` runs would be waiting."""
+        self._check_open()
+        sha = self.store.put_dataset(dataset_name, content)
+        spec = dataclasses.replace(spec, data=dataclasses.replace(spec.data, sha256=sha))
+        experiment_id = self.store.create_experiment(spec, sha, max_queued=self.max_queued)
+        self._wake.set()
+        return experiment_id
+
+    def cancel(self, run_id: int) -> str:
+        """Cancel one run (see `Store.request_cancel`); returns its status afterwards."""
+        status = self.store.request_cancel(run_id)
+        self._wake.set()
+        return status
+
+    def cancel_experiment(self, experiment_id: int) -> int:
+        """Cancel every unfinished run of an experiment; returns how many."""
+        count = self.store.cancel_experiment(experiment_id)
+        self._wake.set()
+        return count
+
+    def requeue_interrupted(self, experiment_id: int | None = None) -> int:
+        """Queue again every interrupted run (of one experiment, or all); returns how many."""
+        self._check_open()
+        count = self.store.requeue(experiment_id=experiment_id, statuses=("interrupted",))
+        self._wake.set()
+        return count
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers."""
+        with self._lock:
+            return sorted(self._workers)
+
+    @property
+    def alive(self) -> bool:
+        return not self._stop.is_set()
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop the supervisor, terminate the workers (SIGKILL after `timeout`), wait for them."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._wake.set()
+        atexit.unregister(self.shutdown)
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=max(timeout, 5.0))
+        with self._lock:
+            workers = dict(self._workers)
+            self._workers.clear()
+        for proc, _ in workers.values():
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+        deadline = time.monotonic() + timeout
+        for pid, (proc, log_path) in workers.items():
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            self._release(pid, proc.returncode, log_path, "the server shut down while this run was training")
+        _forget(self)
+
+    # -- supervisor ----------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._stop.is_set():
+            raise LabError("The background runner has been shut down; restart the server.")
+
+    def _supervise(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._tick()
+            except Exception:  # the supervisor must outlive any one bad tick
+                log.exception("run supervisor tick failed")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def _tick(self) -> None:
+        self._reap()
+        self._enforce_cancel()
+        self._start_workers()
+
+    def _reap(self) -> None:
+        with self._lock:
+            dead = {pid: w for pid, w in self._workers.items() if w[0].poll() is not None}
+            for pid in dead:
+                del self._workers[pid]
+        for pid, (proc, log_path) in dead.items():
+            self._release(pid, proc.returncode, log_path, None)
+
+    def _release(self, pid: int, code: int | None, log_path: Path, interrupted: str | None) -> None:
+        """Settle the runs a finished worker still held, and keep its log only if it crashed."""
+        code = -signal.SIGKILL if code is None else code
+        held = [r for r in self.store.runs(status="running") if r.worker_pid == pid]
+        if not interrupted:
+            self._note_exit(code, held, log_path)
+        for run in held:
+            if run.cancel_requested:
+                how = (f"killed after it did not stop within {self.grace_seconds:g} s"
+                       if code == -signal.SIGKILL else f"stopped ({exit_reason(code)})")
+                self.store.mark_cancelled(run.id, f"cancelled; its worker was {how}", code)
+            elif interrupted:
+                self.store.interrupt(run.id, interrupted, code)
+            else:
+                # A Python error ends in a traceback worth quoting; a signal says it all itself.
+                detail = _last_line(log_path) if code > 0 else ""
+                self.store.fail(run.id, exit_reason(code) + detail, code)
+        if code == 0 or interrupted:
+            with contextlib.suppress(FileNotFoundError):
+                log_path.unlink()
+
+    def _note_exit(self, code: int, held: list[RunRow], log_path: Path) -> None:
+        """Back off when workers keep dying before they take a run (a broken install, say):
+        wait longer before each new start, and after `_MAX_START_FAILURES` in a row fail the
+        queued runs with the reason instead of retrying for ever."""
+        if code == 0 or held:
+            self._start_failures = 0
+            return
+        self._start_failures += 1
+        self._next_spawn = time.monotonic() + min(30.0, 0.5 * 2**self._start_failures)
+        if self._start_failures >= _MAX_START_FAILURES:
+            reason = f"worker processes fail to start ({exit_reason(code)}{_last_line(log_path)})"
+            for run in self.store.runs(status="queued"):
+                self.store.fail(run.id, reason, code)
+            self._start_failures = 0
+
+    def _enforce_cancel(self) -> None:
+        for run_id, pid, waited in self.store.cancel_pending():
+            if waited < self.grace_seconds or pid is None:
+                continue
+            with self._lock:
+                worker = self._workers.pop(pid, None)
+            if worker is None:
+                continue  # not ours (or already reaped): nothing to kill
+            proc, log_path = worker
+            # Freeze it, then make sure it still holds that run: it may have just moved on.
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGSTOP)
+            run = self.store.run(run_id)
+            if run.status != "running" or run.worker_pid != pid:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGCONT)
+                with self._lock:
+                    self._workers[pid] = worker
+                continue
+            log.info("run %s ignored its cancel for %.1f s; killing worker %s", run_id, waited, pid)
+            proc.kill()
+            proc.wait()
+            self._release(pid, proc.returncode, log_path, None)
+
+    def _start_workers(self) -> None:
+        queued = self.store.counts()["queued"]
+        if not queued or self._stop.is_set() or time.monotonic() < self._next_spawn:
+            return
+        with self._lock:
+            pids = set(self._workers)
+        busy = sum(1 for r in self.store.runs(status="running") if r.worker_pid in pids)
+        idle = len(pids) - busy
+        for _ in range(min(self.concurrency - len(pids), queued - idle)):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.logs_dir / f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(3).hex()}.log"
+        cmd = [
+            sys.executable, "-m", "lstm_app.worker",
+            "--store", str(self.store.path),
+            "--max-runs", str(self.runs_per_worker),
+            "--threads", str(self.threads),
+            "--idle-seconds", str(self.idle_seconds),
+            "--parent", str(os.getpid()),
+        ]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        with open(log_path, "wb") as out:
+            # A new session: a Ctrl-C on the server's terminal reaches the server, which then
+            # shuts its workers down itself.
+            proc = subprocess.Popen(
+                cmd, cwd=_PACKAGE_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        with self._lock:
+            self._workers[proc.pid] = (proc, log_path)
+        log.info("started worker %s (%s)", proc.pid, log_path.name)
+
+
+def _last_line(log_path: Path) -> str:
+    """'; last output: ...' from a worker's log, or ''."""
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4096))
+            lines = [x.strip() for x in f.read().decode("utf-8", "replace").splitlines() if x.strip()]
+    except OSError:
+        return ""
+    return f"; last output: {lines[-1][:300]}" if lines else ""
+
+
+_RUNNERS: dict[Path, Runner] = {}
+_RUNNERS_LOCK = threading.Lock()
+
+
+def get_runner(store_path: str | os.PathLike[str] | None = None, **options: object) -> Runner:
+    """The process's one Runner for `store_path` (default: the default store), created on the
+    first call with `options` (see `Runner`); later calls return it cheaply."""
+    key = Path(store_path).expanduser().resolve() if store_path is not None else default_path()
+    with _RUNNERS_LOCK:
+        runner = _RUNNERS.get(key)
+        if runner is None or not runner.alive:
+            runner = _RUNNERS[key] = Runner(key, **options)  # type: ignore[arg-type]
+        return runner
+
+
+def _forget(runner: Runner) -> None:
+    with _RUNNERS_LOCK:
+        for key, value in list(_RUNNERS.items()):
+            if value is runner:
+                del _RUNNERS[key]
+
+
+def shutdown_all() -> None:
+    """Shut down every runner of this process."""
+    with _RUNNERS_LOCK:
+        runners = list(_RUNNERS.values())
+    for runner in runners:
+        runner.shutdown()

@@ -1,0 +1,302 @@
+"""The run store: one SQLite file that is the single source of truth for experiments and runs.
+
+Where: `$LSTM_LAB_DATA/runs.sqlite`, where the data folder `LSTM_LAB_DATA` defaults to
+`./lab-data` (relative to the current directory when the store is opened). Trained models go
+beside it as `<data folder>/models/run-<id>.keras`; `Store(path)` uses `path`'s folder instead.
+
+It holds datasets (the uploaded bytes, keyed by SHA-256, so a run can be repeated after a
+restart), experiments (the spec as JSON), runs (model × seed, status, live progress), the
+per-epoch history, predictions and metrics. WAL mode and a 10 s busy timeout let the page, the
+supervisor and several worker processes use it at once. Every call opens its own short-lived
+connection, so a `Store` may be shared between threads; writes that must be atomic (claiming a
+queued run) take the write lock up front with `BEGIN IMMEDIATE`. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from contextlib import suppress
+from pathlib import Path
+
+from ._lifecycle import REQUEUEABLE, RunLifecycle
+from ._schema import RUN_COLUMNS, ExperimentRow, RunRow, dumps, real, run_row
+from .errors import QueueFullError, StoreError
+from .outcome import STATUSES, EpochRow, RunOutcome
+from .spec import ExperimentSpec
+
+__all__ = ["DATA_ENV", "REQUEUEABLE", "ExperimentRow", "RunRow", "Store", "data_dir", "default_path"]
+
+DATA_ENV = "LSTM_LAB_DATA"
+FINISHED = ("done", "diverged", "cancelled")  # statuses that carry a RunOutcome
+
+
+def data_dir() -> Path:
+    """The data folder: `$LSTM_LAB_DATA`, else `./lab-data`, as an absolute path."""
+    return Path(os.environ.get(DATA_ENV) or "lab-data").expanduser().resolve()
+
+
+def default_path() -> Path:
+    """The default store file, `<data folder>/runs.sqlite`."""
+    return data_dir() / "runs.sqlite"
+
+
+class Store(RunLifecycle):
+    """The run store on one SQLite file; creates the file and applies migrations on open."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        super().__init__(Path(path).expanduser().resolve() if path is not None else default_path())
+        self.models_dir = self.path.parent / "models"
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # -- datasets and experiments -------------------------------------------------------------
+
+    def put_dataset(self, name: str, content: bytes) -> str:
+        """Keep `content` under its SHA-256 (once, however often it is put) and return the hash."""
+        sha = hashlib.sha256(content).hexdigest()
+        with self._db(write=True) as con:
+            con.execute(
+                "INSERT OR IGNORE INTO datasets (sha256, name, content, size, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (sha, name, content, len(content), time.time()),
+            )
+        return sha
+
+    def dataset(self, sha: str) -> tuple[str, bytes]:
+        """The (file name, bytes) stored under `sha`."""
+        with self._db() as con:
+            row = con.execute("SELECT name, content FROM datasets WHERE sha256 = ?", (sha,)).fetchone()
+        if row is None:
+            raise StoreError(f"No dataset with SHA-256 {sha} in the run store.")
+        return row[0], bytes(row[1])
+
+    def create_experiment(
+        self, spec: ExperimentSpec, dataset_sha: str, *, max_queued: int | None = None
+    ) -> int:
+        """Insert the experiment and one queued run per `spec.runs()`, in one transaction.
+
+        With `max_queued`, refuse (QueueFullError) when the queue would hold more runs than that.
+        """
+        pairs = spec.runs()
+        with self._db(write=True) as con:
+            if con.execute("SELECT 1 FROM datasets WHERE sha256 = ?", (dataset_sha,)).fetchone() is None:
+                raise StoreError(f"No dataset with SHA-256 {dataset_sha} in the run store; put it first.")
+            if max_queued is not None:
+                queued = con.execute("SELECT COUNT(*) FROM runs WHERE status = 'queued'").fetchone()[0]
+                if queued + len(pairs) > max_queued:
+                    raise QueueFullError(
+                        f"The run queue is full: {queued} runs are waiting and this experiment adds "
+                        f"{len(pairs)}, over the limit of {max_queued}; wait for runs to finish or "
+                        "cancel some."
+                    )
+            now = time.time()
+            cur = con.execute(
+                "INSERT INTO experiments (name, spec, dataset_sha, created_at) VALUES (?, ?, ?, ?)",
+                (spec.name, spec.to_json(), dataset_sha, now),
+            )
+            experiment_id = int(cur.lastrowid or 0)
+            con.executemany(
+                "INSERT INTO runs (experiment_id, model_index, model_name, seed, epochs_total, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (experiment_id, i, spec.models[i].name, seed, spec.training.epochs, now)
+                    for i, seed in pairs
+                ],
+            )
+        return experiment_id
+
+    def experiments(self) -> list[ExperimentRow]:
+        """Every experiment, newest first, with its run counts per status."""
+        with self._db() as con:
+            rows = con.execute(
+                "SELECT id, name, created_at, dataset_sha, spec FROM experiments ORDER BY id DESC"
+            ).fetchall()
+            counts = con.execute(
+                "SELECT experiment_id, status, COUNT(*) FROM runs GROUP BY experiment_id, status"
+            ).fetchall()
+        by_id: dict[int, dict[str, int]] = {}
+        for experiment_id, status, n in counts:
+            by_id.setdefault(experiment_id, {})[status] = n
+        return [
+            ExperimentRow(i, name, created, sha, ExperimentSpec.from_json(spec), by_id.get(i, {}))
+            for i, name, created, sha, spec in rows
+        ]
+
+    def experiment(self, experiment_id: int) -> ExperimentRow:
+        """One experiment with its parsed spec; StoreError when there is none."""
+        with self._db() as con:
+            row = con.execute(
+                "SELECT id, name, created_at, dataset_sha, spec FROM experiments WHERE id = ?",
+                (experiment_id,),
+            ).fetchone()
+            counts = con.execute(
+                "SELECT status, COUNT(*) FROM runs WHERE experiment_id = ? GROUP BY status",
+                (experiment_id,),
+            ).fetchall()
+        if row is None:
+            raise StoreError(f"No experiment {experiment_id} in the run store.")
+        i, name, created, sha, spec = row
+        return ExperimentRow(i, name, created, sha, ExperimentSpec.from_json(spec), dict(counts))
+
+    def rename_experiment(self, experiment_id: int, name: str) -> None:
+        """Rename an experiment (its stored spec too); SpecError for an invalid name."""
+        spec = dataclasses.replace(self.experiment(experiment_id).spec, name=name)
+        with self._db(write=True) as con:
+            con.execute(
+                "UPDATE experiments SET name = ?, spec = ? WHERE id = ?",
+                (spec.name, spec.to_json(), experiment_id),
+            )
+
+    def delete_experiment(self, experiment_id: int) -> None:
+        """Delete an experiment, its runs and results, its model files, and its dataset when no
+        other experiment uses it. Refused while one of its runs is running (cancel it first)."""
+        with self._db(write=True) as con:
+            row = con.execute("SELECT dataset_sha FROM experiments WHERE id = ?", (experiment_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"No experiment {experiment_id} in the run store.")
+            running = con.execute(
+                "SELECT COUNT(*) FROM runs WHERE experiment_id = ? AND status = 'running'", (experiment_id,)
+            ).fetchone()[0]
+            if running:
+                runs = "1 run" if running == 1 else f"{running} runs"
+                raise StoreError(
+                    f"Experiment {experiment_id} still has {runs} training; cancel the experiment and "
+                    "wait until its runs stop before deleting it."
+                )
+            paths = [p for (p,) in con.execute(
+                "SELECT model_path FROM runs WHERE experiment_id = ? AND model_path IS NOT NULL",
+                (experiment_id,),
+            )]
+            con.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
+            con.execute(
+                "DELETE FROM datasets WHERE sha256 = ? AND NOT EXISTS "
+                "(SELECT 1 FROM experiments WHERE dataset_sha = ?)",
+                (row[0], row[0]),
+            )
+        for path in paths:
+            with suppress(FileNotFoundError):
+                Path(path).unlink()
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def run(self, run_id: int) -> RunRow:
+        """One run; StoreError when there is none."""
+        with self._db() as con:
+            row = con.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"No run {run_id} in the run store.")
+        return run_row(row)
+
+    def runs(self, experiment_id: int | None = None, *, status: str | None = None) -> list[RunRow]:
+        """Runs in id order, of one experiment and/or in one status (all when both are None)."""
+        where, args = [], []
+        if experiment_id is not None:
+            where.append("experiment_id = ?")
+            args.append(experiment_id)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        sql = f"SELECT {RUN_COLUMNS} FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._db() as con:
+            return [run_row(r) for r in con.execute(sql + " ORDER BY id", args)]
+
+    def counts(self) -> dict[str, int]:
+        """How many runs are in each status (every status is a key)."""
+        with self._db() as con:
+            found = dict(con.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall())
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    def model_path(self, run_id: int) -> Path:
+        """Where the worker saves run `run_id`'s trained model."""
+        return self.models_dir / f"run-{run_id}.keras"
+
+    def history(self, run_id: int) -> list[EpochRow]:
+        """The per-epoch history of a run, in epoch order."""
+        with self._db() as con:
+            rows = con.execute(
+                "SELECT epoch, loss, val_loss, seconds, grad_norms FROM epochs WHERE run_id = ? "
+                "ORDER BY epoch",
+                (run_id,),
+            ).fetchall()
+        return [EpochRow(e, loss, val, s, tuple(json.loads(g))) for e, loss, val, s, g in rows]
+
+    def finish(
+        self, run_id: int, outcome: RunOutcome, model_path: str | os.PathLike[str] | None = None
+    ) -> None:
+        """Store a run's outcome: status from `outcome.status`, history, predictions, metrics."""
+        if outcome.status not in FINISHED:
+            raise StoreError(
+                f"A finished run has status {', '.join(FINISHED)}, got {outcome.status!r} for run {run_id}."
+            )
+        now = time.time()
+        with self._db(write=True) as con:
+            if con.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise StoreError(f"No run {run_id} in the run store.")
+            con.executemany(
+                "INSERT OR REPLACE INTO epochs (run_id, epoch, loss, val_loss, seconds, grad_norms) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(run_id, e.epoch, real(e.loss), real(e.val_loss), e.seconds, dumps(list(e.grad_norms)))
+                 for e in outcome.epochs],
+            )
+            con.execute(
+                "INSERT OR REPLACE INTO predictions (run_id, test, future, regions, diagnostics) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (run_id, dumps(outcome.test), dumps(outcome.future), dumps(outcome.regions),
+                 dumps(outcome.diagnostics)),
+            )
+            con.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            con.executemany(
+                "INSERT INTO metrics (run_id, name, value) VALUES (?, ?, ?)",
+                [(run_id, k, real(v)) for k, v in outcome.metrics.items()],
+            )
+            last = outcome.epochs[-1] if outcome.epochs else None
+            con.execute(
+                "UPDATE runs SET status = ?, message = ?, diverged_epoch = ?, params = ?, "
+                "seconds_per_epoch = ?, model_path = ?, finished_at = ?, eta_seconds = 0, "
+                "elapsed = ? - COALESCE(started_at, ?), "
+                "epoch = (SELECT COUNT(*) FROM epochs WHERE run_id = ?), "
+                "loss = COALESCE(?, loss), val_loss = COALESCE(?, val_loss) WHERE id = ?",
+                (outcome.status, outcome.message, outcome.diverged_epoch, outcome.params,
+                 real(outcome.seconds_per_epoch), str(model_path) if model_path else None, now, now, now,
+                 run_id, real(last.loss) if last else None, real(last.val_loss) if last else None,
+                 run_id),
+            )
+
+    def outcome(self, run_id: int) -> RunOutcome | None:
+        """The stored RunOutcome of a done, diverged or cancelled run (None for other statuses)."""
+        run = self.run(run_id)
+        if run.status not in FINISHED:
+            return None
+        with self._db() as con:
+            pred = con.execute(
+                "SELECT test, future, regions, diagnostics FROM predictions WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            metrics = dict(con.execute("SELECT name, value FROM metrics WHERE run_id = ?", (run_id,)))
+            extra = con.execute(
+                "SELECT diverged_epoch, params, seconds_per_epoch FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+        test, future, regions, diagnostics = (json.loads(x) for x in pred) if pred else ({}, {}, {}, {})
+        return RunOutcome(
+            status=run.status, epochs=self.history(run_id), message=run.message,
+            diverged_epoch=extra[0], metrics=metrics, test=test, future=future, regions=regions,
+            diagnostics=diagnostics, params=extra[1] or 0, seconds_per_epoch=extra[2],
+        )
+
+    def metrics(self, experiment_id: int) -> dict[int, dict[str, float | None]]:
+        """Metrics of every finished run of an experiment: {run id: {name: value}}."""
+        out: dict[int, dict[str, float | None]] = {}
+        with self._db() as con:
+            for run_id, name, value in con.execute(
+                "SELECT m.run_id, m.name, m.value FROM metrics m JOIN runs r ON r.id = m.run_id "
+                "WHERE r.experiment_id = ? ORDER BY m.run_id",
+                (experiment_id,),
+            ):
+                out.setdefault(run_id, {})[name] = value
+        return out

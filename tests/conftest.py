@@ -1,0 +1,81 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
+
+# --- run store / background runner fixtures (tests/test_store.py, tests/test_jobs.py) ---------
+
+
+@pytest.fixture
+def lab_csv() -> bytes:
+    """A 60-point daily series as CSV bytes (columns date, y)."""
+    lines = ["date,y"] + [
+        f"2021-{1 + i // 28:02d}-{1 + i % 28:02d},{50 + 10 * math.sin(i / 4) + 0.3 * i:.4f}" for i in range(60)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def lab_spec() -> Callable[..., ExperimentSpec]:
+    """A tiny experiment: `models` one-layer LSTMs (2, 3, ... units) × `seeds`, `epochs` epochs, batch 8."""
+
+    def make(name: str = "tiny", *, models: int = 1, seeds: tuple[int, ...] = (0,), epochs: int = 3,
+             patience: int = 0) -> ExperimentSpec:
+        return ExperimentSpec(
+            name,
+            DataSpec("tiny.csv", "y", time_column="date"),
+            tuple(ModelSpec(f"m{i}", (LayerSpec(2 + i, activation=("tanh", "relu")[i % 2]),)) for i in range(models)),
+            WindowSpec(lookback=4, future_steps=3),
+            SplitSpec(8),
+            TrainingSpec(epochs=epochs, batch_size=8, seeds=seeds, patience=patience),
+        )
+
+    return make
+
+
+# --- a finished experiment in a store (tests/test_results.py, tests/test_dashboard.py) ------------
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """(data folder, experiment id) of a real, finished tiny experiment on the hotel H2 sample:
+    models "tanh" and "relu" (LSTM 3, lags as features) × seeds 0 and 1, 2 epochs, trained by a
+    real background runner (worker processes), so the page and loaders read genuine results."""
+    import time
+
+    from lstm_app.jobs import Runner
+    from lstm_app.presets import HOTEL_H2
+    from lstm_app.samples import sample_path
+
+    folder = tmp_path_factory.mktemp("trained")
+    spec = ExperimentSpec(
+        "tiny hotel",
+        DataSpec(HOTEL_H2, "Cancellations", "Date"),
+        (ModelSpec("tanh", (LayerSpec(3),)), ModelSpec("relu", (LayerSpec(3, "relu"),))),
+        WindowSpec(lookback=5, framing="features", future_steps=4),
+        SplitSpec(10),
+        TrainingSpec(epochs=2, batch_size=16, seeds=(0, 1), patience=0),
+    )
+    runner = Runner(folder / "runs.sqlite", concurrency=1, idle_seconds=1.0)
+    try:
+        path = sample_path(HOTEL_H2.removeprefix("sample:"))
+        experiment_id = runner.submit(spec, path.name, path.read_bytes())
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            runs = runner.store.runs(experiment_id)
+            if all(r.status not in ("queued", "running") for r in runs):
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"the tiny experiment did not finish: {[r.status for r in runs]}")
+        assert [r.status for r in runs] == ["done"] * 4, [(r.status, r.message) for r in runs]
+    finally:
+        runner.shutdown()
+    return folder, experiment_id

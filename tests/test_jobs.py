@@ -1,0 +1,259 @@
+"""The background runner on real worker processes, a real SQLite file and tiny real Keras models.
+
+Worker start-up (loading TensorFlow) takes seconds, so every wait polls with a generous
+deadline; nothing sleeps and then asserts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from lstm_app import jobs, params
+from lstm_app.errors import LabError, QueueFullError
+from lstm_app.jobs import Runner, exit_reason, get_runner
+from lstm_app.spec import DataSpec
+from lstm_app.store import RunRow, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T], what: str, timeout: float = 60.0) -> T:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def gone(pid: int) -> bool:
+    """Whether process `pid` has exited (a zombie nobody reaped counts as exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return "\nState:\tZ" in status
+
+
+@pytest.fixture
+def make_runner(tmp_path: Path) -> Iterator[Callable[..., Runner]]:
+    """Runners on `tmp_path/runs.sqlite`; at teardown all are shut down and no worker is left."""
+    made: list[Runner] = []
+
+    def make(**options: object) -> Runner:
+        settings: dict[str, object] = {"concurrency": 1, "idle_seconds": 5.0, **options}
+        runner = Runner(tmp_path / "runs.sqlite", **settings)  # type: ignore[arg-type]
+        made.append(runner)
+        return runner
+
+    yield make
+    for runner in made:
+        runner.shutdown()
+    pids = {r.worker_pid for r in Store(tmp_path / "runs.sqlite").runs() if r.worker_pid}
+    assert all(gone(pid) for pid in pids), "a worker process outlived its runner"
+
+
+def finished(store: Store, experiment_id: int) -> list[RunRow] | None:
+    runs = store.runs(experiment_id)
+    return runs if all(r.status not in ("queued", "running") for r in runs) else None
+
+
+def training(store: Store, run_id: int, epochs: int = 1) -> RunRow | None:
+    run = store.run(run_id)
+    return run if run.status == "running" and run.epoch >= epochs else None
+
+
+@pytest.mark.slow
+def test_two_experiments_at_once_both_complete_without_mixing_results(make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner(concurrency=2)
+    first = runner.submit(lab_spec("first", models=2, seeds=(0,)), "a.csv", lab_csv)
+    second = runner.submit(lab_spec("second", models=1, seeds=(1, 2)), "b.csv", lab_csv)
+    broken_spec = dataclasses.replace(lab_spec("broken"), data=DataSpec("c.csv", "nope"))
+    broken = runner.submit(broken_spec, "c.csv", lab_csv)
+    assert {r.status for r in runner.store.runs()} <= {"queued", "running"}  # submit returned at once
+    store = runner.store
+    for eid in (first, second, broken):
+        wait_for(lambda eid=eid: finished(store, eid), f"experiment {eid} to finish", 90)
+
+    [bad] = store.runs(broken)
+    assert bad.status == "failed" and bad.message.startswith("DataError: ") and "nope" in bad.message
+    assert len({r.worker_pid for r in store.runs()}) <= 3  # workers took several runs in turn
+    for eid in (first, second):
+        spec = store.experiment(eid).spec
+        forecasts = []
+        for run in store.runs(eid):
+            outcome = store.outcome(run.id)
+            assert run.status == "done" and outcome is not None, run
+            model = spec.models[run.model_index]
+            assert run.model_name == model.name
+            # Each run's results are its own model's: the parameter count pins the model ...
+            assert outcome.params == params.total(model, 1, spec.window.lookback, spec.window.framing)
+            assert [e.epoch for e in store.history(run.id)] == [1, 2, 3]
+            assert outcome.metrics["rmse"] is not None and len(outcome.test["forecast"]) == 8
+            assert Path(run.model_path or "").is_file()
+            forecasts.append(tuple(outcome.test["forecast"]))
+        assert len(set(forecasts)) == len(forecasts)  # ... and different models/seeds differ
+
+
+@pytest.mark.slow
+def test_progress_shows_while_training_and_cancel_stops_within_3_s(make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner()
+    eid = runner.submit(lab_spec("long", epochs=400), "a.csv", lab_csv)
+    [run] = runner.store.runs(eid)
+    live = wait_for(lambda: training(runner.store, run.id, 3), "three epoch rows", 60)
+    assert live.loss is not None and live.eta_seconds and live.eta_seconds > 0 and live.elapsed
+    assert live.epochs_total == 400
+    started = time.monotonic()
+    assert runner.cancel(run.id) == "running"
+    ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the cancel", 3.0)
+    assert time.monotonic() - started < 3.0
+    history = runner.store.history(run.id)
+    assert 3 <= len(history) < 400 and ended.epoch == len(history)
+    outcome = runner.store.outcome(run.id)
+    assert outcome is not None and outcome.status == "cancelled" and len(outcome.epochs) == len(history)
+
+
+@pytest.mark.slow
+def test_a_killed_worker_fails_only_its_run_and_the_next_run_completes(make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner()
+    doomed = runner.submit(lab_spec("doomed", epochs=400), "a.csv", lab_csv)
+    after = runner.submit(lab_spec("after"), "a.csv", lab_csv)
+    [run] = runner.store.runs(doomed)
+    live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", 60)
+    assert live.worker_pid in runner.worker_pids()
+    os.kill(live.worker_pid, signal.SIGKILL)
+    dead = wait_for(lambda: (r := runner.store.run(run.id)).status == "failed" and r, "the failure", 10)
+    assert dead.exit_code == -9 and dead.message == exit_reason(-9)
+    assert "SIGKILL" in dead.message and "out of memory or kill -9" in dead.message
+    assert len(runner.store.history(run.id)) >= 1  # what it trained before it died stays
+    [next_run] = wait_for(lambda: finished(runner.store, after), "the next run", 60)
+    assert next_run.status == "done" and next_run.worker_pid != live.worker_pid
+
+
+_SERVER = """
+import sys, time
+from lstm_app.jobs import Runner
+runner = Runner(sys.argv[1], concurrency=1, idle_seconds=30)
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_a_restarted_runner_interrupts_stale_runs_and_keeps_finished_ones(
+    tmp_path, make_runner, lab_spec, lab_csv
+) -> None:
+    path = tmp_path / "runs.sqlite"
+    store = Store(path)
+    sha = store.put_dataset("a.csv", lab_csv)
+    server = subprocess.Popen([sys.executable, "-c", _SERVER, str(path)], cwd=ROOT, stdout=subprocess.PIPE)
+    try:
+        assert server.stdout is not None and server.stdout.readline() == b"ready\n"
+        done = store.create_experiment(lab_spec("done"), sha)
+        wait_for(lambda: finished(store, done), "the first experiment", 60)
+        stale = store.create_experiment(lab_spec("stale", seeds=(0, 1), epochs=400), sha)
+        live = wait_for(lambda: training(store, store.runs(stale)[0].id), "training", 30)
+        server.kill()  # the server dies without a shutdown
+    finally:
+        server.kill()
+        server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
+    runner = make_runner()
+    assert runner.interrupted_at_start >= 1  # at least the queued one; the orphan may have been first
+    runs = store.runs(stale)
+    assert [r.status for r in runs] == ["interrupted", "interrupted"]
+    assert "before this run started" in runs[1].message
+    wait_for(lambda: gone(live.worker_pid or 0), "the orphaned worker to stop by itself", 10)
+    [kept] = store.runs(done)
+    outcome = store.outcome(kept.id)
+    assert kept.status == "done" and outcome is not None
+    assert outcome.metrics["rmse"] is not None and outcome.test["forecast"] and outcome.future["forecast"]
+    assert runner.requeue_interrupted() == 2
+    assert {r.status for r in store.runs(stale)} <= {"queued", "running"}
+    assert runner.cancel_experiment(stale) == 2
+
+
+def test_a_full_queue_refuses_a_submission_with_a_clear_message(make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner(max_queued=3)
+    eid = runner.submit(lab_spec(seeds=(0, 1, 2), epochs=400), "a.csv", lab_csv)
+    with pytest.raises(QueueFullError, match=r"queue is full: 3 runs are waiting .* limit of 3"):
+        runner.submit(lab_spec("more"), "a.csv", lab_csv)
+    assert len(runner.store.experiments()) == 1
+    runner.cancel_experiment(eid)
+
+
+@pytest.mark.slow
+def test_a_worker_that_ignores_a_cancel_is_killed_after_the_grace_period(make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner(grace_seconds=1.0)
+    eid = runner.submit(lab_spec(epochs=400), "a.csv", lab_csv)
+    [run] = runner.store.runs(eid)
+    live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", 60)
+    assert live.worker_pid is not None
+    os.kill(live.worker_pid, signal.SIGSTOP)  # frozen: it can no longer see the cancel flag
+    started = time.monotonic()
+    runner.cancel(run.id)
+    ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the hard kill", 3.0)
+    assert time.monotonic() - started < 3.0
+    assert ended.message == "cancelled; its worker was killed after it did not stop within 1 s"
+    assert ended.exit_code == -9 and gone(live.worker_pid)
+    assert len(runner.store.history(run.id)) >= 1
+
+
+@pytest.mark.slow
+def test_shutdown_terminates_workers_and_interrupts_their_runs(make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner()
+    eid = runner.submit(lab_spec(epochs=400, seeds=(0, 1)), "a.csv", lab_csv)
+    first, second = runner.store.runs(eid)
+    live = wait_for(lambda: training(runner.store, first.id), "the first epoch row", 60)
+    runner.shutdown()
+    assert gone(live.worker_pid or 0) and runner.worker_pids() == []
+    stopped = runner.store.run(first.id)
+    assert (stopped.status, stopped.message) == (
+        "interrupted", "the server shut down while this run was training"
+    )
+    assert runner.store.run(second.id).status == "queued"  # the next start-up interrupts it
+    with pytest.raises(LabError, match="shut down"):
+        runner.submit(lab_spec(), "a.csv", lab_csv)
+    assert make_runner().interrupted_at_start == 1  # a new runner on the same store ...
+    assert runner.store.run(second.id).status == "interrupted"  # ... would start it again only when asked
+
+
+def test_workers_that_cannot_start_fail_the_queue_instead_of_respawning_for_ever(
+    make_runner, lab_spec, lab_csv, monkeypatch
+) -> None:
+    monkeypatch.setattr(jobs.sys, "executable", "/bin/false")  # a broken interpreter: exits 1 at once
+    runner = make_runner()
+    eid = runner.submit(lab_spec(seeds=(0, 1)), "a.csv", lab_csv)
+    runs = wait_for(lambda: finished(runner.store, eid), "the queued runs to fail", 15)
+    assert [r.status for r in runs] == ["failed", "failed"]
+    assert runs[0].message == "worker processes fail to start (worker process exited with code 1)"
+    assert runs[0].exit_code == 1
+
+
+def test_get_runner_is_one_runner_per_store_until_it_is_shut_down(tmp_path: Path) -> None:
+    first = get_runner(tmp_path / "runs.sqlite", concurrency=1)
+    try:
+        assert get_runner(tmp_path / "." / "runs.sqlite") is first
+        assert first.concurrency == 1 and first.alive
+    finally:
+        first.shutdown()
+    second = get_runner(tmp_path / "runs.sqlite")
+    try:
+        assert second is not first and second.alive
+    finally:
+        second.shutdown()

@@ -1,0 +1,283 @@
+"""The SQLite run store on a real file: schema, datasets, run lifecycle, results, recovery."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from lstm_app._schema import MIGRATIONS
+from lstm_app.errors import QueueFullError, SpecError, StoreError
+from lstm_app.outcome import EpochRow, RunOutcome
+from lstm_app.store import Store, default_path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "runs.sqlite")
+
+
+def _experiment(store: Store, spec, csv: bytes) -> int:
+    return store.create_experiment(spec, store.put_dataset("tiny.csv", csv))
+
+
+def _outcome(status: str = "done") -> RunOutcome:
+    return RunOutcome(
+        status=status,
+        epochs=[EpochRow(1, 0.5, 0.6, 0.1, (0.01,)), EpochRow(2, 0.25, float("nan"), 0.1, (0.02,))],
+        message="2 epochs",
+        metrics={"rmse": 1.5, "mae": 1.0, "skill": float("nan")},
+        test={"time": ["2021-03-01", "2021-03-02"], "actual": [1.0, 2.0], "forecast": [1.1, 1.9]},
+        future={"time": ["2021-03-03"], "forecast": [2.5]},
+        regions={"train_end": "2021-02-01"},
+        diagnostics={"layers": [{"mean": 0.1}]},
+        params=64,
+        seconds_per_epoch=0.1,
+    )
+
+
+def test_a_new_store_has_the_schema_version_and_wal(tmp_path: Path) -> None:
+    store = Store(tmp_path / "sub" / "runs.sqlite")
+    assert store.schema_version == len(MIGRATIONS)
+    con = sqlite3.connect(store.path)
+    try:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        con.close()
+    assert {"datasets", "experiments", "runs", "epochs", "predictions", "metrics"} <= tables
+    assert Store(store.path).schema_version == len(MIGRATIONS)  # reopening applies nothing twice
+
+
+def test_a_store_from_a_newer_program_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    con.close()
+    with pytest.raises(StoreError, match="newer than this program"):
+        Store(path)
+
+
+def test_the_default_location_follows_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LSTM_LAB_DATA", str(tmp_path / "data"))
+    assert default_path() == tmp_path / "data" / "runs.sqlite"
+    assert Store().models_dir == tmp_path / "data" / "models"
+    monkeypatch.delenv("LSTM_LAB_DATA")
+    monkeypatch.chdir(tmp_path)
+    assert default_path() == tmp_path / "lab-data" / "runs.sqlite"
+
+
+def test_datasets_are_kept_once_by_content_hash(store: Store, lab_csv: bytes) -> None:
+    sha = store.put_dataset("a.csv", lab_csv)
+    assert store.put_dataset("renamed.csv", lab_csv) == sha
+    assert store.dataset(sha) == ("a.csv", lab_csv)
+    assert store.put_dataset("b.csv", lab_csv + b"\n") != sha
+    with pytest.raises(StoreError, match="No dataset"):
+        store.dataset("0" * 64)
+
+
+def test_an_experiment_is_stored_with_one_queued_run_per_model_and_seed(store, lab_spec, lab_csv) -> None:
+    spec = lab_spec("two", models=2, seeds=(3, 4), epochs=7)
+    eid = _experiment(store, spec, lab_csv)
+    row = store.experiment(eid)
+    assert row.spec == spec and row.name == "two" and row.counts == {"queued": 4} and row.active
+    runs = store.runs(eid)
+    assert [(r.model_index, r.model_name, r.seed, r.status, r.epochs_total) for r in runs] == [
+        (0, "m0", 3, "queued", 7), (0, "m0", 4, "queued", 7), (1, "m1", 3, "queued", 7), (1, "m1", 4, "queued", 7)
+    ]
+    assert [e.id for e in store.experiments()] == [eid]
+    with pytest.raises(StoreError, match="No dataset"):
+        store.create_experiment(spec, "f" * 64)
+    with pytest.raises(StoreError, match="No experiment 999"):
+        store.experiment(999)
+
+
+def test_a_full_queue_refuses_a_whole_experiment(store, lab_spec, lab_csv) -> None:
+    sha = store.put_dataset("tiny.csv", lab_csv)
+    store.create_experiment(lab_spec(seeds=(0, 1, 2)), sha, max_queued=4)
+    with pytest.raises(QueueFullError, match="3 runs are waiting and this experiment adds 2, over the limit of 4"):
+        store.create_experiment(lab_spec(seeds=(0, 1)), sha, max_queued=4)
+    assert store.counts()["queued"] == 3 and len(store.experiments()) == 1
+
+
+def test_each_queued_run_is_claimed_exactly_once_across_connections(store, lab_spec, lab_csv) -> None:
+    eid = _experiment(store, lab_spec(models=4, seeds=tuple(range(10))), lab_csv)
+    claimed: dict[int, list[int]] = {}
+
+    def claim(worker: int) -> None:
+        own = Store(store.path)  # its own object, connections of its own
+        claimed[worker] = []
+        while (run := own.claim_next(1000 + worker)) is not None:
+            claimed[worker].append(run.id)
+
+    threads = [threading.Thread(target=claim, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [i for ids in claimed.values() for i in ids]
+    assert sorted(ids) == [r.id for r in store.runs(eid)]  # all 40, none twice
+    for worker, run_ids in claimed.items():
+        assert all(store.run(i).worker_pid == 1000 + worker for i in run_ids)
+    assert {r.status for r in store.runs(eid)} == {"running"}
+    assert store.claim_next(1) is None
+
+
+def test_epochs_give_progress_and_an_eta(store, lab_spec, lab_csv) -> None:
+    eid = _experiment(store, lab_spec(epochs=10), lab_csv)
+    run = store.claim_next(42)
+    assert run is not None and run.status == "running" and run.started_at is not None
+    store.add_epoch(run.id, EpochRow(1, 0.9, 1.0, 2.0, (0.5, 0.25)))
+    store.add_epoch(run.id, EpochRow(2, 0.5, None, 4.0))
+    now = store.run(run.id)
+    assert (now.epoch, now.loss, now.val_loss) == (2, 0.5, None)
+    assert now.eta_seconds == pytest.approx(3.0 * 8)  # mean 3 s per epoch × 8 epochs left
+    assert now.elapsed is not None and now.elapsed >= 0
+    assert store.history(run.id) == [EpochRow(1, 0.9, 1.0, 2.0, (0.5, 0.25)), EpochRow(2, 0.5, None, 4.0)]
+    assert store.experiment(eid).counts == {"running": 1}
+
+
+def test_an_outcome_round_trips_with_its_history_predictions_and_metrics(store, lab_spec, lab_csv, tmp_path) -> None:
+    eid = _experiment(store, lab_spec(), lab_csv)
+    run = store.claim_next(1)
+    assert run is not None
+    store.add_epoch(run.id, EpochRow(1, 0.5, 0.6, 0.1, (0.01,)))
+    store.finish(run.id, _outcome(), tmp_path / "m.keras")
+    back = store.outcome(run.id)
+    assert back is not None
+    assert back.status == "done" and back.params == 64 and back.message == "2 epochs"
+    assert back.metrics == {"rmse": 1.5, "mae": 1.0, "skill": None}  # NaN is stored as NULL
+    assert back.test == _outcome().test and back.future == _outcome().future
+    assert back.regions == {"train_end": "2021-02-01"} and back.diagnostics == {"layers": [{"mean": 0.1}]}
+    assert [e.epoch for e in back.epochs] == [1, 2] and back.epochs[1].val_loss is None
+    row = store.run(run.id)
+    assert (row.status, row.epoch, row.eta_seconds, row.model_path) == ("done", 2, 0, str(tmp_path / "m.keras"))
+    assert row.finished_at is not None
+    assert store.metrics(eid) == {run.id: {"rmse": 1.5, "mae": 1.0, "skill": None}}
+    with pytest.raises(StoreError, match="finished run has status"):
+        store.finish(run.id, RunOutcome(status="running"))
+
+
+def test_unfinished_runs_have_no_outcome_and_failures_keep_their_reason(store, lab_spec, lab_csv) -> None:
+    _experiment(store, lab_spec(seeds=(0, 1)), lab_csv)
+    first = store.claim_next(7)
+    assert first is not None and store.outcome(first.id) is None
+    assert store.fail(first.id, "ValueError: bad", exit_code=1)
+    row = store.run(first.id)
+    assert (row.status, row.message, row.exit_code) == ("failed", "ValueError: bad", 1)
+    assert not store.fail(first.id, "again")  # a finished run stays as it is
+    assert store.outcome(first.id) is None
+
+
+def test_cancel_ends_a_queued_run_now_and_flags_a_running_one(store, lab_spec, lab_csv) -> None:
+    eid = _experiment(store, lab_spec(seeds=(0, 1, 2)), lab_csv)
+    running = store.claim_next(5)
+    assert running is not None and not store.cancel_requested(running.id)
+    assert store.request_cancel(running.id) == "running"
+    assert store.cancel_requested(running.id)
+    [(run_id, pid, waited)] = store.cancel_pending()
+    assert (run_id, pid) == (running.id, 5) and waited >= 0
+    queued = store.runs(eid, status="queued")[0]
+    assert store.request_cancel(queued.id) == "cancelled"
+    assert store.run(queued.id).message == "cancelled before it started"
+    assert store.cancel_experiment(eid) == 2  # the last queued one and the running one
+    assert store.counts()["cancelled"] == 2 and store.counts()["running"] == 1
+    assert store.mark_cancelled(running.id, "cancelled; its worker was killed", -9)
+    with pytest.raises(StoreError, match="No run 999"):
+        store.request_cancel(999)
+
+
+def test_stale_runs_are_interrupted_and_can_be_requeued(store, lab_spec, lab_csv) -> None:
+    eid = _experiment(store, lab_spec(seeds=(0, 1, 2)), lab_csv)
+    done, running = store.claim_next(1), store.claim_next(2)
+    assert done is not None and running is not None
+    store.finish(done.id, _outcome())
+    store.add_epoch(running.id, EpochRow(1, 0.5, 0.5, 0.1))
+    assert store.mark_interrupted() == 2
+    by_id = {r.id: r for r in store.runs(eid)}
+    assert by_id[done.id].status == "done"
+    assert by_id[running.id].status == "interrupted"
+    assert "while this run was training" in by_id[running.id].message
+    assert store.requeue(experiment_id=eid) == 2
+    again = store.run(running.id)
+    assert (again.status, again.epoch, again.worker_pid, again.message) == ("queued", 0, None, "")
+    assert store.history(running.id) == []
+    assert store.outcome(done.id) is not None  # a done run is never requeued by accident
+    assert store.requeue([done.id]) == 0
+    with pytest.raises(StoreError, match="can be re-queued"):
+        store.requeue(statuses=("done",))
+
+
+def test_rename_and_delete_cascade_to_runs_results_files_and_dataset(store, lab_spec, lab_csv, tmp_path) -> None:
+    sha = store.put_dataset("tiny.csv", lab_csv)
+    keep = store.create_experiment(lab_spec("keep"), sha)
+    eid = store.create_experiment(lab_spec("gone", seeds=(0, 1)), sha)
+    store.rename_experiment(eid, "renamed")
+    assert store.experiment(eid).name == "renamed" and store.experiment(eid).spec.name == "renamed"
+    with pytest.raises(SpecError):
+        store.rename_experiment(eid, " ")
+    kept = store.claim_next(1)
+    run = store.claim_next(1)
+    assert kept is not None and kept.experiment_id == keep
+    assert run is not None and run.experiment_id == eid
+    with pytest.raises(StoreError, match="still has 1 run training"):
+        store.delete_experiment(eid)
+    model = tmp_path / "run.keras"
+    model.write_bytes(b"model")
+    store.finish(run.id, _outcome(), model)
+    store.delete_experiment(eid)
+    assert not model.exists()
+    assert [e.id for e in store.experiments()] == [keep]
+    con = sqlite3.connect(store.path)
+    try:
+        for table in ("epochs", "predictions", "metrics"):
+            assert con.execute(f"SELECT COUNT(*) FROM {table} WHERE run_id = ?", (run.id,)).fetchone()[0] == 0
+    finally:
+        con.close()
+    assert store.dataset(sha)[0] == "tiny.csv"  # still used by "keep"
+    store.fail(kept.id, "RuntimeError: test")
+    store.delete_experiment(keep)
+    with pytest.raises(StoreError):
+        store.dataset(sha)
+
+
+def test_reopening_the_file_shows_the_same_data(tmp_path, lab_spec, lab_csv) -> None:
+    first = Store(tmp_path / "runs.sqlite")
+    eid = _experiment(first, lab_spec(seeds=(0, 1)), lab_csv)
+    run = first.claim_next(1)
+    assert run is not None
+    first.finish(run.id, _outcome())
+    second = Store(tmp_path / "runs.sqlite")
+    assert second.runs(eid) == first.runs(eid)
+    assert second.outcome(run.id) == first.outcome(run.id)
+    assert second.experiment(eid).spec == lab_spec(seeds=(0, 1))
+
+
+def test_the_store_and_runner_do_not_load_tensorflow() -> None:
+    code = (
+        "import sys, lstm_app.store, lstm_app.jobs; "
+        "bad = sorted(m for m in ('tensorflow', 'keras', 'lstm_app.train', 'lstm_app.model', 'streamlit') "
+        "if m in sys.modules); print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "[]"
+
+
+def test_json_columns_accept_numpy_values(store, lab_spec, lab_csv) -> None:
+    np = pytest.importorskip("numpy")
+    _experiment(store, lab_spec(), lab_csv)
+    run = store.claim_next(1)
+    assert run is not None
+    outcome = _outcome()
+    outcome.test = {"forecast": np.array([1.5, 2.5]), "n": np.int64(3)}
+    store.finish(run.id, outcome)
+    back = store.outcome(run.id)
+    assert back is not None and back.test == {"forecast": [1.5, 2.5], "n": 3}
+    assert math.isclose(back.seconds_per_epoch or 0, 0.1)
