@@ -37,7 +37,7 @@ def load_data(spec: ExperimentSpec, override: Path | None = None,
     if not Path(path).is_file():
         raise DataError(f"The data file {str(path)!r} named by the experiment does not exist: pass --data FILE.")
     content = Path(path).read_bytes()
-    table = data.read_csv(content, name=Path(path).name)
+    table = data.read_csv(content, name=Path(path).name, time_column=spec.data.time_column)
     frame = data.series(table, spec.data.target, spec.data.features)
     notes = []
     digest = hashlib.sha256(content).hexdigest()

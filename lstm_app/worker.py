@@ -75,7 +75,7 @@ def _train(store: Store, run: RunRow, parent: int | None) -> bool:
         experiment = store.experiment(run.experiment_id)
         spec = experiment.spec
         name, content = store.dataset(experiment.dataset_sha)
-        table = data.read_csv(content, name=name)
+        table = data.read_csv(content, name=name, time_column=spec.data.time_column)
         frame = data.series(table, spec.data.target, spec.data.features)
         path = store.model_path(run.id)
         outcome = train.run_one(
