@@ -80,3 +80,15 @@ def test_example_experiment_files_are_valid() -> None:
     for path in sorted((ROOT / "examples").glob("*.json")):
         spec = ExperimentSpec.from_json(path.read_text())
         assert len(spec.models) >= 2, path
+
+
+def test_readme_example_experiment_parses_and_ci_runs_the_readme_test_command() -> None:
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```json\n(.*?)```", readme, re.S)
+    assert block is not None
+    spec = ExperimentSpec.from_json(block.group(1))
+    assert [m.name for m in spec.models] == ["tanh", "relu inside", "relu between"]
+    assert "./scripts/test.sh" in readme and "./scripts/dashboard.sh" in readme
+    assert "exec ./scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
