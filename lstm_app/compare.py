@@ -211,7 +211,7 @@ def _json_safe(value: Any) -> Any:
 
 def summarize(
     spec: ExperimentSpec,
-    outcomes: Mapping[tuple[int, int], RunOutcome],
+    outcomes: Mapping[tuple[int, int], RunOutcome | None],
     reference: int | str = 0,
     confidence: float = 0.95,
 ) -> Comparison:
@@ -229,6 +229,7 @@ def summarize(
             f"Received an invalid value for argument `reference`, expected a model index from 0 to "
             f"{len(names) - 1} or a model name, got {reference!r}."
         )
+    outcomes = {key: run for key, run in outcomes.items() if run is not None}  # None = not finished
     seeds = spec.training.seeds
     runs = {i: {s: outcomes.get((i, s)) for s in seeds} for i in range(len(names))}
     naive, notes = _naive(list(outcomes.values()))

@@ -38,7 +38,8 @@ class RunOutcome:
     when the run diverged before it could forecast.
     test: {"time", "actual", "forecast", "naive"} over the test period, one-step-ahead from
     actual history. future: {"time", "forecast"}, a recursive forecast past the series end.
-    regions: {"train_end", "val_end", "test_start"} times that bound the chronological split.
+    regions: {"train_start", "val_start", "test_start", "end", "n_train", "n_val", "n_test"}: the
+    times (or positions) that bound the chronological split, and the window counts.
     diagnostics: per-LSTM-layer output statistics on the test windows.
     """
 

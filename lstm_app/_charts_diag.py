@@ -1,0 +1,347 @@
+"""The charts' shared look (model colours, layout) and the training diagnostics figures.
+
+`lstm_app.charts` re-exports everything public here; import from there. Nothing here imports
+Streamlit or TensorFlow: builders return `go.Figure` objects and never display them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import hex_to_rgb, qualitative
+from plotly.subplots import make_subplots
+
+from .outcome import RunOutcome
+from .spec import ExperimentSpec
+
+__all__ = ["MAX_HISTOGRAM_MODELS", "PALETTE", "gradient_norms", "layer_histograms", "loss_curves",
+           "model_colors"]
+
+Outcomes = Mapping[tuple[int, int], "RunOutcome | None"]
+
+ACTUAL_COLOR = "#2b2b2b"
+NEUTRAL = "#8c8c8c"
+MAX_HISTOGRAM_MODELS = 6
+_TITLE_PX, _SUBTITLE_PX, _LEGEND_ROW_PX = 34, 18, 22
+_ASSUMED_WIDTH = 560  # plot width at half of a 1280 px window: legends are packed for this
+
+
+def _saturated(color: str) -> bool:
+    r, g, b = hex_to_rgb(color)
+    return max(r, g, b) - min(r, g, b) > 40  # drops greys and near-black: the actual series is grey
+
+
+def _palette() -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for color in (*qualitative.Plotly, *qualitative.D3, *qualitative.Dark24):
+        if _saturated(color):
+            seen.setdefault(color.upper(), None)
+    return tuple(seen)
+
+
+# Plotly's ten, then D3 and Dark24 without greys: 40 distinct colours before they cycle.
+PALETTE: tuple[str, ...] = _palette()
+
+
+def model_colors(names: Sequence[str]) -> dict[str, str]:
+    """Model name -> colour, by position in `names` (model order), cycling through `PALETTE`."""
+    unique = list(dict.fromkeys(names))
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(unique)}
+
+
+def rgba(color: str, alpha: float) -> str:
+    r, g, b = hex_to_rgb(color)
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def finite(value: object) -> float | None:
+    """`value` as a float, or None when missing or not finite."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def positive(value: object) -> float | None:
+    """Finite and > 0 (plottable on a log axis), else None."""
+    number = finite(value)
+    return number if number is not None and number > 0 else None
+
+
+def number_format(values: Iterable[object]) -> str:
+    """A d3 format showing about 3 significant digits at the typical magnitude of `values`."""
+    xs = np.abs([x for x in map(finite, values) if x is not None])
+    scale = float(np.median(xs)) if xs.size else 0.0
+    if not scale > 0:
+        return ",.3~g"
+    return f",.{min(8, max(0, 2 - math.floor(math.log10(scale))))}f"
+
+
+def legend_rows(labels: Sequence[str]) -> int:
+    """How many rows a horizontal legend with these labels takes at ~half a 1280 px window."""
+    rows, used = 1, 0.0
+    for label in labels:
+        width = 42 + 6.6 * len(label)
+        if used and used + width > _ASSUMED_WIDTH:
+            rows, used = rows + 1, 0.0
+        used += width
+    return rows if labels else 0
+
+
+def style(fig: go.Figure, title: str, *, body: int, subtitle: str | None = None,
+          legend: Sequence[str] = (), bottom: int = 50, left: int = 64, right: int = 24, gap: int = 8) -> go.Figure:
+    """Apply the house look: title top-left, horizontal legend under it, compact margins.
+
+    `body` is the plot area's height in pixels; the figure grows by what the title, subtitle
+    and legend (packed for a ~600 px wide column) need, so nothing overlaps; `gap` is the space
+    left above the plot area (subplot titles need ~20–36 px).
+    """
+    head = _TITLE_PX + (_SUBTITLE_PX * (subtitle.count("<br>") + 1) if subtitle else 0)
+    top = head + legend_rows(legend) * _LEGEND_ROW_PX + gap
+    height = body + top + bottom
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": left, "r": right, "t": top, "b": bottom},
+        title={"text": title, "x": 0.01, "xanchor": "left", "yref": "container", "y": 1.0,
+               "yanchor": "top", "pad": {"t": 10}, "font": {"size": 15},
+               **({"subtitle": {"text": subtitle, "font": {"size": 11, "color": "#666"}}} if subtitle else {})},
+        showlegend=bool(legend),
+        legend={"orientation": "h", "yref": "container", "y": 1 - (head + 2) / height, "yanchor": "top",
+                "x": 0, "xanchor": "left", "font": {"size": 11}, "traceorder": "normal"},
+        font={"size": 12},
+        hoverlabel={"namelength": -1},
+    )
+    return fig
+
+
+def note(fig: go.Figure, text: str) -> None:
+    """A grey message in the middle of an empty figure."""
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+                       font={"size": 13, "color": "#777"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+
+
+def runs_of(outcomes: Outcomes, index: int) -> list[tuple[int, RunOutcome]]:
+    """(seed, outcome) of one model, by seed, leaving out missing runs."""
+    return sorted(((seed, o) for (i, seed), o in outcomes.items() if i == index and o is not None),
+                  key=lambda pair: pair[0])
+
+
+def legend_key(name: str, dash: str = "solid", symbol: str | None = None) -> go.Scatter:
+    """A legend-only grey entry explaining a line style or marker."""
+    mode = "markers" if symbol else "lines"
+    return go.Scatter(x=[None], y=[None], mode=mode, name=name, hoverinfo="skip",
+                      line={"color": NEUTRAL, "dash": dash, "width": 2},
+                      marker={"color": NEUTRAL, "symbol": symbol or "circle", "size": 9})
+
+
+def _log_range(values: Sequence[float]) -> list[float] | None:
+    if not values:
+        return None
+    return [math.log10(min(values)) - 0.15, math.log10(max(values)) + 0.35]
+
+
+def loss_curves(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
+    """Training (solid) and validation (dashed) loss per epoch: seed mean, thin line per seed.
+
+    Any status with epochs counts (running, cancelled runs are partial); diverged seeds are
+    drawn thin and dotted with an ✕ at the top edge, and left out of the mean.
+    """
+    colors = model_colors([m.name for m in spec.models])
+    fig = go.Figure()
+    kept: list[float] = []
+    flags: list[tuple[str, str, int, int, str]] = []
+    has_val = False
+    for i, model in enumerate(spec.models):
+        color, runs = colors[model.name], [(s, o) for s, o in runs_of(outcomes, i) if o.epochs]
+        for key, dash, suffix in (("loss", "solid", ""), ("val_loss", "dash", " (validation)")):
+            seeds: dict[int, pd.Series] = {}
+            for seed, o in runs:
+                points = {e.epoch: v for e in o.epochs if (v := positive(getattr(e, key))) is not None}
+                diverged = o.status == "diverged"
+                if points:
+                    fig.add_trace(go.Scatter(
+                        x=list(points), y=list(points.values()), mode="lines",
+                        name=f"{model.name} seed {seed}{suffix}", legendgroup=model.name, showlegend=False,
+                        opacity=0.6 if diverged else 0.35,
+                        line={"color": color, "width": 1, "dash": "dot" if diverged else dash},
+                        hovertemplate=f"{model.name}, seed {seed}{suffix}<br>epoch %{{x}}: %{{y:.4~g}}<extra></extra>"))
+                if diverged:
+                    if key == "loss":
+                        at = o.diverged_epoch or (o.epochs[-1].epoch if o.epochs else 0)
+                        flags.append((model.name, color, seed, at, o.message or "diverged"))
+                elif points:
+                    seeds[seed] = pd.Series(points, dtype=float)
+            if not seeds:
+                continue
+            frame = pd.DataFrame(seeds).sort_index()
+            mean, n = frame.mean(axis=1), frame.notna().sum(axis=1)
+            kept += [float(v) for v in frame.stack()]
+            has_val |= key == "val_loss"
+            fig.add_trace(go.Scatter(
+                x=mean.index.tolist(), y=mean.tolist(), customdata=n.tolist(), mode="lines",
+                name=f"{model.name}{suffix}", legendgroup=model.name, showlegend=key == "loss",
+                line={"color": color, "width": 2.5, "dash": dash},
+                hovertemplate=(f"<b>{model.name}</b>{suffix}<br>epoch %{{x}}: %{{y:.4~g}}"
+                               "<br>mean of %{customdata} seeds<extra></extra>")))
+    y_range = _log_range(kept)
+    for name, color, seed, epoch, message in flags:
+        fig.add_trace(go.Scatter(
+            x=[epoch], y=[10 ** (y_range[1] - 0.05)] if y_range else [1.0], mode="markers",
+            name=f"{name} seed {seed} diverged", legendgroup=name, showlegend=False, cliponaxis=False,
+            marker={"color": color, "symbol": "x", "size": 10, "line": {"width": 1}},
+            hovertemplate=f"{name}, seed {seed}: diverged at epoch {epoch}<br>{message}<extra></extra>"))
+    keys = [legend_key("training loss"), *([legend_key("validation loss", "dash")] if has_val else []),
+            *([legend_key("diverged seed", symbol="x")] if flags else [])]
+    fig.add_traces(keys)
+    if not fig.data or len(fig.data) == len(keys):
+        note(fig, "No finished epochs yet.")
+    legend = [m.name for m in spec.models] + [k.name for k in keys]
+    style(fig, "Loss per epoch (mean over seeds, thin: each seed)", body=300, legend=legend,
+          subtitle=f"{spec.training.loss} on scaled values, log scale; dotted: diverged seeds, left out of the mean")
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text=f"loss ({spec.training.loss}, scaled)", type="log", exponentformat="power")
+    if y_range:
+        fig.update_yaxes(range=y_range)
+    return fig
+
+
+def gradient_norms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
+    """Gradient norm per LSTM layer on the fixed probe batch per epoch, seed mean, log-y.
+
+    One panel per LSTM layer (shared y axis), one colour per model; diverged seeds and
+    non-finite norms are left out.
+    """
+    colors = model_colors([m.name for m in spec.models])
+    layers = max((len(e.grad_norms) for o in outcomes.values() if o is not None for e in o.epochs), default=0)
+    cols = max(1, min(layers, 3))
+    rows = max(1, math.ceil(layers / cols))
+    fig = make_subplots(rows=rows, cols=cols, shared_yaxes=True, horizontal_spacing=0.04,
+                        vertical_spacing=0.12, subplot_titles=[f"LSTM {j + 1}" for j in range(layers)] or None)
+    shown: set[str] = set()
+    for i, model in enumerate(spec.models):
+        runs = [(s, o) for s, o in runs_of(outcomes, i) if o.status != "diverged"]
+        for j in range(layers):
+            seeds = {
+                s: pd.Series(points, dtype=float) for s, o in runs
+                if (points := {e.epoch: v for e in o.epochs if len(e.grad_norms) > j
+                               and (v := positive(e.grad_norms[j])) is not None})
+            }
+            if not seeds:
+                continue
+            frame = pd.DataFrame(seeds).sort_index()
+            mean = frame.mean(axis=1)
+            custom = np.column_stack([frame.notna().sum(axis=1), frame.min(axis=1), frame.max(axis=1)])
+            fig.add_trace(go.Scatter(
+                x=mean.index.tolist(), y=mean.tolist(), customdata=custom, mode="lines+markers",
+                name=model.name, legendgroup=model.name, showlegend=model.name not in shown,
+                line={"color": colors[model.name], "width": 2}, marker={"size": 4},
+                hovertemplate=(f"<b>{model.name}</b>, LSTM {j + 1}<br>epoch %{{x}}: %{{y:.3~g}}<br>"
+                               "mean of %{customdata[0]} seeds (%{customdata[1]:.3~g} to "
+                               "%{customdata[2]:.3~g})<extra></extra>")),
+                row=j // cols + 1, col=j % cols + 1)
+            shown.add(model.name)
+    if not shown:
+        note(fig, "No gradient norms recorded yet.")
+    style(fig, "Gradient norm per LSTM layer (mean over seeds)", body=260 * rows, legend=sorted(shown, key=[
+        m.name for m in spec.models].index), subtitle="on a fixed probe batch of training windows; log scale", gap=24)
+    fig.update_xaxes(title_text="epoch", row=rows)
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(title_text="‖gradient‖", col=1)
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def _first_diagnosed(outcomes: Outcomes, index: int) -> tuple[int, list[dict[str, Any]]] | None:
+    for seed, o in runs_of(outcomes, index):
+        layers = (o.diagnostics or {}).get("layers") or []
+        if o.status == "done" and layers:
+            return seed, layers
+    return None
+
+
+def _slots(layers: Sequence[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
+    """Diagnostics entries by slot: LSTM k at 2(k − 1), the activation after it at 2(k − 1) + 1."""
+    slots: dict[int, Mapping[str, Any]] = {}
+    lstm = 0
+    for entry in layers:
+        if entry.get("kind") == "between":
+            slots[2 * max(lstm, 1) - 1] = entry
+        else:
+            lstm += 1
+            slots[2 * (lstm - 1)] = entry
+    return slots
+
+
+def _layer_label(entry: Mapping[str, Any], lstm_number: int) -> str:
+    activation = entry.get("activation", "?")
+    if entry.get("kind") == "between":
+        return f"{activation} between"
+    return f"LSTM {lstm_number} ({activation}, {entry.get('units', '?')} units)"
+
+
+def layer_histograms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
+    """Per model (rows) and layer (columns, between-activations included): the distribution of
+    outputs on the test windows, from the first finished seed, with ±1 (tanh range) marked."""
+    colors = model_colors([m.name for m in spec.models])
+    found = [(i, m.name, pick) for i, m in enumerate(spec.models) if (pick := _first_diagnosed(outcomes, i))]
+    shown = found[:MAX_HISTOGRAM_MODELS]
+    placed = [_slots(layers) for _, _, (_, layers) in shown]
+    # Columns are layer slots (LSTM 1, between 1, LSTM 2, ...) so LSTM k lines up across models.
+    columns = sorted({slot for row in placed for slot in row}) or [0]
+    cols, rows = len(columns), max(1, len(shown))
+    titles: list[str] = []
+    for row in placed:
+        for slot in columns:
+            entry = row.get(slot)
+            if entry is None:
+                titles.append("")
+                continue
+            stats = ("non-finite outputs" if "max_abs" not in entry else
+                     f"max |h| {entry['max_abs']:.3g} · dead {entry.get('dead_share', 0):.0%}")
+            titles.append(f"{_layer_label(entry, slot // 2 + 1)}<br>{stats}")
+    row_px, gap_px = 150, 58  # the gap holds each cell's two-line title
+    body = rows * row_px + (rows - 1) * gap_px
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or None, horizontal_spacing=0.05,
+                        vertical_spacing=gap_px / body if rows > 1 else 0.1)
+    for r, ((_, name, (seed, _)), row) in enumerate(zip(shown, placed, strict=True), start=1):
+        for c, entry in ((columns.index(slot) + 1, entry) for slot, entry in row.items()):
+            hist = entry.get("histogram") or {}
+            counts = np.asarray(hist.get("counts") or [], dtype=float)
+            edges = np.asarray(hist.get("edges") or [], dtype=float)
+            if counts.size and edges.size == counts.size + 1 and counts.sum() > 0:
+                share = counts / counts.sum() * 100
+                fig.add_trace(go.Bar(
+                    x=(edges[:-1] + edges[1:]) / 2, y=share, width=np.diff(edges),
+                    customdata=np.column_stack([edges[:-1], edges[1:]]), name=f"{name} · {entry.get('name')}",
+                    marker={"color": colors[name], "line": {"width": 0}}, showlegend=False,
+                    hovertemplate="%{customdata[0]:.3g} to %{customdata[1]:.3g}: %{y:.1f}% of values"
+                                  f"<extra>{name} · {entry.get('name')}</extra>"), row=r, col=c)
+                low, high = min(float(edges[0]), -1.1), max(float(edges[-1]), 1.1)
+                pad = 0.04 * (high - low)
+                fig.update_xaxes(range=[low - pad, high + pad], row=r, col=c)
+            for x in (-1.0, 1.0):
+                fig.add_vline(x=x, line={"color": "#555", "width": 1, "dash": "dot"}, row=r, col=c)
+        fig.update_yaxes(title_text=f"{name}<br>seed {seed}", title_font={"color": colors[name], "size": 11},
+                         row=r, col=1)
+    title = "Layer outputs on the test windows"
+    if len(found) > MAX_HISTOGRAM_MODELS:
+        title += f" — first {MAX_HISTOGRAM_MODELS} of {len(found)} models"
+    style(fig, title, body=body, bottom=44, gap=40,
+          subtitle="% of values per bin, first finished seed · dotted lines: ±1, the tanh range")
+    fig.update_annotations(font_size=10)
+    fig.update_xaxes(title_text="output value", title_font_size=11, row=rows)
+    fig.update_layout(bargap=0)
+    if not shown:
+        note(fig, "No finished run with layer diagnostics yet.")
+    return fig

@@ -1,0 +1,430 @@
+"""Plotly figures from stored results: every builder returns a `go.Figure` and displays nothing.
+
+Colours follow the models: `model_colors` gives each model name a colour by its place in the
+experiment's model order, and every figure that draws models uses it, so a model looks the
+same everywhere. No Streamlit, no TensorFlow: the page imports this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ._charts_diag import (
+    ACTUAL_COLOR,
+    MAX_HISTOGRAM_MODELS,
+    NEUTRAL,
+    PALETTE,
+    Outcomes,
+    finite,
+    gradient_norms,
+    layer_histograms,
+    legend_key,
+    loss_curves,
+    model_colors,
+    note,
+    number_format,
+    rgba,
+    runs_of,
+    style,
+)
+from .compare import BEST, LABELS, Comparison, ModelSummary, forecast_band
+from .params import LayerCount
+from .spec import ExperimentSpec
+
+__all__ = [
+    "MAX_HISTOGRAM_MODELS", "PALETTE", "REGION_FILLS", "forecast_overlay", "gradient_norms", "layer_histograms",
+    "loss_curves", "metric_overview", "model_colors", "param_comparison", "replication_figure", "series_preview",
+]
+
+# Region name -> fill colour of its shaded band in `forecast_overlay`.
+REGION_FILLS: dict[str, str] = {
+    "train": "rgba(120,120,120,0.06)", "validation": "rgba(255,170,0,0.10)",
+    "test": "rgba(31,119,180,0.08)", "future": "rgba(44,160,44,0.08)",
+}
+_UNITS: dict[str, str] = {
+    "rmse": "RMSE (series units)", "mae": "MAE (series units)", "mfe": "MFE (series units, + = over-forecast)",
+    "mda": "MDA (share of steps moving the right way)", "skill": "skill vs naive (1 − RMSE / naive RMSE)",
+    "volatility_ratio": "std(forecast) / std(actual)", "seconds_per_epoch": "seconds per epoch",
+    "params": "trainable parameters",
+}
+_SLOT_ALPHA = (0.9, 0.6, 0.42, 0.3)  # fill strength of LSTM 1, 2, 3, 4+ segments; the head is lightest
+_HEAD_ALPHA = 0.15
+
+
+def _date_format(index: pd.Index) -> str | None:
+    """d3 time format for hover: date, or date and time when any point is not at midnight."""
+    if not isinstance(index, pd.DatetimeIndex):
+        return None
+    timed = len(index) > 0 and bool(((index - index.normalize()) != pd.Timedelta(0)).any())
+    return "%Y-%m-%d %H:%M" if timed else "%Y-%m-%d"
+
+
+def _date_hover(index: pd.Index) -> str:
+    """The hover template piece for x: a date, a date and time, or a position."""
+    when = _date_format(index)
+    return f"%{{x|{when}}}" if when else "%{x}"
+
+
+def _ticks(names: Sequence[str], colors: Mapping[str, str]) -> list[str]:
+    return [f"<span style='color:{colors[n]}'>●</span> {n}" for n in names]
+
+
+def series_preview(frame: pd.DataFrame, target: str) -> go.Figure:
+    """A small (~250 px) line chart of the `target` column over the frame's index."""
+    if target not in frame.columns:
+        raise ValueError(f"Received an invalid value for argument `target`, expected one of "
+                         f"{', '.join(map(str, frame.columns))}, got {target!r}.")
+    values = frame[target]
+    fig = go.Figure(go.Scatter(
+        x=frame.index, y=values, mode="lines", name=target, line={"color": ACTUAL_COLOR, "width": 1.4},
+        hovertemplate=f"{_date_hover(frame.index)}<br>{target}: %{{y:{number_format(values)}}}<extra></extra>"))
+    style(fig, f"{target} — {len(frame):,} points", body=176, bottom=32, left=56)
+    fig.update_xaxes(title_text=None if isinstance(frame.index, pd.DatetimeIndex) else "position")
+    fig.update_yaxes(title_text=target)
+    return fig
+
+
+def param_comparison(counts: Mapping[str, Sequence[LayerCount]]) -> go.Figure:
+    """Stacked horizontal bars of trainable parameters: one bar per model, one segment per layer.
+
+    An activation layer between LSTMs has no weights, so it has no visible segment: the total
+    label says "+0" for it and its hover lists it with 0.
+    """
+    names = list(counts)
+    colors = model_colors(names)
+    fig = go.Figure()
+    totals = {name: sum(r.params for r in rows) for name, rows in counts.items()}
+    slots: dict[str, float] = {}
+    for name, rows in counts.items():
+        lstm = 0
+        for row in rows:
+            if row.name.startswith("between"):
+                continue
+            if row.name.startswith("lstm"):
+                lstm += 1
+                slot, alpha = f"LSTM {lstm}", _SLOT_ALPHA[min(lstm, len(_SLOT_ALPHA)) - 1]
+            else:
+                slot, alpha = "dense head", _HEAD_ALPHA
+            slots.setdefault(slot, alpha)
+            fig.add_trace(go.Bar(
+                x=[row.params], y=[name], orientation="h", name=f"{name} · {row.label}", legendgroup=slot,
+                showlegend=False, text=[row.label], textposition="inside", insidetextanchor="middle",
+                customdata=[[totals[name]]], marker={"color": rgba(colors[name], alpha),
+                                                     "line": {"color": colors[name], "width": 1.5}},
+                hovertemplate=f"<b>{name}</b><br>{row.label}<br>{row.formula}<extra></extra>"))
+    labels: dict[str, str] = {}
+    for name, rows in counts.items():
+        between = [re.sub(r"^Activation \((.*)\)$", r"\1", r.label) for r in rows if r.name.startswith("between")]
+        labels[name] = f"{totals[name]:,}" + (f"  ({', '.join(between)} between: +0)" if between else "")
+        fig.add_annotation(
+            x=totals[name], y=name, xanchor="left", xshift=5, showarrow=False, text=f"<b>{labels[name]}</b>",
+            font={"color": colors[name], "size": 12}, name=f"total {name}",
+            hovertext=f"<b>{name}: {totals[name]:,} parameters</b><br>"
+                      + "<br>".join(f"{r.label}: {r.formula}" for r in rows))
+    fig.add_traces([go.Bar(x=[None], y=[None], orientation="h", name=slot, legendgroup=slot,
+                           marker={"color": rgba("#555555", alpha), "line": {"color": "#555", "width": 1}})
+                    for slot, alpha in slots.items()])
+    same = len(set(totals.values())) == 1 and len(totals) > 1
+    subtitle = ("Activations add no weights: tanh or ReLU, inside or between, same count"
+                + ("<br>All models here have the same total." if same else "."))
+    style(fig, "Trainable parameters per layer", body=max(90, 34 * len(names) + 16), subtitle=subtitle,
+          legend=list(slots), left=110)
+    # Room right of each bar for its total label, assuming a ~440 px plot area (half-width).
+    room = [totals[n] / max(0.3, 1 - (7 * len(text) + 12) / 440) for n, text in labels.items()]
+    fig.update_layout(barmode="stack", uniformtext={"minsize": 9, "mode": "hide"}, bargap=0.35)
+    fig.update_xaxes(title_text="trainable parameters", range=[0, max(room, default=1) or 1], tickformat=",")
+    fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed",
+                     tickvals=names, ticktext=_ticks(names, colors))
+    if not names:
+        note(fig, "No models to count.")
+    return fig
+
+
+def _times(labels: Sequence[Any]) -> list[Any]:
+    """Stored time labels as axis values: ISO strings become timestamps, positions stay numbers."""
+    labels = list(labels)
+    if any(isinstance(v, str) for v in labels):
+        return list(pd.to_datetime(labels))
+    return labels
+
+
+def _mean_future(done: Sequence[Any]) -> pd.Series:
+    parts = [pd.Series(pd.to_numeric(pd.Series(o.future["forecast"]), errors="coerce").to_numpy(),
+                       index=_times(o.future["time"]))
+             for o in done if len(o.future.get("time") or []) == len(o.future.get("forecast") or []) > 0]
+    if not parts:
+        return pd.Series(dtype=float)
+    return pd.concat(parts, axis=1).mean(axis=1).dropna().sort_index()
+
+
+def _regions(fig: go.Figure, regions: Mapping[str, Any], future_end: Any) -> tuple[Any, Any] | None:
+    """Shade train / validation / test / future and label each at the top; returns (test start, end)."""
+    if not regions or regions.get("test_start") is None or regions.get("end") is None:
+        return None
+    val = regions["test_start"] if regions.get("val_start") is None else regions["val_start"]
+    start = regions["test_start"] if regions.get("train_start") is None else regions["train_start"]
+    start, val, test, end = _times([start, val, regions["test_start"], regions["end"]])
+    spans = [("train", start, val), ("validation", val, test), ("test", test, end)]
+    if future_end is not None:
+        spans.append(("future", end, future_end))
+    # Labels sit at the top, alternating two rows so narrow neighbours never overlap; "train" is
+    # right-aligned at its end so it stays visible when zoomed to the test period.
+    for k, (label, x0, x1) in enumerate(s for s in spans if s[1] != s[2]):
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=REGION_FILLS[label], line_width=0, layer="below", name=label)
+        fig.add_annotation(x=x1 if label == "train" else x0, xanchor="right" if label == "train" else "left",
+                           xshift=-3 if label == "train" else 3, y=1 if k % 2 == 0 else 0.93, yref="paper",
+                           yanchor="top", text=label, showarrow=False, font={"size": 10, "color": "#555"},
+                           bgcolor="rgba(255,255,255,0.75)", name=f"region {label}")
+    return test, end
+
+
+def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes) -> go.Figure:
+    """The actual series with each model's seed-mean one-step test forecast, its min–max band over
+    seeds and the recursive future forecast (dashed), over shaded train/validation/test/future.
+
+    Only runs with status "done" count; a model without one is left out.
+    """
+    colors = model_colors([m.name for m in spec.models])
+    fmt = number_format(actual)
+    fig = go.Figure(go.Scatter(
+        x=actual.index, y=actual.to_numpy(dtype=float), mode="lines", name="actual",
+        line={"color": ACTUAL_COLOR, "width": 1.5}, hovertemplate=f"actual: %{{y:{fmt}}}<extra></extra>"))
+    future_end, drawn = None, []
+    for i, model in enumerate(spec.models):
+        done = [o for _, o in runs_of(outcomes, i) if o.status == "done"]
+        band = forecast_band(done)
+        if not band["n"]:
+            continue
+        color, x = colors[model.name], _times(band["time"])
+        if band["n"] > 1:
+            fig.add_trace(go.Scatter(x=x, y=band["low"], mode="lines", line={"width": 0, "color": color},
+                                     name=f"{model.name} band low", legendgroup=model.name, showlegend=False,
+                                     hoverinfo="skip"))
+            fig.add_trace(go.Scatter(x=x, y=band["high"], mode="lines", line={"width": 0, "color": color},
+                                     fill="tonexty", fillcolor=rgba(color, 0.18), name=f"{model.name} band high",
+                                     legendgroup=model.name, showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=x, y=band["mean"], customdata=np.column_stack([band["low"], band["high"]]), mode="lines+markers",
+            name=model.name, legendgroup=model.name, line={"color": color, "width": 2}, marker={"size": 4},
+            hovertemplate=(f"{model.name}: %{{y:{fmt}}} (seeds %{{customdata[0]:{fmt}}} to "
+                           f"%{{customdata[1]:{fmt}}}, n = {band['n']})<extra></extra>")))
+        future = _mean_future(done)
+        if not future.empty:
+            fig.add_trace(go.Scatter(
+                x=future.index.tolist(), y=future.tolist(), mode="lines", name=f"{model.name} (future)",
+                legendgroup=model.name, showlegend=False, line={"color": color, "width": 2, "dash": "dash"},
+                hovertemplate=f"{model.name} future: %{{y:{fmt}}}<extra></extra>"))
+            future_end = future.index[-1] if future_end is None else max(future_end, future.index[-1])
+        drawn.append(model.name)
+    finished = [o for o in outcomes.values() if o is not None and o.regions]
+    finished.sort(key=lambda o: o.status != "done")
+    bounds = _regions(fig, finished[0].regions, future_end) if finished else None
+    has_future = future_end is not None
+    style(fig, f"{spec.data.target}: actual vs test forecasts", body=320,
+          legend=["actual", *drawn, *(["future (recursive)"] if has_future else [])],
+          subtitle="one step ahead, mean over seeds · band: min–max over seeds")
+    if has_future:
+        fig.add_trace(legend_key("future (recursive)", "dash"))
+    fig.update_layout(hovermode="x unified")
+    fig.update_xaxes(title_text=None if isinstance(actual.index, pd.DatetimeIndex) else "position",
+                     hoverformat=_date_format(actual.index))
+    fig.update_yaxes(title_text=spec.data.target)
+    if not drawn:
+        fig.add_annotation(text="No finished run yet: forecasts appear when a run is done.", xref="paper",
+                           yref="paper", x=0.5, y=0.5, showarrow=False, font={"size": 13, "color": "#777"})
+    if bounds is not None and len(actual):
+        _zoom_buttons(fig, actual.index[0], bounds[0], future_end if has_future else bounds[1])
+    return fig
+
+
+def _iso(x: Any) -> Any:
+    return x.isoformat() if isinstance(x, pd.Timestamp) else x
+
+
+def _zoom_buttons(fig: go.Figure, first: Any, test_start: Any, last: Any) -> None:
+    """Start zoomed to the test period (with twice its length of history before it) when that
+    is well short of the whole series, with buttons to switch to the full series and back."""
+    try:
+        span = last - test_start
+        x0 = max(first, test_start - 2 * span)
+        total = last - first
+    except TypeError:  # mixed label kinds: leave the default full range
+        return
+    if not total or (last - x0) / total > 0.8:
+        return
+    zoom = [_iso(x0), _iso(last + span * 0.03)]
+    fig.update_xaxes(range=zoom)
+    margin = fig.layout.margin
+    body = fig.layout.height - margin.t - margin.b  # updatemenus sit in paper units: 6 px below the top
+
+    fig.update_layout(updatemenus=[{
+        "type": "buttons", "direction": "right", "active": 0, "showactive": True,
+        "x": 1, "xanchor": "right", "y": 1 + (margin.t - 4) / body, "yanchor": "top", "pad": {"t": 0, "r": 0},
+        "font": {"size": 10}, "bgcolor": "#f3f3f3", "bordercolor": "#ccc",
+        "buttons": [{"label": "Test period", "method": "relayout", "args": [{"xaxis.range": zoom}]},
+                    {"label": "Full series", "method": "relayout", "args": [{"xaxis.autorange": True}]}],
+    }])
+
+
+def _by_index(comparison: Comparison) -> list[ModelSummary]:
+    return sorted(comparison.models, key=lambda m: m.index)
+
+
+def _format(comparison: Comparison, metric: str) -> str:
+    if metric in ("rmse", "mae", "mfe"):
+        return f",.{comparison.decimals}f"
+    return {"params": ",.0f", "seconds_per_epoch": ".3~g"}.get(metric, ".3f")
+
+
+def _seed_values(m: ModelSummary, metric: str) -> tuple[list[tuple[int, float]], list[int]]:
+    """(seed, value) of the finished seeds, and the diverged seeds."""
+    values = [(s, v) for s, row in m.per_seed.items()
+              if row.get("status") == "done" and (v := finite(row.get(metric))) is not None]
+    return values, [s for s, row in m.per_seed.items() if row.get("status") == "diverged"]
+
+
+def _x_range(values: Sequence[float]) -> list[float]:
+    if not values:
+        return [0.0, 1.0]
+    low, high = min(values), max(values)
+    pad = 0.1 * (high - low) or 0.1 * abs(high) or 0.5
+    return [low - pad, high + 1.6 * pad]  # room on the right for the ✕ of diverged seeds
+
+
+def _edge(x_range: Sequence[float]) -> float:
+    """Where diverged seeds are marked: just inside the right end of the axis."""
+    return x_range[1] - 0.04 * (x_range[1] - x_range[0])
+
+
+def _strip(fig: go.Figure, rows: Sequence[ModelSummary], metric: str, colors: Mapping[str, str], fmt: str,
+           edge: float, **cell: int) -> None:
+    """Per model row: seeds as jittered dots, the mean as a diamond, diverged seeds as ✕ at `edge`."""
+    for y, m in enumerate(rows):
+        color, (values, diverged) = colors[m.name], _seed_values(m, metric)
+        seeds = [s for s, _ in values] + diverged
+        jitter = dict(zip(seeds, np.linspace(-0.2, 0.2, len(seeds)) if len(seeds) > 1 else [0.0], strict=False))
+        if values:
+            fig.add_trace(go.Scatter(
+                x=[v for _, v in values], y=[y + jitter[s] for s, _ in values], customdata=[s for s, _ in values],
+                mode="markers", name=f"{m.name} (seeds)", legendgroup=m.name, showlegend=False,
+                marker={"color": rgba(color, 0.75), "size": 8, "line": {"color": "white", "width": 0.5}},
+                hovertemplate=f"{m.name}, seed %{{customdata}}: %{{x:{fmt}}}<extra></extra>"), **cell)
+        if diverged:
+            fig.add_trace(go.Scatter(
+                x=[edge] * len(diverged), y=[y + jitter[s] for s in diverged], customdata=diverged, mode="markers",
+                name=f"{m.name} (diverged)", legendgroup=m.name, showlegend=False, cliponaxis=False,
+                marker={"color": color, "symbol": "x", "size": 9},
+                hovertemplate=f"{m.name}, seed %{{customdata}}: diverged<extra></extra>"), **cell)
+        mean = finite(m.mean.get(metric))
+        if mean is not None:
+            std = finite(m.std.get(metric))
+            spread = f" ± %{{customdata[0]:{fmt}}}" if std is not None else ""
+            fig.add_trace(go.Scatter(
+                x=[mean], y=[y], customdata=[[std, m.seeds_done, m.seeds_total]], mode="markers",
+                name=m.name, legendgroup=m.name, showlegend=False,
+                marker={"color": color, "symbol": "diamond", "size": 13, "line": {"color": "#222", "width": 1}},
+                hovertemplate=(f"<b>{m.name}</b>: mean %{{x:{fmt}}}{spread}<br>over %{{customdata[1]}} of "
+                               "%{customdata[2]} seeds<extra></extra>")), **cell)
+
+
+def _rank(m: ModelSummary, metric: str) -> tuple[bool, float, int]:
+    mean, rule = finite(m.mean.get(metric)), BEST.get(LABELS[metric])
+    if mean is None or rule is None:
+        return mean is None, 0.0, m.index
+    key = {"min": mean, "max": -mean, "zero": abs(mean), "one": abs(mean - 1)}[rule]
+    return False, key, m.index
+
+
+def metric_overview(comparison: Comparison, metric: str = "rmse") -> go.Figure:
+    """One row per model, best mean at the top: each seed a dot, the mean a diamond, diverged
+    seeds a ✕ at the right edge, the naive forecast a dashed vertical line."""
+    if metric not in LABELS:
+        raise ValueError(f"Received an invalid value for argument `metric`, expected one of "
+                         f"{', '.join(LABELS)}, got {metric!r}.")
+    colors = model_colors([m.name for m in _by_index(comparison)])
+    rows = sorted(comparison.models, key=lambda m: _rank(m, metric))
+    fmt, naive = _format(comparison, metric), finite(comparison.naive.get(metric))
+    values = [v for m in rows for _, v in _seed_values(m, metric)[0]]
+    values += [v for m in rows if (v := finite(m.mean.get(metric))) is not None]
+    x_range = _x_range(values + ([naive] if naive is not None else []))
+    fig = go.Figure()
+    _strip(fig, rows, metric, colors, fmt, _edge(x_range))
+    keys = [legend_key("seed", symbol="circle"), legend_key("mean over seeds", symbol="diamond")]
+    if any(m.seeds_diverged for m in rows):
+        keys.append(legend_key("diverged seed", symbol="x"))
+    if naive is not None:
+        keys.append(legend_key("naive (last value)", "dash"))
+        fig.add_vline(x=naive, line={"color": "#444", "width": 1.5, "dash": "dash"}, name="naive")
+    fig.add_traces(keys)
+    label = LABELS[metric]
+    rule = BEST.get(label)
+    order = {"min": f"lowest {label} at the top", "max": f"highest {label} at the top",
+             "zero": f"{label} closest to 0 at the top", "one": f"{label} closest to 1 at the top"}
+    style(fig, f"{label} per seed and mean per model", body=28 * len(rows) + 24, legend=[k.name for k in keys],
+          subtitle=f"sorted best first ({order[rule]})" if rule else "in model order", left=120)
+    fig.update_xaxes(title_text=_UNITS.get(metric, label), range=x_range, zeroline=False)
+    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=_ticks([m.name for m in rows], colors),
+                     range=[len(rows) - 0.5, -0.5], showgrid=False, zeroline=False)
+    if not rows:
+        note(fig, "No models to compare.")
+    return fig
+
+
+def _published(name: str, published: Mapping[str, Mapping[str, float]]) -> Mapping[str, float] | None:
+    if name in published:
+        return published[name]
+    lowered = {k.lower(): v for k, v in published.items()}
+    return lowered.get(name.strip().lower())
+
+
+def replication_figure(comparison: Comparison, published: Mapping[str, Mapping[str, float]]) -> go.Figure:
+    """RMSE, MFE and MDA side by side: this app's seeds (dots) and mean (diamond) per model, and
+    the published single-run figure as a red star for the models named in `published`."""
+    models = _by_index(comparison)
+    colors = model_colors([m.name for m in models])
+    metrics = ("rmse", "mfe", "mda")
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[_UNITS[k].split(" (")[0] for k in metrics])
+    stars = False
+    for col, metric in enumerate(metrics, start=1):
+        fmt = _format(comparison, metric)
+        marks = [(y, v) for y, m in enumerate(models)
+                 if (v := finite((_published(m.name, published) or {}).get(metric))) is not None]
+        naive = finite(comparison.naive.get(metric)) if metric == "rmse" else None
+        values = [v for m in models for _, v in _seed_values(m, metric)[0]] + [v for _, v in marks]
+        values += [v for m in models if (v := finite(m.mean.get(metric))) is not None]
+        x_range = _x_range(values + ([naive] if naive is not None else []) + ([0.0] if metric == "mfe" else []))
+        _strip(fig, models, metric, colors, fmt, _edge(x_range), row=1, col=col)
+        if marks:
+            fig.add_trace(go.Scatter(
+                x=[v for _, v in marks], y=[y for y, _ in marks], customdata=[models[y].name for y, _ in marks],
+                mode="markers", name="published", legendgroup="published", showlegend=not stars,
+                marker={"color": "#d62728", "symbol": "star", "size": 16, "line": {"color": "#7f0000", "width": 1}},
+                hovertemplate=f"%{{customdata}}: published %{{x:{fmt}}} (single run)<extra></extra>"),
+                row=1, col=col)
+            stars = True
+        if naive is not None:
+            fig.add_vline(x=naive, line={"color": "#444", "width": 1.5, "dash": "dash"}, row=1, col=col,
+                          name="naive")
+        if metric == "mfe":
+            fig.add_vline(x=0, line={"color": NEUTRAL, "width": 1}, row=1, col=col, name="zero")
+        fig.update_xaxes(range=x_range, zeroline=False, row=1, col=col)
+    keys = [legend_key("seed", symbol="circle"), legend_key("mean over seeds", symbol="diamond")]
+    if comparison.naive.get("rmse") is not None:
+        keys.append(legend_key("naive RMSE", "dash"))
+    fig.add_traces(keys)
+    legend = ["published", *(k.name for k in keys)] if stars else [k.name for k in keys]
+    style(fig, "Published single run vs this app's seeds", body=max(150, 40 * len(models) + 30), legend=legend,
+          subtitle=f"{len(comparison.seeds)} seeds per model · MFE: + = over-forecast · MDA: share of steps "
+                   "moving the right way", left=100, gap=26)
+    fig.update_yaxes(tickvals=list(range(len(models))), ticktext=_ticks([m.name for m in models], colors),
+                     range=[len(models) - 0.5, -0.5], showgrid=False, zeroline=False)
+    fig.update_annotations(font_size=12)
+    return fig
