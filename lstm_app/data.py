@@ -34,17 +34,14 @@ __all__ = [
     "MAX_BYTES",
     "MAX_MISSING_SHARE",
     "MIN_ROWS",
-    "MIN_TRAIN_WINDOWS",
     "NO_TIME_LABEL",
     "Table",
-    "check_length",
     "read_csv",
     "series",
 ]
 
 MAX_BYTES: int = 50 * 1024 * 1024
 MIN_ROWS = 3
-MIN_TRAIN_WINDOWS = 10
 MAX_MISSING_SHARE = 0.2
 NO_TIME_LABEL = "no time column (row order)"
 _TARGET_HINTS = ("target", "value", "sales", "demand", "cancel", "passeng", "count", "load", "price",
@@ -346,20 +343,3 @@ def series(table: Table, target: str, features: Sequence[str] = ()) -> pd.DataFr
         )
     return df
 
-
-def check_length(n_rows: int, lookback: int, test_points: int, *, validation_points: int = 0,
-                 min_train: int = MIN_TRAIN_WINDOWS) -> None:
-    """Raise `DataError` unless `n_rows` leave `min_train` training windows after lookback and held-out points."""
-    for label, value, low in (("lookback", lookback, 1), ("test period", test_points, 1),
-                              ("validation period", validation_points, 0)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise DataError(f"The {label} must be a whole number of at least {low}, got {value!r}.")
-    needed = lookback + test_points + validation_points + min_train
-    if n_rows < needed:
-        parts = f"lookback {lookback} + test {test_points}"
-        if validation_points:
-            parts += f" + validation {validation_points}"
-        raise DataError(
-            f"The series has {n_rows} rows after cleaning but {parts} + at least {min_train} training windows "
-            f"needs at least {needed} rows; shorten the lookback or the test period."
-        )

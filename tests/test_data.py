@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstm_app import data
-from lstm_app.data import check_length, read_csv, series
+from lstm_app.data import read_csv, series
 from lstm_app.errors import DataError
 from lstm_app.samples import sample_path
 
@@ -250,20 +250,7 @@ def test_series_without_time_column_uses_a_range_index() -> None:
     assert isinstance(frame.index, pd.RangeIndex) and frame["y"].tolist() == [1.0, 2.0, 4.0, 8.0]
 
 
-# --- length check and size limit -------------------------------------------------------------------
-
-
-def test_check_length() -> None:
-    check_length(115, 5, 10)
-    with pytest.raises(DataError) as info:
-        check_length(40, 30, 15)
-    message = str(info.value)
-    assert_sentence(message)
-    assert "40 rows" in message and "lookback 30 + test 15" in message and "55 rows" in message
-    with pytest.raises(DataError, match="validation 5"):
-        check_length(30, 10, 10, validation_points=5)
-    with pytest.raises(DataError, match="lookback must be"):
-        check_length(100, 0, 10)
+# --- size limit -------------------------------------------------------------------
 
 
 def test_bytes_over_the_limit_are_rejected() -> None:
