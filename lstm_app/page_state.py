@@ -1,0 +1,264 @@
+"""Pure helpers behind the dashboard: widget state ↔ specs, parameter tables, safe labels.
+
+Nothing here imports Streamlit (the page does) or TensorFlow. The page keeps its model list
+as plain dicts (`{"uid", "name", "layers": [{units, activation, recurrent_activation,
+dropout}], "between"}`), edits them with widgets and turns them into specs with `to_model`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import count
+from typing import Any
+
+import pandas as pd
+
+from . import data
+from .errors import DataError, SpecError
+from .outcome import RunOutcome
+from .params import count_layers
+from .presets import HOTEL_H2, hotel_replication, seed_question, sweep_models
+from .spec import ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
+from .store import RunRow
+from .windows import plan_split, suggest
+
+__all__ = [
+    "LAYER_COLUMNS",
+    "NONE",
+    "Settings",
+    "build_specs",
+    "esc",
+    "experiment",
+    "hotel_settings",
+    "layers_from_rows",
+    "model_dict",
+    "new_uid",
+    "param_table",
+    "parse_units",
+    "preset_models",
+    "read_upload",
+    "run_line",
+    "settings_from",
+    "split_line",
+    "status_counts",
+    "suggested",
+    "to_model",
+    "unique_name",
+]
+
+NONE = "none"
+LAYER_COLUMNS = ("units", "activation", "recurrent_activation", "dropout")
+_uids = count(1)
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:=^])")
+
+Settings = dict[str, Any]
+
+
+def esc(text: object) -> str:
+    """`text` with every Markdown/LaTeX/emoji-shortcode character escaped, for st.markdown labels."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def read_upload(name: str, content: bytes) -> data.Table:
+    """Read an uploaded or bundled CSV; raises DataError with one sentence when it is unusable."""
+    if not content:
+        raise DataError(f"The file {name!r} is empty: upload a CSV with a header row and one row per time step.")
+    return data.read_csv(content, name=name)
+
+
+def new_uid() -> int:
+    """A fresh model id for widget keys (unique within the server process)."""
+    return next(_uids)
+
+
+def model_dict(model: ModelSpec) -> dict[str, Any]:
+    """A model spec as the page's editable dict, with a fresh `uid` (widget keys hang on it)."""
+    return {
+        "uid": new_uid(),
+        "name": model.name,
+        "layers": [
+            {"units": layer.units, "activation": layer.activation,
+             "recurrent_activation": layer.recurrent_activation, "dropout": layer.dropout}
+            for layer in model.layers
+        ],
+        "between": model.between or NONE,
+        "dense": list(model.dense),
+    }
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def layers_from_rows(name: str, rows: Iterable[Mapping[str, Any]]) -> tuple[LayerSpec, ...]:
+    """Layer specs from the layers editor's rows; SpecError naming the model and layer."""
+    layers = []
+    for k, row in enumerate(rows, start=1):
+        units = _number(row.get("units"))
+        if units is None or not units.is_integer():
+            raise SpecError(f"Layer {k} of model {name!r} needs a whole number of units, got {row.get('units')!r}.")
+        dropout = _number(row.get("dropout"))
+        try:
+            layers.append(LayerSpec(
+                int(units), str(row.get("activation") or "tanh"),
+                str(row.get("recurrent_activation") or "sigmoid"), 0.0 if dropout is None else dropout,
+            ))
+        except SpecError as exc:
+            raise SpecError(f"Layer {k} of model {name!r}: {exc}") from None
+    if not layers:
+        raise SpecError(f"Model {name!r} needs at least one LSTM layer: add a row to its layers table.")
+    return tuple(layers)
+
+
+def to_model(d: Mapping[str, Any], rows: Iterable[Mapping[str, Any]] | None = None) -> ModelSpec:
+    """A ModelSpec from the page's dict (and the editor's current rows, when given)."""
+    name = str(d.get("name") or "").strip()
+    layers = layers_from_rows(name or "(unnamed)", d["layers"] if rows is None else rows)
+    between = d.get("between")
+    try:
+        return ModelSpec(name, layers, between=None if between in (None, NONE) else between,
+                         dense=tuple(d.get("dense") or ()))
+    except SpecError as exc:
+        raise SpecError(f"Model {name!r}: {exc}") from None
+
+
+def unique_name(name: str, taken: Iterable[str]) -> str:
+    """`name`, or `name 2`, `name 3`, ... whichever is not taken."""
+    taken = set(taken)
+    if name not in taken:
+        return name
+    base = re.sub(r" \d+$", "", name)
+    return next(f"{base} {k}" for k in count(2) if f"{base} {k}" not in taken)
+
+
+def param_table(model: ModelSpec, n_features: int, lookback: int, framing: str) -> pd.DataFrame:
+    """Per-layer parameter counts with the formula filled in, plus a total row."""
+    rows = count_layers(model, n_features, lookback, framing)
+    frame = pd.DataFrame(
+        [{"Layer": r.label, "Formula": r.formula, "Params": r.params} for r in rows]
+        + [{"Layer": "Total", "Formula": "", "Params": sum(r.params for r in rows)}]
+    )
+    return frame
+
+
+def parse_units(text: str) -> tuple[tuple[int, ...], ...]:
+    """`"64,32; 32"` → ((64, 32), (32,)); SpecError for anything else."""
+    options = []
+    for part in filter(None, (p.strip() for p in text.replace("|", ";").split(";"))):
+        try:
+            units = tuple(int(u) for u in re.split(r"[,\s→>]+", part) if u)
+        except ValueError:
+            raise SpecError(
+                f"Units option {part!r} is not a list of whole numbers: write e.g. 64,32; 32."
+            ) from None
+        if not units or any(u < 1 for u in units):
+            raise SpecError(f"Units option {part!r} needs positive whole numbers: write e.g. 64,32; 32.")
+        options.append(units)
+    if not options:
+        raise SpecError("Give at least one units option, e.g. 64,32 for two stacked layers.")
+    return tuple(options)
+
+
+def preset_models(name: str, *, activations: Sequence[str] = (), placements: Sequence[str] = (),
+                  units: Sequence[Sequence[int]] = ()) -> list[dict[str, Any]]:
+    """The model dicts of a preset: the seed question, the hotel replication or a sweep."""
+    if name == "sweep":
+        return [model_dict(m) for m in sweep_models(activations, placements, units)]
+    if name == "hotel H2 replication":
+        return [model_dict(m) for m in hotel_replication().models]
+    return [model_dict(m) for m in seed_question()]
+
+
+def settings_from(window: WindowSpec, split: SplitSpec, training: TrainingSpec) -> Settings:
+    """Widget values for the window, split and training settings."""
+    return {
+        "lookback": window.lookback, "framing": window.framing, "scaling": window.scaling,
+        "future_steps": window.future_steps,
+        "test_size": split.test_size if isinstance(split.test_size, int) else None,
+        "test_share": split.test_size if not isinstance(split.test_size, int) else None,
+        "epochs": training.epochs, "batch_size": training.batch_size, "optimizer": training.optimizer,
+        "learning_rate": training.learning_rate, "loss": training.loss,
+        "validation_share": training.validation_share, "patience": training.patience,
+        "n_seeds": len(training.seeds),
+    }
+
+
+def suggested(n: int) -> Settings:
+    """Default settings for a series of `n` points (see `windows.suggest`)."""
+    return settings_from(*suggest(n))
+
+
+def hotel_settings() -> tuple[Settings, str, str]:
+    """The hotel replication's settings, data source and target."""
+    spec = hotel_replication()
+    return settings_from(spec.window, spec.split, spec.training), HOTEL_H2, spec.data.target
+
+
+def build_specs(values: Mapping[str, Any]) -> tuple[WindowSpec, SplitSpec, TrainingSpec]:
+    """Window, split and training specs from widget values (SpecError on a bad one)."""
+    window = WindowSpec(lookback=int(values["lookback"]), framing=values["framing"], scaling=values["scaling"],
+                        future_steps=int(values["future_steps"]))
+    split = SplitSpec(int(values["test_size"]))
+    training = TrainingSpec(
+        epochs=int(values["epochs"]), batch_size=int(values["batch_size"]), optimizer=values["optimizer"],
+        learning_rate=float(values["learning_rate"]), loss=values["loss"],
+        validation_share=float(values["validation_share"]), patience=int(values["patience"]),
+        seeds=tuple(range(int(values["n_seeds"]))),
+    )
+    return window, split, training
+
+
+def split_line(n: int, window: WindowSpec, split: SplitSpec, training: TrainingSpec) -> str:
+    """`115 points → 80 training windows, 20 validation, 10 test`, or DataError."""
+    plan = plan_split(n, window, split, training.validation_share)
+    return (f"{n} points → {plan.n_train} training windows, {plan.n_val} validation, {plan.n_test} test "
+            f"(the first {window.lookback} points only feed the first window).")
+
+
+def experiment(name: str, data_spec: Any, models: Sequence[ModelSpec], window: WindowSpec, split: SplitSpec,
+               training: TrainingSpec) -> ExperimentSpec:
+    """The experiment spec (SpecError when the name or the model list is invalid)."""
+    return ExperimentSpec(name.strip() or "experiment", data_spec, tuple(models), window, split, training)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    value = max(0.0, value)
+    if value < 90:
+        return f"{value:.0f} s"
+    return f"{value // 60:.0f} min {value % 60:02.0f} s"
+
+
+def run_line(run: RunRow) -> tuple[float, str]:
+    """Progress (0..1) and one line for a run: epoch k/n, loss, ETA, or its end in words."""
+    fraction = min(1.0, run.epoch / run.epochs_total) if run.epochs_total else 0.0
+    loss = f"loss {run.loss:.4g}" if run.loss is not None else "loss —"
+    if run.val_loss is not None:
+        loss += f", val {run.val_loss:.4g}"
+    epoch = f"epoch {run.epoch}/{run.epochs_total}"
+    if run.status == "queued":
+        return 0.0, "queued, waiting for a worker"
+    if run.status == "running":
+        cancelling = " · cancelling…" if run.cancel_requested else ""
+        return fraction, f"{epoch} · {loss} · ETA {_seconds(run.eta_seconds)}{cancelling}"
+    if run.status == "done":
+        return 1.0, f"done: {run.message or epoch} · {loss}"
+    if run.status == "diverged":
+        return fraction, f"diverged: {run.message or 'the loss blew up'}"
+    return fraction, f"{run.status}: {run.message or epoch}"
+
+
+def status_counts(outcomes: Mapping[tuple[int, int], RunOutcome | None]) -> dict[str, int]:
+    """How many outcomes are in each status."""
+    out: dict[str, int] = {}
+    for o in outcomes.values():
+        key = "missing" if o is None else o.status
+        out[key] = out.get(key, 0) + 1
+    return out

@@ -1,0 +1,198 @@
+"""End to end in a real browser: `streamlit run dashboard.py`, Debian's Chromium via Playwright.
+
+Upload a bundled CSV, build a tiny two-model experiment, train it in the background, wait for
+it, and check that the forecast chart, the parameter comparison and the metrics table are
+drawn. Screenshots go to tmp_path (and to $LSTM_LAB_ARTIFACTS when that is set).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lstm_app.store import DATA_ENV, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CSV = ROOT / "sample_data" / "hotel_h2_weekly_cancellations.csv"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium "
+                       "(scripts/test.sh installs it; no browser download is possible)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real `streamlit run dashboard.py` on 127.0.0.1 with its store in tmp_path."""
+    port = _free_port()
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below, after the server
+    env = {**os.environ, DATA_ENV: str(tmp_path / "lab"), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("the server did not start:\n" + (tmp_path / "server.log").read_text()[-3000:])
+            time.sleep(0.3)
+        yield url, tmp_path / "lab"
+    finally:
+        # SIGTERM lets the server shut its runner down (workers terminated, runs marked interrupted).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def _shoot(page, shots: list[Path], folder: Path, name: str, *, full: bool = False) -> None:
+    path = folder / f"{name}.png"
+    if full:
+        height = page.evaluate(
+            "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], section.main, "
+            "[data-testid=\"stAppViewContainer\"]')].map(e => e.scrollHeight), 800)")
+        page.set_viewport_size({"width": 1280, "height": min(int(height) + 100, 9000)})
+        page.wait_for_timeout(1500)
+    page.screenshot(path=str(path))
+    if full:
+        page.set_viewport_size({"width": 1280, "height": 800})
+    shots.append(path)
+
+
+def _finished(lab: Path) -> bool:
+    store = Store(lab / "runs.sqlite")
+    runs = store.runs()
+    return bool(runs) and all(r.status not in ("queued", "running") for r in runs)
+
+
+def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, lab = server
+    shots: list[Path] = []
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(url, wait_until="domcontentloaded")
+            expect(page.get_by_text("LSTM Activation Lab").first).to_be_visible(timeout=60_000)
+
+            # 1 Data: upload the hotel CSV through the real file input
+            page.get_by_text("Upload a CSV", exact=True).click()
+            page.locator('input[type="file"][accept*=".csv"]').set_input_files(str(CSV))
+            expect(page.get_by_text("weekly", exact=True)).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("Date", exact=True).first).to_be_visible()
+            panel = page.locator('[role="tabpanel"]:visible')
+            expect(panel.locator('[data-testid="stPlotlyChart"]')).to_have_count(1, timeout=20_000)
+            _shoot(page, shots, folder, "1-data")
+
+            # 2 Models: a two-model sweep (tanh vs ReLU inside, 4 units), 2 epochs, 1 seed
+            page.get_by_role("tab", name="2 Models").click()
+            page.get_by_text("Sweep builder", exact=False).click()
+            units = page.get_by_role("textbox", name="Units options")
+            units.fill("4")
+            units.press("Enter")
+            page.wait_for_timeout(800)
+            page.get_by_role("button", name="Replace the models with this sweep").click()
+            expect(page.locator('input[value="relu inside 4"]')).to_have_count(1, timeout=20_000)
+            for label, value in (("Epochs", "2"), ("Seeds per model", "1")):
+                box = page.get_by_role("spinbutton", name=label, exact=True)
+                box.fill(value)
+                box.press("Enter")
+                page.wait_for_timeout(800)
+            expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value("2")
+            page.get_by_text("Sweep builder", exact=False).click()  # fold it again
+            _shoot(page, shots, folder, "2-models")
+            _shoot(page, shots, folder, "2-models-full", full=True)
+
+            # 3 Train: submit, the page returns at once and shows progress
+            page.get_by_role("tab", name="3 Train").click()
+            expect(page.get_by_text("2 models × 1 seeds = 2 runs of 2 epochs", exact=False)).to_be_visible()
+            page.get_by_role("button", name="Train", exact=True).click()
+            expect(page.get_by_text("Progress of experiment 1")).to_be_visible(timeout=20_000)
+            _shoot(page, shots, folder, "3-train-progress")
+            deadline = time.monotonic() + 180
+            while not _finished(lab):
+                assert time.monotonic() < deadline, "training did not finish within 180 s"
+                page.wait_for_timeout(1000)
+            statuses = [r.status for r in Store(lab / "runs.sqlite").runs()]
+            assert statuses == ["done", "done"], statuses
+            expect(page.get_by_text("done: trained 2 epochs").first).to_be_visible(timeout=20_000)
+            _shoot(page, shots, folder, "3-train-done")
+
+            # 4 Compare: forecast chart, parameter comparison, metrics table
+            page.get_by_role("tab", name="4 Compare").click()
+            panel = page.locator('[role="tabpanel"]:visible')
+            # the page reruns by itself once the runs are over: wait for the finished state
+            expect(panel.get_by_text("(2 done)", exact=False)).to_be_visible(timeout=30_000)
+            expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=30_000)
+            expect(panel.get_by_text("Verdicts")).to_be_visible()
+            charts = panel.locator('[data-testid="stPlotlyChart"]')
+            expect(charts.first).to_be_visible(timeout=30_000)
+            assert charts.count() >= 5  # forecast, parameters, loss curves, histograms, gradients
+            expect(panel.locator(".js-plotly-plot").first).to_be_visible()
+            tables = panel.locator('[data-testid="stDataFrame"]')
+            assert tables.count() >= 2  # metrics, inside the network
+            expect(panel.get_by_text("naive (last value)", exact=False).first).to_be_attached()
+            assert page.locator('[data-testid="stException"]').count() == 0
+            _shoot(page, shots, folder, "4-compare")
+            _shoot(page, shots, folder, "4-compare-full", full=True)
+
+            # import an experiment JSON (as exported) and find its models on the Models tab
+            raw = json.loads(Store(lab / "runs.sqlite").experiment(1).spec.to_json())
+            raw["name"] = "imported"
+            for model, name in zip(raw["models"], ("model A", "model B"), strict=True):
+                model["name"] = name
+            exported = tmp_path / "imported.json"
+            exported.write_text(json.dumps(raw))
+            page.locator('input[type="file"][accept*=".json"]').set_input_files(str(exported))
+            expect(page.get_by_text("Imported 'imported' with 2 models", exact=False)).to_be_visible(timeout=20_000)
+            page.get_by_role("tab", name="2 Models").click()
+            expect(page.locator('input[value="model B"]')).to_have_count(1, timeout=20_000)
+        finally:
+            browser.close()
+    target = os.environ.get("LSTM_LAB_ARTIFACTS")
+    if target:
+        out = Path(target) if Path(target).is_absolute() else ROOT / target
+        out.mkdir(parents=True, exist_ok=True)
+        for shot in shots:
+            shutil.copy(shot, out / shot.name)
+    assert all(s.stat().st_size > 10_000 for s in shots)

@@ -1,0 +1,100 @@
+"""lstm_app.results: loading one experiment's results from the store, TF-free."""
+
+from __future__ import annotations
+
+import ast
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lstm_app import results
+from lstm_app.errors import StoreError
+from lstm_app.outcome import EpochRow
+from lstm_app.store import Store
+
+
+def test_load_returns_spec_series_outcomes_and_comparison(trained_store: tuple[Path, int]) -> None:
+    folder, eid = trained_store
+    res = results.load(Store(folder / "runs.sqlite"), eid)
+    assert res.spec.name == "tiny hotel"
+    assert res.frame_error is None and res.frame is not None
+    assert len(res.actual) == 115 and res.actual.name == "Cancellations"
+    assert set(res.outcomes) == {(0, 0), (0, 1), (1, 0), (1, 1)}
+    assert all(o is not None and o.status == "done" for o in res.outcomes.values())
+    assert res.has_forecasts and not res.active and res.finished == 4
+    assert [m.name for m in res.comparison.models] == ["tanh", "relu"]
+    assert res.comparison.reference == "tanh"
+    assert all(m.seeds_done == 2 for m in res.comparison.models)
+
+
+def test_reference_is_passed_to_summarize_and_clamped(trained_store: tuple[Path, int]) -> None:
+    folder, eid = trained_store
+    store = Store(folder / "runs.sqlite")
+    assert results.load(store, eid, reference=1).comparison.reference == "relu"
+    assert results.load(store, eid, reference=7).comparison.reference == "tanh"
+
+
+def test_unfinished_runs_get_their_partial_history(trained_store: tuple[Path, int], tmp_path: Path) -> None:
+    folder, eid = trained_store
+    source = Store(folder / "runs.sqlite")
+    row = source.experiment(eid)
+    store = Store(tmp_path / "runs.sqlite")
+    name, content = source.dataset(row.dataset_sha)
+    sha = store.put_dataset(name, content)
+    new = store.create_experiment(row.spec, sha)
+    run = store.runs(new)[0]
+    store.claim_next(worker_pid=12345)
+    store.add_epoch(run.id, EpochRow(1, 0.5, 0.6, 0.1, (0.2,)))
+    res = results.load(store, new)
+    first = res.outcomes[(0, 0)]
+    assert first is not None and first.status == "running"
+    assert [e.loss for e in first.epochs] == [0.5]
+    assert res.outcomes[(1, 1)] is not None and res.outcomes[(1, 1)].status == "queued"
+    assert res.active and not res.has_forecasts
+    assert all(m.seeds_done == 0 for m in res.comparison.models)
+
+
+def test_unknown_experiment_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="No experiment 99"):
+        results.load(Store(tmp_path / "runs.sqlite"), 99)
+
+
+def test_inside_table_has_a_row_per_model_and_layer(trained_store: tuple[Path, int]) -> None:
+    folder, eid = trained_store
+    res = results.load(Store(folder / "runs.sqlite"), eid)
+    table = results.inside_table(res.spec, res.outcomes)
+    assert list(table["Model"]) == ["tanh", "relu"]
+    assert list(table["cuDNN on GPU"]) == ["yes", "no"]
+    assert (table["Seeds"] == 2).all()
+    assert all(math.isfinite(v) and v >= 0 for v in table["max |h|"])
+    assert all(0 <= v <= 1 for v in table["Dead units"])
+    assert all(v > 0 for v in table["s/epoch (CPU)"])
+
+
+def test_keras_script_is_python_with_one_block_per_model(trained_store: tuple[Path, int]) -> None:
+    folder, eid = trained_store
+    spec = Store(folder / "runs.sqlite").experiment(eid).spec
+    code = results.keras_script(spec)
+    ast.parse(code)
+    assert code.count("keras.Sequential(") == 2
+    assert "activation='relu'" in code and "shape=(1, 5)" in code
+
+
+def test_results_module_does_not_import_tensorflow() -> None:
+    code = ("import sys, lstm_app.results, lstm_app.page_state; "
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_styled_table_highlights_the_best_cell_per_column(trained_store: tuple[Path, int]) -> None:
+    folder, eid = trained_store
+    comparison = results.load(Store(folder / "runs.sqlite"), eid).comparison
+    html = results.styled_table(comparison).to_html()
+    best = comparison.best()
+    assert best and html.count("background-color: rgba(46, 160, 67, 0.28)") >= 1
+    assert "naive (last value)" in html
