@@ -185,7 +185,7 @@ def settings_from(window: WindowSpec, split: SplitSpec, training: TrainingSpec) 
         "epochs": training.epochs, "batch_size": training.batch_size, "optimizer": training.optimizer,
         "learning_rate": training.learning_rate, "loss": training.loss,
         "validation_share": training.validation_share, "patience": training.patience,
-        "n_seeds": len(training.seeds),
+        "n_seeds": len(training.seeds), "seeds": training.seeds,
     }
 
 
@@ -209,9 +209,21 @@ def build_specs(values: Mapping[str, Any]) -> tuple[WindowSpec, SplitSpec, Train
         epochs=int(values["epochs"]), batch_size=int(values["batch_size"]), optimizer=values["optimizer"],
         learning_rate=float(values["learning_rate"]), loss=values["loss"],
         validation_share=float(values["validation_share"]), patience=int(values["patience"]),
-        seeds=tuple(range(int(values["n_seeds"]))),
+        seeds=seed_list(values.get("seeds") or (), int(values["n_seeds"])),
     )
     return window, split, training
+
+
+def seed_list(known: Sequence[int], n: int) -> tuple[int, ...]:
+    """`n` seeds: the first of `known` (an imported or preset experiment's), topped up with the
+    smallest unused integers, so changing the count keeps the seeds already compared."""
+    seeds = list(dict.fromkeys(int(s) for s in known))[:n]
+    candidate = 0
+    while len(seeds) < n:
+        if candidate not in seeds:
+            seeds.append(candidate)
+        candidate += 1
+    return tuple(seeds)
 
 
 def split_line(n: int, window: WindowSpec, split: SplitSpec, training: TrainingSpec) -> str:

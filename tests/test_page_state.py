@@ -74,3 +74,12 @@ def test_run_line_says_epoch_loss_eta_and_endings_in_words() -> None:
     assert line == "diverged: training loss became NaN at epoch 4"
     assert ps.run_line(_run(status="failed", message="worker process exited with code 1"))[1].startswith("failed:")
     assert ps.run_line(_run(cancel_requested=True))[1].endswith("cancelling…")
+
+
+def test_seed_list_keeps_imported_seeds_and_tops_up() -> None:
+    from lstm_app.page_state import seed_list
+
+    assert seed_list((7, 11), 2) == (7, 11)
+    assert seed_list((7, 11), 4) == (7, 11, 0, 1)
+    assert seed_list((7, 11, 0), 1) == (7,)
+    assert seed_list((), 3) == (0, 1, 2)
