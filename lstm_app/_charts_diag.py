@@ -6,6 +6,7 @@ Streamlit or TensorFlow: builders return `go.Figure` objects and never display t
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -20,7 +21,7 @@ from .outcome import RunOutcome
 from .spec import ExperimentSpec
 
 __all__ = ["MAX_HISTOGRAM_MODELS", "PALETTE", "gradient_norms", "layer_histograms", "loss_curves",
-           "model_colors"]
+           "model_colors", "user_text"]
 
 Outcomes = Mapping[tuple[int, int], "RunOutcome | None"]
 
@@ -46,6 +47,17 @@ def _palette() -> tuple[str, ...]:
 
 # Plotly's ten, then D3 and Dark24 without greys: 40 distinct colours before they cycle.
 PALETTE: tuple[str, ...] = _palette()
+
+
+def user_text(text: object) -> str:
+    """User-provided text (a model, column or dataset name) as plotly shows it: literally.
+
+    Plotly renders a subset of HTML in names, ticks, hover text, annotations and titles, so a
+    model named `<b>x</b>` would be bold and `<a href=...>` a link. Escaping `&`, `<` and `>`
+    makes plotly draw the characters instead. Apply it once, where a name is read, and key
+    colours by the raw name (`model_colors` takes raw names).
+    """
+    return html.escape(str(text), quote=False)
 
 
 def model_colors(names: Sequence[str]) -> dict[str, str]:
@@ -158,12 +170,14 @@ def loss_curves(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
     drawn thin and dotted with an ✕ at the top edge, and left out of the mean.
     """
     colors = model_colors([m.name for m in spec.models])
+    loss = user_text(spec.training.loss)
     fig = go.Figure()
     kept: list[float] = []
     flags: list[tuple[str, str, int, int, str]] = []
     has_val = False
     for i, model in enumerate(spec.models):
-        color, runs = colors[model.name], [(s, o) for s, o in runs_of(outcomes, i) if o.epochs]
+        color, name = colors[model.name], user_text(model.name)
+        runs = [(s, o) for s, o in runs_of(outcomes, i) if o.epochs]
         for key, dash, suffix in (("loss", "solid", ""), ("val_loss", "dash", " (validation)")):
             seeds: dict[int, pd.Series] = {}
             for seed, o in runs:
@@ -172,14 +186,14 @@ def loss_curves(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
                 if points:
                     fig.add_trace(go.Scatter(
                         x=list(points), y=list(points.values()), mode="lines",
-                        name=f"{model.name} seed {seed}{suffix}", legendgroup=model.name, showlegend=False,
+                        name=f"{name} seed {seed}{suffix}", legendgroup=name, showlegend=False,
                         opacity=0.6 if diverged else 0.35,
                         line={"color": color, "width": 1, "dash": "dot" if diverged else dash},
-                        hovertemplate=f"{model.name}, seed {seed}{suffix}<br>epoch %{{x}}: %{{y:.4~g}}<extra></extra>"))
+                        hovertemplate=f"{name}, seed {seed}{suffix}<br>epoch %{{x}}: %{{y:.4~g}}<extra></extra>"))
                 if diverged:
                     if key == "loss":
                         at = o.diverged_epoch or (o.epochs[-1].epoch if o.epochs else 0)
-                        flags.append((model.name, color, seed, at, o.message or "diverged"))
+                        flags.append((name, color, seed, at, user_text(o.message or "diverged")))
                 elif points:
                     seeds[seed] = pd.Series(points, dtype=float)
             if not seeds:
@@ -190,12 +204,12 @@ def loss_curves(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
             has_val |= key == "val_loss"
             fig.add_trace(go.Scatter(
                 x=mean.index.tolist(), y=mean.tolist(), customdata=n.tolist(), mode="lines",
-                name=f"{model.name}{suffix}", legendgroup=model.name, showlegend=key == "loss",
+                name=f"{name}{suffix}", legendgroup=name, showlegend=key == "loss",
                 line={"color": color, "width": 2.5, "dash": dash},
-                hovertemplate=(f"<b>{model.name}</b>{suffix}<br>epoch %{{x}}: %{{y:.4~g}}"
+                hovertemplate=(f"<b>{name}</b>{suffix}<br>epoch %{{x}}: %{{y:.4~g}}"
                                "<br>mean of %{customdata} seeds<extra></extra>")))
     y_range = _log_range(kept)
-    for name, color, seed, epoch, message in flags:
+    for name, color, seed, epoch, message in flags:  # name: already escaped
         fig.add_trace(go.Scatter(
             x=[epoch], y=[10 ** (y_range[1] - 0.05)] if y_range else [1.0], mode="markers",
             name=f"{name} seed {seed} diverged", legendgroup=name, showlegend=False, cliponaxis=False,
@@ -208,9 +222,9 @@ def loss_curves(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
         note(fig, "No finished epochs yet.")
     legend = [m.name for m in spec.models] + [k.name for k in keys]
     style(fig, "Loss per epoch (mean over seeds, thin: each seed)", body=300, legend=legend,
-          subtitle=f"{spec.training.loss} on scaled values, log scale; dotted: diverged seeds, left out of the mean")
+          subtitle=f"{loss} on scaled values, log scale; dotted: diverged seeds, left out of the mean")
     fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text=f"loss ({spec.training.loss}, scaled)", type="log", exponentformat="power")
+    fig.update_yaxes(title_text=f"loss ({loss}, scaled)", type="log", exponentformat="power")
     if y_range:
         fig.update_yaxes(range=y_range)
     return fig
@@ -230,6 +244,7 @@ def gradient_norms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
                         vertical_spacing=0.12, subplot_titles=[f"LSTM {j + 1}" for j in range(layers)] or None)
     shown: set[str] = set()
     for i, model in enumerate(spec.models):
+        name = user_text(model.name)
         runs = [(s, o) for s, o in runs_of(outcomes, i) if o.status != "diverged"]
         for j in range(layers):
             seeds = {
@@ -244,9 +259,9 @@ def gradient_norms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
             custom = np.column_stack([frame.notna().sum(axis=1), frame.min(axis=1), frame.max(axis=1)])
             fig.add_trace(go.Scatter(
                 x=mean.index.tolist(), y=mean.tolist(), customdata=custom, mode="lines+markers",
-                name=model.name, legendgroup=model.name, showlegend=model.name not in shown,
+                name=name, legendgroup=name, showlegend=model.name not in shown,
                 line={"color": colors[model.name], "width": 2}, marker={"size": 4},
-                hovertemplate=(f"<b>{model.name}</b>, LSTM {j + 1}<br>epoch %{{x}}: %{{y:.3~g}}<br>"
+                hovertemplate=(f"<b>{name}</b>, LSTM {j + 1}<br>epoch %{{x}}: %{{y:.3~g}}<br>"
                                "mean of %{customdata[0]} seeds (%{customdata[1]:.3~g} to "
                                "%{customdata[2]:.3~g})<extra></extra>")),
                 row=j // cols + 1, col=j % cols + 1)
@@ -284,10 +299,10 @@ def _slots(layers: Sequence[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
 
 
 def _layer_label(entry: Mapping[str, Any], lstm_number: int) -> str:
-    activation = entry.get("activation", "?")
+    activation = user_text(entry.get("activation", "?"))
     if entry.get("kind") == "between":
         return f"{activation} between"
-    return f"LSTM {lstm_number} ({activation}, {entry.get('units', '?')} units)"
+    return f"LSTM {lstm_number} ({activation}, {user_text(entry.get('units', '?'))} units)"
 
 
 def layer_histograms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
@@ -314,25 +329,27 @@ def layer_histograms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
     body = rows * row_px + (rows - 1) * gap_px
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or None, horizontal_spacing=0.05,
                         vertical_spacing=gap_px / body if rows > 1 else 0.1)
-    for r, ((_, name, (seed, _)), row) in enumerate(zip(shown, placed, strict=True), start=1):
+    for r, ((_, raw, (seed, _)), row) in enumerate(zip(shown, placed, strict=True), start=1):
+        name, color = user_text(raw), colors[raw]
         for c, entry in ((columns.index(slot) + 1, entry) for slot, entry in row.items()):
             hist = entry.get("histogram") or {}
             counts = np.asarray(hist.get("counts") or [], dtype=float)
             edges = np.asarray(hist.get("edges") or [], dtype=float)
+            layer = user_text(entry.get("name"))
             if counts.size and edges.size == counts.size + 1 and counts.sum() > 0:
                 share = counts / counts.sum() * 100
                 fig.add_trace(go.Bar(
                     x=(edges[:-1] + edges[1:]) / 2, y=share, width=np.diff(edges),
-                    customdata=np.column_stack([edges[:-1], edges[1:]]), name=f"{name} · {entry.get('name')}",
-                    marker={"color": colors[name], "line": {"width": 0}}, showlegend=False,
+                    customdata=np.column_stack([edges[:-1], edges[1:]]), name=f"{name} · {layer}",
+                    marker={"color": color, "line": {"width": 0}}, showlegend=False,
                     hovertemplate="%{customdata[0]:.3g} to %{customdata[1]:.3g}: %{y:.1f}% of values"
-                                  f"<extra>{name} · {entry.get('name')}</extra>"), row=r, col=c)
+                                  f"<extra>{name} · {layer}</extra>"), row=r, col=c)
                 low, high = min(float(edges[0]), -1.1), max(float(edges[-1]), 1.1)
                 pad = 0.04 * (high - low)
                 fig.update_xaxes(range=[low - pad, high + pad], row=r, col=c)
             for x in (-1.0, 1.0):
                 fig.add_vline(x=x, line={"color": "#555", "width": 1, "dash": "dot"}, row=r, col=c)
-        fig.update_yaxes(title_text=f"{name}<br>seed {seed}", title_font={"color": colors[name], "size": 11},
+        fig.update_yaxes(title_text=f"{name}<br>seed {seed}", title_font={"color": color, "size": 11},
                          row=r, col=1)
     title = "Layer outputs on the test windows"
     if len(found) > MAX_HISTOGRAM_MODELS:

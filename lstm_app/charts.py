@@ -33,6 +33,7 @@ from ._charts_diag import (
     rgba,
     runs_of,
     style,
+    user_text,
 )
 from .compare import BEST, LABELS, Comparison, ModelSummary, forecast_band
 from .params import LayerCount
@@ -41,6 +42,7 @@ from .spec import ExperimentSpec
 __all__ = [
     "MAX_HISTOGRAM_MODELS", "PALETTE", "REGION_FILLS", "forecast_overlay", "gradient_norms", "layer_histograms",
     "loss_curves", "metric_overview", "model_colors", "param_comparison", "replication_figure", "series_preview",
+    "user_text",
 ]
 
 # Region name -> fill colour of its shaded band in `forecast_overlay`.
@@ -54,6 +56,7 @@ _UNITS: dict[str, str] = {
     "volatility_ratio": "std(forecast) / std(actual)", "seconds_per_epoch": "seconds per epoch",
     "params": "trainable parameters",
 }
+_MENU_PX = 36  # the row above the forecast plot area holding the "Test period / Full series" buttons
 _SLOT_ALPHA = (0.9, 0.6, 0.42, 0.3)  # fill strength of LSTM 1, 2, 3, 4+ segments; the head is lightest
 _HEAD_ALPHA = 0.15
 
@@ -73,7 +76,8 @@ def _date_hover(index: pd.Index) -> str:
 
 
 def _ticks(names: Sequence[str], colors: Mapping[str, str]) -> list[str]:
-    return [f"<span style='color:{colors[n]}'>●</span> {n}" for n in names]
+    """Axis labels for raw model `names`: a dot in the model's colour, then the escaped name."""
+    return [f"<span style='color:{colors[n]}'>●</span> {user_text(n)}" for n in names]
 
 
 def series_preview(frame: pd.DataFrame, target: str) -> go.Figure:
@@ -81,13 +85,13 @@ def series_preview(frame: pd.DataFrame, target: str) -> go.Figure:
     if target not in frame.columns:
         raise ValueError(f"Received an invalid value for argument `target`, expected one of "
                          f"{', '.join(map(str, frame.columns))}, got {target!r}.")
-    values = frame[target]
+    values, label = frame[target], user_text(target)
     fig = go.Figure(go.Scatter(
-        x=frame.index, y=values, mode="lines", name=target, line={"color": ACTUAL_COLOR, "width": 1.4},
-        hovertemplate=f"{_date_hover(frame.index)}<br>{target}: %{{y:{number_format(values)}}}<extra></extra>"))
-    style(fig, f"{target} — {len(frame):,} points", body=176, bottom=32, left=56)
+        x=frame.index, y=values, mode="lines", name=label, line={"color": ACTUAL_COLOR, "width": 1.4},
+        hovertemplate=f"{_date_hover(frame.index)}<br>{label}: %{{y:{number_format(values)}}}<extra></extra>"))
+    style(fig, f"{label} — {len(frame):,} points", body=176, bottom=32, left=56)
     fig.update_xaxes(title_text=None if isinstance(frame.index, pd.DatetimeIndex) else "position")
-    fig.update_yaxes(title_text=target)
+    fig.update_yaxes(title_text=label)
     return fig
 
 
@@ -98,12 +102,12 @@ def param_comparison(counts: Mapping[str, Sequence[LayerCount]]) -> go.Figure:
     label says "+0" for it and its hover lists it with 0.
     """
     names = list(counts)
-    colors = model_colors(names)
+    colors, shown = model_colors(names), {name: user_text(name) for name in names}  # shown: escaped
     fig = go.Figure()
     totals = {name: sum(r.params for r in rows) for name, rows in counts.items()}
     slots: dict[str, float] = {}
     for name, rows in counts.items():
-        lstm = 0
+        lstm, label = 0, shown[name]
         for row in rows:
             if row.name.startswith("between"):
                 continue
@@ -113,35 +117,38 @@ def param_comparison(counts: Mapping[str, Sequence[LayerCount]]) -> go.Figure:
             else:
                 slot, alpha = "dense head", _HEAD_ALPHA
             slots.setdefault(slot, alpha)
+            layer = user_text(row.label)
             fig.add_trace(go.Bar(
-                x=[row.params], y=[name], orientation="h", name=f"{name} · {row.label}", legendgroup=slot,
-                showlegend=False, text=[row.label], textposition="inside", insidetextanchor="middle",
+                x=[row.params], y=[label], orientation="h", name=f"{label} · {layer}", legendgroup=slot,
+                showlegend=False, text=[layer], textposition="inside", insidetextanchor="middle",
                 customdata=[[totals[name]]], marker={"color": rgba(colors[name], alpha),
                                                      "line": {"color": colors[name], "width": 1.5}},
-                hovertemplate=f"<b>{name}</b><br>{row.label}<br>{row.formula}<extra></extra>"))
+                hovertemplate=f"<b>{label}</b><br>{layer}<br>{user_text(row.formula)}<extra></extra>"))
     labels: dict[str, str] = {}
     for name, rows in counts.items():
-        between = [re.sub(r"^Activation \((.*)\)$", r"\1", r.label) for r in rows if r.name.startswith("between")]
+        between = [user_text(re.sub(r"^Activation \((.*)\)$", r"\1", r.label))
+                   for r in rows if r.name.startswith("between")]
         labels[name] = f"{totals[name]:,}" + (f"  ({', '.join(between)} between: +0)" if between else "")
         fig.add_annotation(
-            x=totals[name], y=name, xanchor="left", xshift=5, showarrow=False, text=f"<b>{labels[name]}</b>",
-            font={"color": colors[name], "size": 12}, name=f"total {name}",
-            hovertext=f"<b>{name}: {totals[name]:,} parameters</b><br>"
-                      + "<br>".join(f"{r.label}: {r.formula}" for r in rows))
+            x=totals[name], y=shown[name], xanchor="left", xshift=5, showarrow=False,
+            text=f"<b>{labels[name]}</b>", font={"color": colors[name], "size": 12}, name=f"total {shown[name]}",
+            hovertext=f"<b>{shown[name]}: {totals[name]:,} parameters</b><br>"
+                      + "<br>".join(user_text(f"{r.label}: {r.formula}") for r in rows))
     fig.add_traces([go.Bar(x=[None], y=[None], orientation="h", name=slot, legendgroup=slot,
                            marker={"color": rgba("#555555", alpha), "line": {"color": "#555", "width": 1}})
                     for slot, alpha in slots.items()])
     same = len(set(totals.values())) == 1 and len(totals) > 1
-    subtitle = ("Activations add no weights: tanh or ReLU, inside or between, same count"
-                + ("<br>All models here have the same total." if same else "."))
+    # Short lines: SVG text never wraps, and the chart may sit in a ~300–600 px column.
+    subtitle = ("Activations add no weights: tanh or ReLU,<br>inside or between, the count is the same"
+                + (".<br>All models here have the same total." if same else "."))
     style(fig, "Trainable parameters per layer", body=max(90, 34 * len(names) + 16), subtitle=subtitle,
           legend=list(slots), left=110)
     # Room right of each bar for its total label, assuming a ~440 px plot area (half-width).
     room = [totals[n] / max(0.3, 1 - (7 * len(text) + 12) / 440) for n, text in labels.items()]
     fig.update_layout(barmode="stack", uniformtext={"minsize": 9, "mode": "hide"}, bargap=0.35)
     fig.update_xaxes(title_text="trainable parameters", range=[0, max(room, default=1) or 1], tickformat=",")
-    fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed",
-                     tickvals=names, ticktext=_ticks(names, colors))
+    fig.update_yaxes(categoryorder="array", categoryarray=list(shown.values()), autorange="reversed",
+                     tickvals=list(shown.values()), ticktext=_ticks(names, colors))
     if not names:
         note(fig, "No models to count.")
     return fig
@@ -202,45 +209,49 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
         band = forecast_band(done)
         if not band["n"]:
             continue
-        color, x = colors[model.name], _times(band["time"])
+        color, x, name = colors[model.name], _times(band["time"]), user_text(model.name)
         if band["n"] > 1:
             fig.add_trace(go.Scatter(x=x, y=band["low"], mode="lines", line={"width": 0, "color": color},
-                                     name=f"{model.name} band low", legendgroup=model.name, showlegend=False,
+                                     name=f"{name} band low", legendgroup=name, showlegend=False,
                                      hoverinfo="skip"))
             fig.add_trace(go.Scatter(x=x, y=band["high"], mode="lines", line={"width": 0, "color": color},
-                                     fill="tonexty", fillcolor=rgba(color, 0.18), name=f"{model.name} band high",
-                                     legendgroup=model.name, showlegend=False, hoverinfo="skip"))
+                                     fill="tonexty", fillcolor=rgba(color, 0.18), name=f"{name} band high",
+                                     legendgroup=name, showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(
             x=x, y=band["mean"], customdata=np.column_stack([band["low"], band["high"]]), mode="lines+markers",
-            name=model.name, legendgroup=model.name, line={"color": color, "width": 2}, marker={"size": 4},
-            hovertemplate=(f"{model.name}: %{{y:{fmt}}} (seeds %{{customdata[0]:{fmt}}} to "
+            name=name, legendgroup=name, line={"color": color, "width": 2}, marker={"size": 4},
+            hovertemplate=(f"{name}: %{{y:{fmt}}} (seeds %{{customdata[0]:{fmt}}} to "
                            f"%{{customdata[1]:{fmt}}}, n = {band['n']})<extra></extra>")))
         future = _mean_future(done)
         if not future.empty:
             fig.add_trace(go.Scatter(
-                x=future.index.tolist(), y=future.tolist(), mode="lines", name=f"{model.name} (future)",
-                legendgroup=model.name, showlegend=False, line={"color": color, "width": 2, "dash": "dash"},
-                hovertemplate=f"{model.name} future: %{{y:{fmt}}}<extra></extra>"))
+                x=future.index.tolist(), y=future.tolist(), mode="lines", name=f"{name} (future)",
+                legendgroup=name, showlegend=False, line={"color": color, "width": 2, "dash": "dash"},
+                hovertemplate=f"{name} future: %{{y:{fmt}}}<extra></extra>"))
             future_end = future.index[-1] if future_end is None else max(future_end, future.index[-1])
         drawn.append(model.name)
     finished = [o for o in outcomes.values() if o is not None and o.regions]
     finished.sort(key=lambda o: o.status != "done")
     bounds = _regions(fig, finished[0].regions, future_end) if finished else None
+    target = user_text(spec.data.target)
     has_future = future_end is not None
-    style(fig, f"{spec.data.target}: actual vs test forecasts", body=320,
+    zoom = (_zoom_range(actual.index[0], bounds[0], future_end if has_future else bounds[1])
+            if bounds is not None and len(actual) else None)
+    style(fig, f"{target}: actual vs test forecasts", body=320,
           legend=["actual", *drawn, *(["future (recursive)"] if has_future else [])],
-          subtitle="one step ahead, mean over seeds · band: min–max over seeds")
+          subtitle="one step ahead, mean over seeds · band: min–max over seeds",
+          gap=8 + (_MENU_PX if zoom else 0))
     if has_future:
         fig.add_trace(legend_key("future (recursive)", "dash"))
     fig.update_layout(hovermode="x unified")
     fig.update_xaxes(title_text=None if isinstance(actual.index, pd.DatetimeIndex) else "position",
                      hoverformat=_date_format(actual.index))
-    fig.update_yaxes(title_text=spec.data.target)
+    fig.update_yaxes(title_text=target)
     if not drawn:
         fig.add_annotation(text="No finished run yet: forecasts appear when a run is done.", xref="paper",
                            yref="paper", x=0.5, y=0.5, showarrow=False, font={"size": 13, "color": "#777"})
-    if bounds is not None and len(actual):
-        _zoom_buttons(fig, actual.index[0], bounds[0], future_end if has_future else bounds[1])
+    if zoom:
+        _zoom_buttons(fig, zoom)
     return fig
 
 
@@ -248,25 +259,33 @@ def _iso(x: Any) -> Any:
     return x.isoformat() if isinstance(x, pd.Timestamp) else x
 
 
-def _zoom_buttons(fig: go.Figure, first: Any, test_start: Any, last: Any) -> None:
-    """Start zoomed to the test period (with twice its length of history before it) when that
-    is well short of the whole series, with buttons to switch to the full series and back."""
+def _zoom_range(first: Any, test_start: Any, last: Any) -> list[Any] | None:
+    """The x range of the test period with twice its length of history before it, or None when
+    that is not well short of the whole series (then there is nothing to zoom to)."""
     try:
         span = last - test_start
         x0 = max(first, test_start - 2 * span)
         total = last - first
     except TypeError:  # mixed label kinds: leave the default full range
-        return
+        return None
     if not total or (last - x0) / total > 0.8:
-        return
-    zoom = [_iso(x0), _iso(last + span * 0.03)]
-    fig.update_xaxes(range=zoom)
-    margin = fig.layout.margin
-    body = fig.layout.height - margin.t - margin.b  # updatemenus sit in paper units: 6 px below the top
+        return None
+    return [_iso(x0), _iso(last + span * 0.03)]
 
+
+def _zoom_buttons(fig: go.Figure, zoom: list[Any]) -> None:
+    """Start zoomed to `zoom`, with buttons to switch to the full series and back.
+
+    The buttons sit right-aligned on their own row just above the plot area (paper y = 1,
+    anchored at their bottom), in the `_MENU_PX` that `forecast_overlay` adds under the legend.
+    Anchored to the plot area rather than to the figure's top, they stay clear of the legend
+    however many rows it wraps to: plotly moves the plot area down below the legend, the
+    buttons move with it, and they push the top margin by their own height.
+    """
+    fig.update_xaxes(range=zoom)
     fig.update_layout(updatemenus=[{
         "type": "buttons", "direction": "right", "active": 0, "showactive": True,
-        "x": 1, "xanchor": "right", "y": 1 + (margin.t - 4) / body, "yanchor": "top", "pad": {"t": 0, "r": 0},
+        "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom", "pad": {"t": 0, "r": 0, "b": 3, "l": 0},
         "font": {"size": 10}, "bgcolor": "#f3f3f3", "bordercolor": "#ccc",
         "buttons": [{"label": "Test period", "method": "relayout", "args": [{"xaxis.range": zoom}]},
                     {"label": "Full series", "method": "relayout", "args": [{"xaxis.autorange": True}]}],
@@ -307,30 +326,30 @@ def _strip(fig: go.Figure, rows: Sequence[ModelSummary], metric: str, colors: Ma
            edge: float, **cell: int) -> None:
     """Per model row: seeds as jittered dots, the mean as a diamond, diverged seeds as ✕ at `edge`."""
     for y, m in enumerate(rows):
-        color, (values, diverged) = colors[m.name], _seed_values(m, metric)
+        color, name, (values, diverged) = colors[m.name], user_text(m.name), _seed_values(m, metric)
         seeds = [s for s, _ in values] + diverged
         jitter = dict(zip(seeds, np.linspace(-0.2, 0.2, len(seeds)) if len(seeds) > 1 else [0.0], strict=False))
         if values:
             fig.add_trace(go.Scatter(
                 x=[v for _, v in values], y=[y + jitter[s] for s, _ in values], customdata=[s for s, _ in values],
-                mode="markers", name=f"{m.name} (seeds)", legendgroup=m.name, showlegend=False,
+                mode="markers", name=f"{name} (seeds)", legendgroup=name, showlegend=False,
                 marker={"color": rgba(color, 0.75), "size": 8, "line": {"color": "white", "width": 0.5}},
-                hovertemplate=f"{m.name}, seed %{{customdata}}: %{{x:{fmt}}}<extra></extra>"), **cell)
+                hovertemplate=f"{name}, seed %{{customdata}}: %{{x:{fmt}}}<extra></extra>"), **cell)
         if diverged:
             fig.add_trace(go.Scatter(
                 x=[edge] * len(diverged), y=[y + jitter[s] for s in diverged], customdata=diverged, mode="markers",
-                name=f"{m.name} (diverged)", legendgroup=m.name, showlegend=False, cliponaxis=False,
+                name=f"{name} (diverged)", legendgroup=name, showlegend=False, cliponaxis=False,
                 marker={"color": color, "symbol": "x", "size": 9},
-                hovertemplate=f"{m.name}, seed %{{customdata}}: diverged<extra></extra>"), **cell)
+                hovertemplate=f"{name}, seed %{{customdata}}: diverged<extra></extra>"), **cell)
         mean = finite(m.mean.get(metric))
         if mean is not None:
             std = finite(m.std.get(metric))
             spread = f" ± %{{customdata[0]:{fmt}}}" if std is not None else ""
             fig.add_trace(go.Scatter(
                 x=[mean], y=[y], customdata=[[std, m.seeds_done, m.seeds_total]], mode="markers",
-                name=m.name, legendgroup=m.name, showlegend=False,
+                name=name, legendgroup=name, showlegend=False,
                 marker={"color": color, "symbol": "diamond", "size": 13, "line": {"color": "#222", "width": 1}},
-                hovertemplate=(f"<b>{m.name}</b>: mean %{{x:{fmt}}}{spread}<br>over %{{customdata[1]}} of "
+                hovertemplate=(f"<b>{name}</b>: mean %{{x:{fmt}}}{spread}<br>over %{{customdata[1]}} of "
                                "%{customdata[2]} seeds<extra></extra>")), **cell)
 
 
@@ -404,8 +423,9 @@ def replication_figure(comparison: Comparison, published: Mapping[str, Mapping[s
         _strip(fig, models, metric, colors, fmt, _edge(x_range), row=1, col=col)
         if marks:
             fig.add_trace(go.Scatter(
-                x=[v for _, v in marks], y=[y for y, _ in marks], customdata=[models[y].name for y, _ in marks],
-                mode="markers", name="published", legendgroup="published", showlegend=not stars,
+                x=[v for _, v in marks], y=[y for y, _ in marks], mode="markers",
+                customdata=[user_text(models[y].name) for y, _ in marks],
+                name="published", legendgroup="published", showlegend=not stars,
                 marker={"color": "#d62728", "symbol": "star", "size": 16, "line": {"color": "#7f0000", "width": 1}},
                 hovertemplate=f"%{{customdata}}: published %{{x:{fmt}}} (single run)<extra></extra>"),
                 row=1, col=col)

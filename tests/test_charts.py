@@ -339,6 +339,84 @@ def test_replication_marks_published_values() -> None:
     assert not traces(none, "published")
 
 
+# --- layout ----------------------------------------------------------------------------------------
+
+
+def test_forecast_zoom_buttons_sit_on_their_own_row_above_the_plot() -> None:
+    spec = experiment()
+    fig = charts.forecast_overlay(spec, actual_series(), outcomes())
+    menu = fig.layout.updatemenus[0]
+    # Anchored to the plot area's top (not the figure's), below the legend however it wraps.
+    assert (menu.x, menu.xanchor, menu.y, menu.yanchor) == (1, "right", 1, "bottom")
+    legend_bottom = (1 - fig.layout.legend.y) * fig.layout.height + 22  # one legend row
+    assert fig.layout.margin.t - legend_bottom >= 30  # a row for the ~30 px buttons
+    # No buttons (nothing to zoom to): no empty row either.
+    plain = charts.forecast_overlay(spec, actual_series(), {})
+    assert not plain.layout.updatemenus and plain.layout.margin.t < fig.layout.margin.t
+
+
+def test_param_comparison_subtitle_fits_a_narrow_column() -> None:
+    spec = experiment()
+    fig = charts.param_comparison({m.name: count_layers(m, 1, 4, "steps") for m in spec.models})
+    lines = fig.layout.title.subtitle.text.split("<br>")
+    assert len(lines) >= 2 and max(map(len, lines)) <= 48  # ~6 px a character at 11 px: < 300 px
+
+
+# --- user text is never HTML -----------------------------------------------------------------------
+
+EVIL = '<b>bold</b> & <a href="x">link</a>'
+EVIL_TARGET = "<i>y</i>"
+
+
+def _strings(value: object) -> list[str]:
+    """Every string in a decoded figure JSON (to_json writes < as \\u003c, so decode first)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def test_user_text_is_escaped_in_every_figure() -> None:
+    import dataclasses
+
+    base = experiment()
+    spec = dataclasses.replace(base, data=dataclasses.replace(base.data, target=EVIL_TARGET),
+                               models=(dataclasses.replace(base.models[0], name=EVIL), *base.models[1:]))
+    runs = outcomes()
+    comparison = summarize(spec, {k: v for k, v in runs.items() if v is not None})
+    frame = pd.DataFrame({EVIL_TARGET: VALUES}, index=TIMES)
+    counts = {m.name: count_layers(m, 1, 4, "steps") for m in spec.models}
+    figs = {
+        "preview": charts.series_preview(frame, EVIL_TARGET),
+        "params": charts.param_comparison(counts),
+        "forecast": charts.forecast_overlay(spec, actual_series(), runs),
+        "loss": charts.loss_curves(spec, runs),
+        "grad": charts.gradient_norms(spec, runs),
+        "hist": charts.layer_histograms(spec, runs),
+        "overview": charts.metric_overview(comparison),
+        "replication": charts.replication_figure(comparison, {EVIL: PUBLISHED["tanh"], **PUBLISHED}),
+    }
+    for label, fig in figs.items():
+        text = "\n".join(_strings(json.loads(fig.to_json())))
+        for raw in ("<b>bold</b>", "<a href", EVIL_TARGET):
+            assert raw not in text, (label, raw)
+        assert ("&lt;i&gt;y&lt;/i&gt;" if label == "preview" else "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;a") in text, label
+        assert "<br>" in text or "<extra>" in text, label  # the charts' own markup is left alone
+    escaped = charts.user_text(EVIL)
+    assert escaped == '&lt;b&gt;bold&lt;/b&gt; &amp; &lt;a href="x"&gt;link&lt;/a&gt;'
+    # Colours stay keyed by the raw name, and the escaped name draws in that colour.
+    color = charts.model_colors([m.name for m in spec.models])[EVIL]
+    assert {t.line.color for t in traces(figs["forecast"], escaped)} == {color}
+    assert {t.line.color for t in traces(figs["loss"], escaped)} == {color}
+    assert all(t.startswith("<span style=") for t in figs["overview"].layout.yaxis.ticktext)
+    assert figs["forecast"].layout.title.text == "&lt;i&gt;y&lt;/i&gt;: actual vs test forecasts"
+    tick = next(t for t in figs["params"].layout.yaxis.ticktext if escaped in t)
+    assert tick == f"<span style='color:{color}'>●</span> {escaped}"
+
+
 # --- import hygiene --------------------------------------------------------------------------------
 
 
