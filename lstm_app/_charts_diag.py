@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from .outcome import RunOutcome
 from .spec import ExperimentSpec
+from .stats import finite_or_none as finite
 
 __all__ = ["MAX_HISTOGRAM_MODELS", "PALETTE", "gradient_norms", "layer_histograms", "loss_curves",
            "model_colors", "user_text"]
@@ -69,17 +70,6 @@ def model_colors(names: Sequence[str]) -> dict[str, str]:
 def rgba(color: str, alpha: float) -> str:
     r, g, b = hex_to_rgb(color)
     return f"rgba({r},{g},{b},{alpha})"
-
-
-def finite(value: object) -> float | None:
-    """`value` as a float, or None when missing or not finite."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def positive(value: object) -> float | None:

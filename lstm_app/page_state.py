@@ -21,6 +21,7 @@ from .outcome import RunOutcome
 from .params import count_layers
 from .presets import HOTEL_H2, hotel_replication, seed_question, sweep_models
 from .spec import ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
+from .stats import finite_or_none
 from .store import RunRow
 from .windows import plan_split, suggest
 
@@ -88,22 +89,14 @@ def model_dict(model: ModelSpec) -> dict[str, Any]:
     }
 
 
-def _number(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def layers_from_rows(name: str, rows: Iterable[Mapping[str, Any]]) -> tuple[LayerSpec, ...]:
     """Layer specs from the layers editor's rows; SpecError naming the model and layer."""
     layers = []
     for k, row in enumerate(rows, start=1):
-        units = _number(row.get("units"))
+        units = finite_or_none(row.get("units"))
         if units is None or not units.is_integer():
             raise SpecError(f"Layer {k} of model {name!r} needs a whole number of units, got {row.get('units')!r}.")
-        dropout = _number(row.get("dropout"))
+        dropout = finite_or_none(row.get("dropout"))
         try:
             layers.append(LayerSpec(
                 int(units), str(row.get("activation") or "tanh"),

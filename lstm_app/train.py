@@ -7,7 +7,6 @@ inf or exploded loss) and cancellation end the run with a status, never an excep
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from .diagnostics import GradientProbe, layer_outputs
 from .model import build_model
 from .outcome import EpochRow, RunOutcome
 from .spec import ExperimentSpec, TrainingSpec
+from .stats import finite_or_none as _finite
 from .windows import Prepared, future_index, prepare
 
 __all__ = ["make_optimizer", "run_one", "seed_everything"]
@@ -46,14 +46,6 @@ def make_optimizer(training: TrainingSpec) -> keras.optimizers.Optimizer:
     if training.clipnorm is not None:
         kwargs["clipnorm"] = training.clipnorm
     return keras.optimizers.get({"class_name": training.optimizer, "config": kwargs})
-
-
-def _finite(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 class _Watch(keras.callbacks.Callback):
