@@ -69,15 +69,23 @@ class Results:
 
 
 @functools.lru_cache(maxsize=16)
-def _frame(store_path: str, sha: str, target: str, features: tuple[str, ...]) -> pd.DataFrame:
+def _frame(store_path: str, sha: str, target: str, features: tuple[str, ...], time_column: str | None) -> pd.DataFrame:
     name, content = Store(store_path).dataset(sha)
-    table = data.read_csv(content, name=name)
+    table = data.read_csv(content, name=name, time_column=time_column)
     return data.series(table, target, features)
 
 
-def actual_frame(store: Store, sha: str, target: str, features: tuple[str, ...] = ()) -> pd.DataFrame:
+def actual_frame(store: Store, sha: str, target: str, features: tuple[str, ...] = (),
+                 time_column: str | None = None) -> pd.DataFrame:
     """The series a worker trained on, from the stored dataset bytes (cached by content hash)."""
-    return _frame(str(store.path), sha, target, tuple(features)).copy()
+    return _frame(str(store.path), sha, target, tuple(features), time_column).copy()
+
+
+@functools.lru_cache(maxsize=1024)
+def _finished(store_path: str, run_id: int, finished_at: float | None) -> RunOutcome | None:
+    # A finished run's outcome never changes (a re-queue clears finished_at), so the page's
+    # reruns read each one from SQLite once instead of on every widget change.
+    return Store(store_path).outcome(run_id)
 
 
 def _outcomes(store: Store, spec: ExperimentSpec, runs: list[RunRow]) -> Outcomes:
@@ -88,7 +96,7 @@ def _outcomes(store: Store, spec: ExperimentSpec, runs: list[RunRow]) -> Outcome
         if run is None:
             out[pair] = None
         elif run.status in FINISHED:
-            out[pair] = store.outcome(run.id)
+            out[pair] = _finished(str(store.path), run.id, run.finished_at)
         else:
             out[pair] = RunOutcome(status=run.status, epochs=store.history(run.id), message=run.message)
     return out
@@ -102,7 +110,8 @@ def load(store: Store, experiment_id: int, reference: int = 0) -> Results:
     frame: pd.DataFrame | None = None
     error: str | None = None
     try:
-        frame = actual_frame(store, experiment.dataset_sha, spec.data.target, spec.data.features)
+        frame = actual_frame(store, experiment.dataset_sha, spec.data.target, spec.data.features,
+                             spec.data.time_column)
     except DataError as exc:
         error = str(exc)
     outcomes = _outcomes(store, spec, runs)
