@@ -98,7 +98,7 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (no NaN: undefined numbers are None)."""
-        return _json_safe({
+        return stats.json_safe({
             "reference": self.reference, "reference_index": self.reference_index,
             "seeds": list(self.seeds), "dm_variant": self.dm_variant, "naive": self.naive,
             "confidence": self.confidence, "notes": self.notes,
@@ -197,16 +197,6 @@ def _done(run: RunOutcome | None) -> bool:
 def _nan(value: object) -> float:
     x = _finite(value)
     return math.nan if x is None else x
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return _finite(value) if hasattr(value, "__float__") else str(value)
 
 
 def summarize(

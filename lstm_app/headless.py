@@ -20,6 +20,7 @@ from .compare import Comparison, summarize
 from .errors import DataError
 from .outcome import RunOutcome
 from .spec import ExperimentSpec
+from .stats import json_safe
 
 __all__ = ["RunFailures", "load_data", "run_experiment", "write_results"]
 
@@ -103,7 +104,7 @@ def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
         "comparison": comparison.to_dict(),
         "runs": runs,
     }
-    (out_dir / "results.json").write_text(json.dumps(_clean(results), indent=2, ensure_ascii=False))
+    (out_dir / "results.json").write_text(json.dumps(json_safe(results), indent=2, ensure_ascii=False))
     keys = ["rmse", "mae", "mfe", "mda", "naive_rmse", "skill", "volatility_ratio"]
     with (out_dir / "metrics.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
@@ -116,13 +117,3 @@ def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
     comparison.table().to_csv(out_dir / "summary.csv")
     return comparison
 
-
-def _clean(value: Any) -> Any:
-    """JSON without NaN/inf (they become null), so every JSON reader accepts the file."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return None
-    return value

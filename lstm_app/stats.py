@@ -29,6 +29,7 @@ __all__ = [
     "format_number",
     "format_p",
     "hln_factor",
+    "json_safe",
     "mean_std",
     "paired_difference",
 ]
@@ -43,6 +44,17 @@ def finite_or_none(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+def json_safe(value: Any) -> Any:
+    """Plain JSON data: NaN/inf become None, numpy numbers floats, keys strings, tuples lists."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return finite_or_none(value) if hasattr(value, "__float__") else str(value)
 
 
 def mean_std(values: Iterable[object]) -> tuple[float | None, float | None]:
