@@ -14,16 +14,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lstm_app import charts, results
 from lstm_app import page_state as ps
 from lstm_app.data import Table, series
+from lstm_app.data.samples import PREFIX, SAMPLES, sample_path
 from lstm_app.errors import DataError, LabError, SpecError
-from lstm_app.jobs import Runner, get_runner
 from lstm_app.params import count_layers
 from lstm_app.presets import HOTEL_H2, PLACEMENTS, PRESETS, PUBLISHED
-from lstm_app.samples import PREFIX, SAMPLES, sample_path
+from lstm_app.report import charts, results
+from lstm_app.runs.runner import Runner, get_runner
+from lstm_app.runs.store import Store, default_path
 from lstm_app.spec import ACTIVATIONS, FRAMINGS, LOSSES, OPTIMIZERS, SCALINGS, DataSpec, ExperimentSpec, cudnn_eligible
-from lstm_app.store import Store, default_path
 
 SEED_PRESET = "tanh vs ReLU inside vs ReLU between"
 HOTEL_PRESET = "hotel H2 replication"

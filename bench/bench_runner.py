@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lstm_app.jobs import Runner, default_concurrency
+from lstm_app.runs.runner import Runner, default_concurrency
 from lstm_app.spec import (
     DataSpec,
     ExperimentSpec,

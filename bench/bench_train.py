@@ -3,7 +3,7 @@
 Same model (stacked LSTM 64→32, Dense 1), same data (~2,000 windows of lookback 20 from a
 synthetic series), same batch size and epochs. Each side runs in a fresh interpreter, taking
 turns, so neither inherits the other's graph caches or the global op-determinism switch
-that `lstm_app.train` turns on. Prints medians over epochs 2..N (epoch 1 includes tracing)
+that `lstm_app.engine.train` turns on. Prints medians over epochs 2..N (epoch 1 includes tracing)
 and the ratio package / plain. Target: ≤ 1.05.
 
     .venv/bin/python bench/bench_train.py [--epochs 6] [--rounds 2] [--gpu]
@@ -44,7 +44,7 @@ def _experiment(epochs: int):
 
 
 def child_package(epochs: int) -> list[float]:
-    from lstm_app import train
+    from lstm_app.engine import train
 
     out = train.run_one(_experiment(epochs), _series(), 0, 0)
     return [row.seconds for row in out.epochs]
@@ -113,7 +113,7 @@ def main() -> None:
     print(f"\nstacked LSTM 64→32, lookback {LOOKBACK}, batch {BATCH}, {N_POINTS} points "
           f"({N_POINTS - 200 - LOOKBACK} training + validation windows)")
     print(f"plain Keras     : {plain:.3f} s/epoch (median of {len(steady['plain'])} epochs)")
-    print(f"lstm_app.train  : {package:.3f} s/epoch (median of {len(steady['package'])} epochs)")
+    print(f"lstm_app.engine.train  : {package:.3f} s/epoch (median of {len(steady['package'])} epochs)")
     print(f"ratio package/plain: {package / plain:.3f}  (target ≤ 1.05)")
 
 

@@ -1,7 +1,17 @@
 """LSTM Activation Lab: compare activations in stacked LSTMs on your own time series.
 
-Nothing here imports Streamlit, and nothing imported by `import lstm_app` imports TensorFlow;
-only `lstm_app.model`, `lstm_app.train` and `lstm_app.worker` do.
+Subpackages, by concern (the data flow runs top to bottom):
+
+    spec, params, windows   frozen specs (JSON round-trip), the layer plan and closed-form counts,
+                            chronological split and train-only scaling
+    data/                   CSV bytes -> a clean typed series, or a one-sentence DataError
+    runs/                   the SQLite run store, the runner and its worker processes, headless runs
+    engine/                 training (imports TensorFlow; only workers and the CLI load it)
+    report/                 metrics, statistics, comparisons, verdicts, charts, exports
+    outcome                 what a run produces, typed
+    cli, presets, page_state
+
+Nothing here imports Streamlit, and only `lstm_app.engine` imports TensorFlow (tests/test_layering.py).
 """
 
 from .errors import DataError, LabError, QueueFullError, SpecError, StoreError

@@ -3,7 +3,7 @@
 Each subcommand is one function that adds its parser and sets ``func`` to its handler; list the
 function in `SUBCOMMANDS`. Handlers return the exit code. A `LabError` from any handler becomes
 ``error: <sentence>`` on stderr and exit code 2. This module does not import TensorFlow: a command
-that trains must import `lstm_app.train` inside its handler.
+that trains must import `lstm_app.engine.train` inside its handler.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import data, params, samples
+from . import data, params
+from .data import samples
 from .errors import LabError, SpecError
 from .spec import ACTIVATIONS, FRAMINGS, ExperimentSpec, LayerSpec, ModelSpec
 
@@ -109,7 +110,7 @@ def _add_run(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import headless
+    from .runs import headless
 
     path: Path = args.experiment
     if not path.is_file():

@@ -20,9 +20,9 @@ from .errors import DataError, SpecError
 from .outcome import RunOutcome
 from .params import count_layers
 from .presets import HOTEL_H2, hotel_replication, seed_question, sweep_models
+from .report.stats import finite_or_none
+from .runs.store import RunRow
 from .spec import ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
-from .stats import finite_or_none
-from .store import RunRow
 from .windows import plan_split, suggest
 
 __all__ = [

@@ -43,7 +43,7 @@ def input_shape(n_features: int, lookback: int, framing: str) -> tuple[int, int]
 
 
 def layer_names(model: ModelSpec) -> list[str]:
-    """Keras layer names `lstm_app.model` gives the layers, in order (shared with the counts)."""
+    """Keras layer names `lstm_app.engine.model` gives the layers, in order (shared with the counts)."""
     names: list[str] = []
     for i in range(len(model.layers)):
         names.append(f"lstm_{i + 1}")

@@ -2,7 +2,7 @@
 
 Specs are plain data: they validate on construction (Keras-style messages, raised as
 `SpecError`), round-trip through JSON with `to_dict`/`from_dict`, and know nothing of
-TensorFlow. A network is built from a spec only in `lstm_app.model`, once the data fix
+TensorFlow. A network is built from a spec only in `lstm_app.engine.model`, once the data fix
 the input width.
 """
 

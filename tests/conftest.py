@@ -50,9 +50,9 @@ def trained_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     real background runner (worker processes), so the page and loaders read genuine results."""
     import time
 
-    from lstm_app.jobs import Runner
+    from lstm_app.data.samples import sample_path
     from lstm_app.presets import HOTEL_H2
-    from lstm_app.samples import sample_path
+    from lstm_app.runs.runner import Runner
 
     folder = tmp_path_factory.mktemp("trained")
     spec = ExperimentSpec(

@@ -88,12 +88,3 @@ def test_subprocess_hotel_summary() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "115" in proc.stdout and "weekly" in proc.stdout and "Date" in proc.stdout
     assert "Cancellations" in proc.stdout
-
-
-def test_cli_and_data_do_not_import_tensorflow_or_streamlit() -> None:
-    code = ("import sys, lstm_app.cli, lstm_app.data, lstm_app.samples; "
-            "bad = [m for m in ('tensorflow', 'keras', 'streamlit') if m in sys.modules]; "
-            "sys.exit(1 if bad else 0)")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, timeout=120, check=False)
-    assert proc.returncode == 0

@@ -1,4 +1,4 @@
-"""Tests for lstm_app.compare on synthetic RunOutcome objects (no training)."""
+"""Tests for lstm_app.report.compare on synthetic RunOutcome objects (no training)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_app import metrics
-from lstm_app.compare import NAIVE_LABEL, Comparison, forecast_band, summarize
 from lstm_app.outcome import RunOutcome
+from lstm_app.report import metrics
+from lstm_app.report.compare import NAIVE_LABEL, Comparison, forecast_band, summarize
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, TrainingSpec
 
 N = 20

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lstm_app import jobs
+from lstm_app.data.samples import sample_path
 from lstm_app.errors import DataError
 from lstm_app.page_state import esc, read_upload
-from lstm_app.samples import sample_path
-from lstm_app.store import DATA_ENV, Store
+from lstm_app.runs import runner as jobs
+from lstm_app.runs.store import DATA_ENV, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "dashboard.py")
@@ -256,7 +256,7 @@ from streamlit.testing.v1 import AppTest
 at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
 at.button(key="preset_hotel H2 replication").click().run()
 assert not at.exception, at.exception
-from lstm_app import jobs
+from lstm_app.runs import runner as jobs
 jobs.shutdown_all()
 loaded = [m for m in sys.modules if m == "tensorflow" or m.startswith(("tensorflow.", "keras"))]
 print("TF-LOADED" if loaded else "TF-FREE")

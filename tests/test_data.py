@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstm_app import data
-from lstm_app.data import read_csv, series
+from lstm_app.data import read_csv, reader, series
+from lstm_app.data.samples import sample_path
 from lstm_app.errors import DataError
-from lstm_app.samples import sample_path
 
 CORPUS = Path(__file__).parent / "csv_corpus"
 EXPECTED: dict[str, dict] = {
@@ -188,7 +188,7 @@ def test_missing_value_policy_trims_ends_and_interpolates_inside() -> None:
 
 
 def test_missing_value_policy_is_in_the_module_docstring() -> None:
-    doc = data.__doc__ or ""
+    doc = reader.__doc__ or ""
     assert "Missing-value policy:" in doc
     assert "20%" in doc and "linear interpolation" in doc
 

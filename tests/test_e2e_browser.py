@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_app.store import DATA_ENV, Store
+from lstm_app.runs.store import DATA_ENV, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lstm_app import metrics
+from lstm_app.report import metrics
 
 ACTUAL = np.array([10.0, 12.0, 11.0, 15.0])
 FORECAST = np.array([11.0, 11.0, 13.0, 14.0])

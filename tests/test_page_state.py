@@ -7,8 +7,8 @@ import pytest
 from lstm_app import page_state as ps
 from lstm_app.errors import DataError, SpecError
 from lstm_app.presets import hotel_replication
+from lstm_app.runs.store import RunRow
 from lstm_app.spec import ModelSpec
-from lstm_app.store import RunRow
 from lstm_app.windows import suggest
 
 

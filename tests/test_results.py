@@ -1,19 +1,17 @@
-"""lstm_app.results: loading one experiment's results from the store, TF-free."""
+"""lstm_app.report.results: loading one experiment's results from the store, TF-free."""
 
 from __future__ import annotations
 
 import ast
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from lstm_app import results
 from lstm_app.errors import StoreError
 from lstm_app.outcome import EpochRow
-from lstm_app.store import Store
+from lstm_app.report import results
+from lstm_app.runs.store import Store
 
 
 def test_load_returns_spec_series_outcomes_and_comparison(trained_store: tuple[Path, int]) -> None:
@@ -81,14 +79,6 @@ def test_keras_script_is_python_with_one_block_per_model(trained_store: tuple[Pa
     ast.parse(code)
     assert code.count("keras.Sequential(") == 2
     assert "activation='relu'" in code and "shape=(1, 5)" in code
-
-
-def test_results_module_does_not_import_tensorflow() -> None:
-    code = ("import sys, lstm_app.results, lstm_app.page_state; "
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
-    assert out.stdout.split() == ["False", "False"]
 
 
 def test_styled_table_highlights_the_best_cell_per_column(trained_store: tuple[Path, int]) -> None:

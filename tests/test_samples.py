@@ -1,4 +1,4 @@
-"""Tests for lstm_app.samples: the bundled files, `sample:NAME` and path resolution."""
+"""Tests for lstm_app.data.samples: the bundled files, `sample:NAME` and path resolution."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from lstm_app.data import read_csv
+from lstm_app.data.samples import SAMPLE_DIR, SAMPLES, resolve, sample_path
 from lstm_app.errors import DataError
-from lstm_app.samples import SAMPLE_DIR, SAMPLES, resolve, sample_path
 
 
 def test_every_sample_exists_parses_and_is_described() -> None:

@@ -1,4 +1,4 @@
-"""Tests for lstm_app.stats: mean ± std, paired t-intervals and the HLN-corrected DM test."""
+"""Tests for lstm_app.report.stats: mean ± std, paired t-intervals and the HLN-corrected DM test."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
-from lstm_app.stats import (
+from lstm_app.report.stats import (
     DMResult,
     PairedDiff,
     decimals_for,

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from lstm_app._schema import MIGRATIONS
 from lstm_app.errors import QueueFullError, SpecError, StoreError
 from lstm_app.outcome import EpochRow, RunOutcome
-from lstm_app.store import Store, default_path
+from lstm_app.runs.store import SCHEMA_VERSION, Store, default_path
 
 
 @pytest.fixture
@@ -43,22 +40,22 @@ def _outcome(status: str = "done") -> RunOutcome:
 
 def test_a_new_store_has_the_schema_version_and_wal(tmp_path: Path) -> None:
     store = Store(tmp_path / "sub" / "runs.sqlite")
-    assert store.schema_version == len(MIGRATIONS)
+    assert store.schema_version == SCHEMA_VERSION
     con = sqlite3.connect(store.path)
     try:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
         con.close()
     assert {"datasets", "experiments", "runs", "epochs", "predictions", "metrics"} <= tables
-    assert Store(store.path).schema_version == len(MIGRATIONS)  # reopening applies nothing twice
+    assert Store(store.path).schema_version == SCHEMA_VERSION  # reopening applies nothing twice
 
 
 def test_a_store_from_a_newer_program_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "runs.sqlite"
     con = sqlite3.connect(path)
-    con.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     con.close()
     with pytest.raises(StoreError, match="newer than this program"):
         Store(path)
@@ -257,17 +254,6 @@ def test_reopening_the_file_shows_the_same_data(tmp_path, lab_spec, lab_csv) -> 
     assert second.runs(eid) == first.runs(eid)
     assert second.outcome(run.id) == first.outcome(run.id)
     assert second.experiment(eid).spec == lab_spec(seeds=(0, 1))
-
-
-def test_the_store_and_runner_do_not_load_tensorflow() -> None:
-    code = (
-        "import sys, lstm_app.store, lstm_app.jobs; "
-        "bad = sorted(m for m in ('tensorflow', 'keras', 'lstm_app.train', 'lstm_app.model', 'streamlit') "
-        "if m in sys.modules); print(bad)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
-    assert out.stdout.strip() == "[]"
 
 
 def test_json_columns_accept_numpy_values(store, lab_spec, lab_csv) -> None:

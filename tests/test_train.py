@@ -10,7 +10,7 @@ from lstm_app import params
 from lstm_app.outcome import EpochRow, RunOutcome
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
 
-train = pytest.importorskip("lstm_app.train")
+train = pytest.importorskip("lstm_app.engine.train")
 
 
 def series(n: int = 70, features: int = 0) -> pd.DataFrame:

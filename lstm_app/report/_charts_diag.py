@@ -1,6 +1,6 @@
 """The charts' shared look (model colours, layout) and the training diagnostics figures.
 
-`lstm_app.charts` re-exports everything public here; import from there. Nothing here imports
+`lstm_app.report.charts` re-exports everything public here; import from there. Nothing here imports
 Streamlit or TensorFlow: builders return `go.Figure` objects and never display them.
 """
 
@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb, qualitative
 from plotly.subplots import make_subplots
 
-from .outcome import RunOutcome
-from .spec import ExperimentSpec
+from ..outcome import RunOutcome
+from ..spec import ExperimentSpec
 from .stats import finite_or_none as finite
 
 __all__ = ["MAX_HISTOGRAM_MODELS", "PALETTE", "gradient_norms", "layer_histograms", "loss_curves",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
 from ._parse import MISSING_TOKENS, quote
-from .errors import DataError
 
 __all__ = [
     "Axis", "Candidate", "find_time_column", "forced_time_column", "frequency", "gap_count", "name_score",

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import StoreError
-from .spec import ExperimentSpec
+from ..errors import StoreError
+from ..spec import ExperimentSpec
 
 __all__ = ["MIGRATIONS", "RUN_COLUMNS", "ExperimentRow", "RunRow", "StoreBase", "dumps", "real", "run_row"]
 

@@ -22,15 +22,17 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
+from ..errors import QueueFullError, StoreError
+from ..outcome import STATUSES, EpochRow, RunOutcome
+from ..spec import ExperimentSpec
 from ._lifecycle import REQUEUEABLE, RunLifecycle
-from ._schema import RUN_COLUMNS, ExperimentRow, RunRow, dumps, real, run_row
-from .errors import QueueFullError, StoreError
-from .outcome import STATUSES, EpochRow, RunOutcome
-from .spec import ExperimentSpec
+from ._schema import MIGRATIONS, RUN_COLUMNS, ExperimentRow, RunRow, dumps, real, run_row
 
-__all__ = ["DATA_ENV", "REQUEUEABLE", "ExperimentRow", "RunRow", "Store", "data_dir", "default_path"]
+__all__ = ["DATA_ENV", "REQUEUEABLE", "SCHEMA_VERSION", "ExperimentRow", "RunRow", "Store", "data_dir", "default_path"]
 
 DATA_ENV = "LSTM_LAB_DATA"
+# How many schema migrations this program knows; a file with more comes from a newer program.
+SCHEMA_VERSION = len(MIGRATIONS)
 FINISHED = ("done", "diverged", "cancelled")  # statuses that carry a RunOutcome
 
 

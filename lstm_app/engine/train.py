@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from . import metrics
+from ..outcome import EpochRow, RunOutcome
+from ..report import metrics
+from ..report.stats import finite_or_none as _finite
+from ..spec import ExperimentSpec, TrainingSpec
+from ..windows import Prepared, future_index, prepare
 from .diagnostics import GradientProbe, layer_outputs
 from .model import build_model
-from .outcome import EpochRow, RunOutcome
-from .spec import ExperimentSpec, TrainingSpec
-from .stats import finite_or_none as _finite
-from .windows import Prepared, future_index, prepare
 
 __all__ = ["make_optimizer", "run_one", "seed_everything"]
 

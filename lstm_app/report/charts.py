@@ -16,6 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..params import LayerCount
+from ..spec import ExperimentSpec
 from ._charts_diag import (
     ACTUAL_COLOR,
     MAX_HISTOGRAM_MODELS,
@@ -36,8 +38,6 @@ from ._charts_diag import (
     user_text,
 )
 from .compare import BEST, LABELS, Comparison, ModelSummary, forecast_band
-from .params import LayerCount
-from .spec import ExperimentSpec
 
 __all__ = [
     "MAX_HISTOGRAM_MODELS", "PALETTE", "REGION_FILLS", "forecast_overlay", "gradient_norms", "layer_histograms",

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from . import data
+from .. import data
+from ..errors import DataError
+from ..outcome import RunOutcome
+from ..runs.store import FINISHED, ExperimentRow, RunRow, Store
+from ..spec import ExperimentSpec, cudnn_eligible
 from .codegen import keras_code
 from .compare import Comparison, summarize
-from .errors import DataError
-from .outcome import RunOutcome
-from .spec import ExperimentSpec, cudnn_eligible
-from .store import FINISHED, ExperimentRow, RunRow, Store
 
 __all__ = ["BEST_CSS", "Results", "actual_frame", "inside_table", "keras_script", "load", "styled_table"]
 

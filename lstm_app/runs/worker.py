@@ -1,6 +1,6 @@
 """The worker process: claims queued runs from the store and trains them, one after another.
 
-    python -m lstm_app.worker --store PATH [--max-runs N] [--threads K] [--idle-seconds S]
+    python -m lstm_app.runs.worker --store PATH [--max-runs N] [--threads K] [--idle-seconds S]
                               [--parent PID]
 
 Started by `jobs.Runner` as a fresh interpreter; this is the only place (with the CLI) where
@@ -23,8 +23,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import StoreError
 from ._schema import RunRow
-from .errors import StoreError
 from .store import Store
 
 __all__ = ["main"]
@@ -68,7 +68,8 @@ def _one_line(exc: BaseException) -> str:
 
 def _train(store: Store, run: RunRow, parent: int | None) -> bool:
     """Train one claimed run and store what came of it; False when the server is gone."""
-    from . import data, train  # TensorFlow loads here, after the thread settings
+    from .. import data
+    from ..engine import train  # TensorFlow loads here, after the thread settings
 
     stopper = _Stopper(store, run.id, parent)
     try:
@@ -98,7 +99,7 @@ def _train(store: Store, run: RunRow, parent: int | None) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the worker loop; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m lstm_app.worker", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m lstm_app.runs.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--store", required=True, type=Path, help="the run store's SQLite file")
     parser.add_argument("--max-runs", type=int, default=8, help="exit after this many runs (bounds memory)")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")

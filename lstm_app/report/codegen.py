@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from .params import input_shape, layer_names
-from .spec import ModelSpec, TrainingSpec
+from ..params import input_shape, layer_names
+from ..spec import ModelSpec, TrainingSpec
 
 __all__ = ["keras_code"]
 
 
 def keras_code(spec: ModelSpec, n_features: int, lookback: int, framing: str,
                training: TrainingSpec | None = None) -> str:
-    """A self-contained script that builds (and compiles) the same network as `lstm_app.model`."""
+    """A self-contained script that builds (and compiles) the same network as `lstm_app.engine.model`."""
     shape = input_shape(n_features, lookback, framing)
     names = iter(layer_names(spec))
     lines = [

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
 from ._parse import decode, quote, split, to_numbers
 from ._timeaxis import find_time_column, forced_time_column, frequency
-from .errors import DataError
 
 __all__ = [
     "MAX_BYTES",

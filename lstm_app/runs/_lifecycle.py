@@ -9,9 +9,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ..errors import StoreError
+from ..outcome import EpochRow
 from ._schema import RUN_COLUMNS, RunRow, StoreBase, dumps, real, run_row
-from .errors import StoreError
-from .outcome import EpochRow
 
 __all__ = ["REQUEUEABLE", "RunLifecycle"]
 

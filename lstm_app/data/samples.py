@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import DataError
 from ._parse import quote
-from .errors import DataError
 
 __all__ = ["PREFIX", "SAMPLES", "SAMPLE_DIR", "resolve", "sample_path"]
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 PREFIX = "sample:"
 SAMPLES: dict[str, str] = {
     "hotel_h2_weekly_cancellations.csv": (

@@ -6,7 +6,7 @@
 
 `get_runner()` returns one `Runner` per store file and process; the Streamlit page calls it on
 every rerun (a module global here survives reruns; only `dashboard.py` is re-executed). The
-runner never imports TensorFlow: workers are fresh interpreters (`python -m lstm_app.worker`),
+runner never imports TensorFlow: workers are fresh interpreters (`python -m lstm_app.runs.worker`),
 started with the parent's `sys.executable`, never forked from a process that loaded TensorFlow.
 
 Every ~0.2 s the supervisor
@@ -42,14 +42,14 @@ import threading
 import time
 from pathlib import Path
 
-from .errors import LabError
-from .spec import ExperimentSpec
+from ..errors import LabError
+from ..spec import ExperimentSpec
 from .store import RunRow, Store, default_path
 
 __all__ = ["Runner", "default_concurrency", "exit_reason", "get_runner", "shutdown_all"]
 
 log = logging.getLogger(__name__)
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _MAX_START_FAILURES = 3
 
 
@@ -276,7 +276,7 @@ class Runner:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.logs_dir / f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(3).hex()}.log"
         cmd = [
-            sys.executable, "-m", "lstm_app.worker",
+            sys.executable, "-m", "lstm_app.runs.worker",
             "--store", str(self.store.path),
             "--max-runs", str(self.runs_per_worker),
             "--threads", str(self.threads),

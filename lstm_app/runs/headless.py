@@ -1,6 +1,6 @@
 """Run a whole experiment in this process and write its results (for the CLI and scripts).
 
-Imports TensorFlow only inside `run_experiment`, so `import lstm_app.headless` stays light.
+Imports TensorFlow only inside `run_experiment`, so `import lstm_app.runs.headless` stays light.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, data, samples
-from .compare import Comparison, summarize
-from .errors import DataError
-from .outcome import RunOutcome
-from .spec import ExperimentSpec
-from .stats import json_safe
+from .. import __version__, data
+from ..data import samples
+from ..errors import DataError
+from ..outcome import RunOutcome
+from ..report.compare import Comparison, summarize
+from ..report.stats import json_safe
+from ..spec import ExperimentSpec
 
 __all__ = ["RunFailures", "load_data", "run_experiment", "write_results"]
 
@@ -52,7 +53,7 @@ def run_experiment(spec: ExperimentSpec, frame: pd.DataFrame, *,
                    progress: Callable[[str], None] | None = None,
                    model_dir: Path | None = None) -> tuple[dict[tuple[int, int], RunOutcome], RunFailures]:
     """Train every model × seed in turn; a run that raises is recorded as a failure, not fatal."""
-    from . import train  # TensorFlow loads here, not at import
+    from ..engine import train  # TensorFlow loads here, not at import
 
     outcomes: dict[tuple[int, int], RunOutcome] = {}
     failures: RunFailures = {}

@@ -18,11 +18,12 @@ from typing import TypeVar
 
 import pytest
 
-from lstm_app import jobs, params
+from lstm_app import params
 from lstm_app.errors import LabError, QueueFullError
-from lstm_app.jobs import Runner, exit_reason, get_runner
+from lstm_app.runs import runner as jobs
+from lstm_app.runs.runner import Runner, exit_reason, get_runner
+from lstm_app.runs.store import RunRow, Store
 from lstm_app.spec import DataSpec
-from lstm_app.store import RunRow, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -146,7 +147,7 @@ def test_a_killed_worker_fails_only_its_run_and_the_next_run_completes(make_runn
 
 _SERVER = """
 import sys, time
-from lstm_app.jobs import Runner
+from lstm_app.runs.runner import Runner
 runner = Runner(sys.argv[1], concurrency=1, idle_seconds=30)
 print("ready", flush=True)
 time.sleep(600)

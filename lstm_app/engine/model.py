@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from .params import layer_names
-from .spec import ModelSpec
+from ..params import layer_names
+from ..spec import ModelSpec
 
 __all__ = ["build_model", "lstm_layers"]
 

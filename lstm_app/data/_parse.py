@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["MISSING_TOKENS", "RawTable", "decode", "quote", "split", "to_numbers"]
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from ..outcome import RunOutcome
+from ..spec import ExperimentSpec
 from . import stats
 from .metrics import mae, mfe
-from .outcome import RunOutcome
-from .spec import ExperimentSpec
 
 __all__ = [
     "BEST", "LABELS", "MIN_DM_POINTS", "MIN_SEEDS", "NAIVE_LABEL",
