@@ -162,13 +162,14 @@ class RunLifecycle(StoreBase):
             args.append(experiment_id)
         cond = " AND ".join(where)
         with self._db(write=True) as con:
-            for table in ("epochs", "predictions", "metrics"):
+            for table in ("epochs", "predictions", "metrics", "weights"):
                 con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM runs WHERE {cond})", args)
             cur = con.execute(
                 "UPDATE runs SET status = 'queued', epoch = 0, loss = NULL, val_loss = NULL, "
                 "elapsed = NULL, eta_seconds = NULL, message = '', exit_code = NULL, worker_pid = NULL, "
                 "cancel_requested = 0, cancel_requested_at = NULL, model_path = NULL, params = NULL, "
-                "seconds_per_epoch = NULL, diverged_epoch = NULL, started_at = NULL, finished_at = NULL "
+                "seconds_per_epoch = NULL, diverged_epoch = NULL, started_at = NULL, finished_at = NULL, "
+                "engine = NULL, engine_reason = '' "
                 f"WHERE {cond}",
                 args,
             )

@@ -121,6 +121,8 @@ class RunRow:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    engine: str | None = None  # "batched" or "keras", set when a worker claims the run
+    engine_reason: str = ""
 
 
 RUN_COLUMNS = ", ".join(RunRow.__dataclass_fields__)
@@ -224,3 +226,18 @@ class StoreBase:
     def schema_version(self) -> int:
         with self._db() as con:
             return int(con.execute("PRAGMA user_version").fetchone()[0])
+
+
+# -- run groups: which engine trained a run, and its weights kept compactly --------------------
+# `engine` is "batched" or "keras" with the scheduler's reason; `weights` holds the trained
+# weights of a batched run as an .npz blob (its `.keras` file is built when it is downloaded).
+MIGRATIONS += (
+    """
+    ALTER TABLE runs ADD COLUMN engine TEXT;
+    ALTER TABLE runs ADD COLUMN engine_reason TEXT NOT NULL DEFAULT '';
+    CREATE TABLE weights (
+        run_id      INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        data        BLOB NOT NULL
+    );
+    """,
+)

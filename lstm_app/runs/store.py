@@ -25,6 +25,7 @@ from pathlib import Path
 from ..errors import QueueFullError, StoreError
 from ..outcome import STATUSES, EpochRow, RunOutcome
 from ..spec import ExperimentSpec
+from ._groups import GroupOps
 from ._lifecycle import REQUEUEABLE, RunLifecycle
 from ._schema import MIGRATIONS, RUN_COLUMNS, ExperimentRow, RunRow, dumps, real, run_row
 
@@ -46,7 +47,7 @@ def default_path() -> Path:
     return data_dir() / "runs.sqlite"
 
 
-class Store(RunLifecycle):
+class Store(RunLifecycle, GroupOps):
     """The run store on one SQLite file; creates the file and applies migrations on open."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:

@@ -1,0 +1,189 @@
+"""Which runs train together, on which engine, and how long an experiment will take (no TensorFlow).
+
+Runs of one experiment whose models share their shapes (LSTM units, dense head) form a *group*:
+the batched engine trains a group as one TensorFlow graph, each run with its own seed,
+activations, sample order, optimizer state, stopping and divergence. On this kind of work
+(small LSTMs, small batches) the time goes to per-step framework overhead, so one graph for 20
+runs costs little more than one run. For large, compute-bound models the arithmetic dominates
+and batching does not pay on a CPU: those keep the per-run Keras path. On a GPU, groups whose
+every model qualifies for cuDNN keep the per-run Keras path too, which uses the fused kernel.
+
+The cost model is deliberately simple — per training step, a fixed overhead plus floating-point
+work at a sustained rate — with constants measured on a 2-core CPU by `bench/bench_groups.py`;
+it is used to choose the engine and to estimate an experiment's time before it is submitted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..params import input_shape
+from ..spec import ExperimentSpec, ModelSpec
+from ..windows import plan_split
+
+__all__ = [
+    "MAX_GROUP", "CostModel", "Engine", "Group", "Plan", "can_batch", "estimate", "group_key", "plan_groups",
+]
+
+# The most runs one batched graph trains at once (memory, and a bound on what one worker holds).
+MAX_GROUP = 256
+
+
+class Engine(StrEnum):
+    """How a run is trained: in a batched group graph, or alone through `keras.Model.fit`."""
+
+    BATCHED = "batched"
+    KERAS = "keras"
+
+
+def can_batch(model: ModelSpec) -> tuple[bool, str]:
+    """Whether the batched engine can train `model` (it covers every spec option but
+    recurrent dropout, whose per-step masks it does not implement)."""
+    for i, layer in enumerate(model.layers, start=1):
+        if layer.recurrent_dropout > 0:
+            return False, f"LSTM {i} uses recurrent_dropout, which only the per-run Keras path implements"
+    return True, ""
+
+
+def group_key(model: ModelSpec) -> tuple[object, ...]:
+    """Runs of one experiment with equal keys can share one batched graph (activations,
+    dropout and seeds may differ; shapes may not)."""
+    ok, _ = can_batch(model)
+    return (model.units, tuple(model.dense), ok)
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Seconds per training step: `overhead + flops / rate`, for Keras's per-run `fit` and for
+    the batched engine (whose flops are those of every run in the group)."""
+
+    keras_overhead: float = 2.0e-3
+    keras_rate: float = 2.5e10
+    batched_overhead: float = 4.0e-4
+    batched_rate: float = 1.2e10
+    # Fixed seconds per run outside the epochs (build, forecast, diagnostics, store writes).
+    keras_per_run: float = 0.6
+    batched_per_run: float = 0.02
+    batched_per_group: float = 1.5  # tracing the graph
+
+    def step_flops(self, model: ModelSpec, steps: int, width: int, batch: int) -> float:
+        """Multiply-adds × 2 × 3 (forward and backward) of one training step of one run."""
+        flops, p = 0.0, width
+        for layer in model.layers:
+            flops += steps * 4 * layer.units * (layer.units + p)
+            p = layer.units
+        for units in (*model.dense, 1):
+            flops += p * units
+            p = units
+        return 6.0 * batch * flops
+
+    def keras_seconds(self, flops: float, steps: int, epochs: int) -> float:
+        return self.keras_per_run + epochs * steps * (self.keras_overhead + flops / self.keras_rate)
+
+    def batched_seconds(self, flops: float, steps: int, epochs: int, runs: int) -> float:
+        per_step = self.batched_overhead + runs * flops / self.batched_rate
+        return self.batched_per_group + runs * self.batched_per_run + epochs * steps * per_step
+
+
+@dataclass(frozen=True)
+class Group:
+    """Runs (model index, seed) trained together, the engine chosen, why, and the estimate."""
+
+    members: tuple[tuple[int, int], ...]
+    engine: Engine
+    reason: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every group of an experiment and the estimated wall time on one worker."""
+
+    groups: tuple[Group, ...]
+
+    @property
+    def seconds(self) -> float:
+        return sum(g.seconds for g in self.groups)
+
+    def describe(self) -> str:
+        """One sentence for the page, e.g. "about 40 s: 2 groups of 10 runs on the batched engine"."""
+        batched = [g for g in self.groups if g.engine is Engine.BATCHED]
+        keras = sum(len(g.members) for g in self.groups if g.engine is Engine.KERAS)
+        parts = []
+        if batched:
+            runs = sum(len(g.members) for g in batched)
+            parts.append(f"{runs} run{'s' * (runs != 1)} in {len(batched)} batched "
+                         f"group{'s' * (len(batched) != 1)}")
+        if keras:
+            parts.append(f"{keras} run{'s' * (keras != 1)} one at a time through Keras")
+        return f"about {_duration(self.seconds)} on one worker: " + " and ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def plan_groups(exp: ExperimentSpec, n_rows: int, *, members: Iterable[tuple[int, int]] | None = None,
+                cost: CostModel | None = None, gpu: bool = False) -> Plan:
+    """Group `members` (default: every run of `exp`) and choose an engine for each group.
+
+    `n_rows` is the length of the series the experiment trains on (it fixes the window count).
+    """
+    cost = cost or CostModel()
+    t, w = exp.training, exp.window
+    n_features = 1 + len(exp.data.features)
+    split = plan_split(n_rows, w, exp.split, t.validation_share)
+    steps_per_epoch = max(1, math.ceil(split.n_train / t.batch_size))
+    time_steps, width = input_shape(n_features, w.lookback, w.framing)
+    by_key: dict[tuple[object, ...], list[tuple[int, int]]] = {}
+    for index, seed in (exp.runs() if members is None else members):
+        by_key.setdefault(group_key(exp.models[index]), []).append((index, seed))
+    groups = []
+    for runs in by_key.values():
+        for start in range(0, len(runs), MAX_GROUP):
+            chunk = tuple(runs[start:start + MAX_GROUP])
+            groups.append(_choose(exp, chunk, cost, steps_per_epoch, time_steps, width, gpu))
+    return Plan(tuple(groups))
+
+
+def _choose(exp: ExperimentSpec, members: tuple[tuple[int, int], ...], cost: CostModel, steps: int,
+            time_steps: int, width: int, gpu: bool) -> Group:
+    models = [exp.models[i] for i, _ in members]
+    epochs, batch = exp.training.epochs, exp.training.batch_size
+    flops = cost.step_flops(models[0], time_steps, width, batch)
+    keras_s = len(members) * cost.keras_seconds(flops, steps, epochs)
+    batched_s = cost.batched_seconds(flops, steps, epochs, len(members))
+    ok, why_not = can_batch(models[0])
+    if not ok:
+        return Group(members, Engine.KERAS, why_not, keras_s)
+    if gpu and all(_cudnn(m) for m in models):
+        return Group(members, Engine.KERAS, "on a GPU, every model here runs Keras's fused cuDNN kernel", keras_s)
+    if len(members) == 1 and batched_s >= keras_s:
+        return Group(members, Engine.KERAS, "a single run: nothing to batch", keras_s)
+    if batched_s < 0.9 * keras_s:
+        return Group(members, Engine.BATCHED,
+                     f"{len(members)} runs share one graph: estimated {batched_s:.0f} s batched vs "
+                     f"{keras_s:.0f} s one at a time", batched_s)
+    return Group(members, Engine.KERAS,
+                 f"compute-bound model: estimated {keras_s:.0f} s one at a time vs {batched_s:.0f} s batched",
+                 keras_s)
+
+
+def _cudnn(model: ModelSpec) -> bool:
+    return all(layer.activation == "tanh" and layer.recurrent_activation == "sigmoid"
+               and layer.recurrent_dropout == 0 for layer in model.layers)
+
+
+def estimate(exp: ExperimentSpec, n_rows: int, workers: int = 1) -> tuple[float, str]:
+    """Estimated wall seconds for the whole experiment with `workers` workers, and a sentence."""
+    plan = plan_groups(exp, n_rows)
+    seconds = plan.seconds / max(1, min(workers, len(plan.groups)))
+    return seconds, plan.describe()
+
