@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -21,9 +22,10 @@ import pytest
 from lstm_app import params
 from lstm_app.errors import LabError, QueueFullError
 from lstm_app.runs import runner as jobs
+from lstm_app.runs.export import keras_file
 from lstm_app.runs.runner import Runner, exit_reason, get_runner
 from lstm_app.runs.store import RunRow, Store
-from lstm_app.spec import DataSpec
+from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -68,6 +70,24 @@ def make_runner(tmp_path: Path) -> Iterator[Callable[..., Runner]]:
     assert all(gone(pid) for pid in pids), "a worker process outlived its runner"
 
 
+def freeze(pid: int, db: Path) -> None:
+    """SIGSTOP `pid` at a moment it holds no write lock on `db` (a process frozen inside a
+    transaction blocks every writer; that fault is not what the callers test)."""
+    for _ in range(200):
+        os.kill(pid, signal.SIGSTOP)
+        con = sqlite3.connect(db, timeout=0.05, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.01)
+        finally:
+            con.close()
+    pytest.fail(f"process {pid} always held the store's write lock")
+
+
 def finished(store: Store, experiment_id: int) -> list[RunRow] | None:
     runs = store.runs(experiment_id)
     return runs if all(r.status not in ("queued", "running") for r in runs) else None
@@ -105,7 +125,10 @@ def test_two_experiments_at_once_both_complete_without_mixing_results(make_runne
             assert outcome.params == params.total(model, 1, spec.window.lookback, spec.window.framing)
             assert [e.epoch for e in store.history(run.id)] == [1, 2, 3]
             assert outcome.metrics["rmse"] is not None and len(outcome.test["forecast"]) == 8
-            assert Path(run.model_path or "").is_file()
+            if run.engine == "keras":
+                assert Path(run.model_path or "").is_file()
+            else:
+                assert run.engine == "batched" and store.weights(run.id)
             forecasts.append(tuple(outcome.test["forecast"]))
         assert len(set(forecasts)) == len(forecasts)  # ... and different models/seeds differ
 
@@ -166,7 +189,8 @@ def test_a_restarted_runner_interrupts_stale_runs_and_keeps_finished_ones(
         assert server.stdout is not None and server.stdout.readline() == b"ready\n"
         done = store.create_experiment(lab_spec("done"), sha)
         wait_for(lambda: finished(store, done), "the first experiment", 60)
-        stale = store.create_experiment(lab_spec("stale", seeds=(0, 1), epochs=400), sha)
+        # Two models of different sizes: two groups, so the second is still queued.
+        stale = store.create_experiment(lab_spec("stale", models=2, epochs=400), sha)
         live = wait_for(lambda: training(store, store.runs(stale)[0].id), "training", 30)
         server.kill()  # the server dies without a shutdown
     finally:
@@ -203,9 +227,9 @@ def test_a_worker_that_ignores_a_cancel_is_killed_after_the_grace_period(make_ru
     runner = make_runner(grace_seconds=1.0)
     eid = runner.submit(lab_spec(epochs=400), "a.csv", lab_csv)
     [run] = runner.store.runs(eid)
-    live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", 60)
+    live = wait_for(lambda: training(runner.store, run.id, 3), "three epoch rows", 60)
     assert live.worker_pid is not None
-    os.kill(live.worker_pid, signal.SIGSTOP)  # frozen: it can no longer see the cancel flag
+    freeze(live.worker_pid, runner.store.path)  # frozen: it can no longer see the cancel flag
     started = time.monotonic()
     runner.cancel(run.id)
     ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the hard kill", 3.0)
@@ -218,7 +242,7 @@ def test_a_worker_that_ignores_a_cancel_is_killed_after_the_grace_period(make_ru
 @pytest.mark.slow
 def test_shutdown_terminates_workers_and_interrupts_their_runs(make_runner, lab_spec, lab_csv) -> None:
     runner = make_runner()
-    eid = runner.submit(lab_spec(epochs=400, seeds=(0, 1)), "a.csv", lab_csv)
+    eid = runner.submit(lab_spec(epochs=400, models=2), "a.csv", lab_csv)
     first, second = runner.store.runs(eid)
     live = wait_for(lambda: training(runner.store, first.id), "the first epoch row", 60)
     runner.shutdown()
@@ -258,3 +282,50 @@ def test_get_runner_is_one_runner_per_store_until_it_is_shut_down(tmp_path: Path
         assert second is not first and second.alive
     finally:
         second.shutdown()
+
+
+def _group_spec(name: str, seeds: tuple[int, ...], epochs: int) -> ExperimentSpec:
+    """tanh and relu LSTM(3): one shape, so every run of the experiment is one group."""
+    return ExperimentSpec(
+        name, DataSpec("a.csv", "y", time_column="date"),
+        (ModelSpec("tanh", (LayerSpec(3),)), ModelSpec("relu", (LayerSpec(3, "relu"),))),
+        WindowSpec(lookback=4, future_steps=3), SplitSpec(8),
+        TrainingSpec(epochs=epochs, batch_size=8, seeds=seeds, patience=0),
+    )
+
+
+@pytest.mark.slow
+def test_a_group_trains_as_one_graph_records_its_engine_and_exports_keras_files(make_runner, lab_csv) -> None:
+    runner = make_runner()
+    first = runner.submit(_group_spec("first", (0, 1, 2), 3), "a.csv", lab_csv)
+    again = runner.submit(_group_spec("again", (0, 1, 2), 3), "a.csv", lab_csv)
+    store = runner.store
+    runs = wait_for(lambda: finished(store, first), "the group", 90)
+    assert [r.status for r in runs] == ["done"] * 6
+    assert len({r.worker_pid for r in runs}) == 1 and {r.engine for r in runs} == {"batched"}
+    assert "6 runs share one graph" in runs[0].engine_reason
+    assert len({r.started_at for r in runs}) == 1  # claimed together, in one transaction
+    for run in runs:
+        assert [e.epoch for e in store.history(run.id)] == [1, 2, 3]
+        assert run.model_path is None and store.weights(run.id)
+    # The same experiment and seeds give the same numbers.
+    repeat = wait_for(lambda: finished(store, again), "the repeat", 90)
+    assert [store.outcome(r.id).metrics for r in repeat] == [store.outcome(r.id).metrics for r in runs]
+    path = keras_file(store, runs[3].id)  # built on demand, in a fresh interpreter
+    assert path.is_file() and store.run(runs[3].id).model_path == str(path)
+    assert keras_file(store, runs[3].id) == path  # and kept
+
+
+@pytest.mark.slow
+def test_cancelling_one_run_of_a_group_leaves_the_others_training(make_runner, lab_csv) -> None:
+    runner = make_runner()
+    eid = runner.submit(_group_spec("group", (0, 1), 150), "a.csv", lab_csv)
+    runs = runner.store.runs(eid)
+    wait_for(lambda: training(runner.store, runs[0].id, 2), "two epoch rows", 60)
+    assert runner.cancel(runs[1].id) == "running"
+    ended = wait_for(lambda: (r := runner.store.run(runs[1].id)).status == "cancelled" and r, "the cancel", 5.0)
+    assert ended.epoch < 150
+    final = wait_for(lambda: finished(runner.store, eid), "the rest of the group", 120)
+    assert [r.status for r in final] == ["done", "cancelled", "done", "done"]
+    lengths = [len(runner.store.history(r.id)) for r in final]
+    assert lengths[0] == lengths[2] == lengths[3] == 150 and lengths[1] == final[1].epoch < 150

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from .model import lstm_layers
 
-__all__ = ["DEAD_THRESHOLD", "HISTOGRAM_BINS", "PROBE_SIZE", "GradientProbe", "layer_outputs"]
+__all__ = ["DEAD_THRESHOLD", "HISTOGRAM_BINS", "PROBE_SIZE", "GradientProbe", "layer_outputs", "layer_stats"]
 
 PROBE_SIZE = 64
 HISTOGRAM_BINS = 40
@@ -48,7 +48,7 @@ class GradientProbe:
         return tuple(v if np.isfinite(v) else float("nan") for v in values)
 
 
-def _stats(name: str, kind: str, activation: str, values: np.ndarray) -> dict[str, Any]:
+def layer_stats(name: str, kind: str, activation: str, values: np.ndarray) -> dict[str, Any]:
     units = values.shape[-1]
     flat = values.reshape(-1, units)
     finite = flat[np.isfinite(flat)]
@@ -91,5 +91,5 @@ def layer_outputs(model: keras.Model, x: np.ndarray) -> list[dict[str, Any]]:
             kind, activation = "lstm", keras.activations.serialize(layer.activation)
         else:
             kind, activation = "between", keras.activations.serialize(layer.activation)
-        out.append(_stats(layer.name, kind, str(activation), np.asarray(value)))
+        out.append(layer_stats(layer.name, kind, str(activation), np.asarray(value)))
     return out

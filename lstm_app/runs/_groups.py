@@ -3,6 +3,7 @@ bulk, trained weights (see `store.Store`, which inherits these)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
 
@@ -85,3 +86,8 @@ class GroupOps(StoreBase):
         with self._db() as con:
             row = con.execute("SELECT data FROM weights WHERE run_id = ?", (run_id,)).fetchone()
         return bytes(row[0]) if row else None
+
+    def set_model_path(self, run_id: int, path: str | os.PathLike[str]) -> None:
+        """Record where a run's `.keras` file was built (see `runs.export`)."""
+        with self._db(write=True) as con:
+            con.execute("UPDATE runs SET model_path = ? WHERE id = ?", (str(path), run_id))

@@ -22,6 +22,7 @@ from ..outcome import RunOutcome
 from ..report.compare import Comparison, summarize
 from ..report.stats import json_safe
 from ..spec import ExperimentSpec
+from . import schedule
 
 __all__ = ["RunFailures", "load_data", "run_experiment", "write_results"]
 
@@ -52,33 +53,71 @@ def load_data(spec: ExperimentSpec, override: Path | None = None,
 def run_experiment(spec: ExperimentSpec, frame: pd.DataFrame, *,
                    progress: Callable[[str], None] | None = None,
                    model_dir: Path | None = None) -> tuple[dict[tuple[int, int], RunOutcome], RunFailures]:
-    """Train every model × seed in turn; a run that raises is recorded as a failure, not fatal."""
-    from ..engine import train  # TensorFlow loads here, not at import
+    """Train every model × seed, in the groups and on the engines the scheduler picks (the same
+    plan a dashboard worker follows); a group or run that raises is recorded as failed, not fatal."""
+    from ..engine import batched, train  # TensorFlow loads here, not at import
 
     outcomes: dict[tuple[int, int], RunOutcome] = {}
     failures: RunFailures = {}
-    runs = spec.runs()
-    for k, (i, seed) in enumerate(runs, start=1):
+    total, done = len(spec.runs()), 0
+
+    def report(i: int, seed: int) -> None:
+        if progress is None:
+            return
         name = spec.models[i].name
-        save = model_dir / f"{_slug(name)}-seed{seed}.keras" if model_dir else None
-        try:
-            out = train.run_one(spec, frame, i, seed, save_path=save)
-        except DataError:
-            raise  # the data do not fit the window/split: the same for every run
-        except Exception as exc:
-            failures[(i, seed)] = f"{type(exc).__name__}: {exc}"
-            if progress:
-                progress(f"[{k}/{len(runs)}] {name} seed {seed}: failed ({failures[(i, seed)]})")
-            continue
-        outcomes[(i, seed)] = out
+        if (i, seed) in failures:
+            progress(f"[{done}/{total}] {name} seed {seed}: failed ({failures[(i, seed)]})")
+            return
+        out = outcomes[(i, seed)]
+        rmse = out.metrics.get("rmse")
+        shown = f"RMSE {rmse:.4g}" if rmse is not None else out.message
+        progress(f"[{done}/{total}] {name} seed {seed}: {out.status}, {len(out.epochs)} epochs, {shown}")
+
+    for group in schedule.plan_groups(spec, len(frame)).groups:
         if progress:
-            rmse = out.metrics.get("rmse")
-            shown = f"RMSE {rmse:.4g}" if rmse is not None else out.message
-            progress(f"[{k}/{len(runs)}] {name} seed {seed}: {out.status}, {len(out.epochs)} epochs, {shown}")
+            progress(f"{len(group.members)} run(s) on the {group.engine.value} engine: {group.reason}")
+        if group.engine is schedule.Engine.BATCHED:
+            try:
+                results = batched.train_group(spec, frame, group.members)
+            except DataError:
+                raise  # the data do not fit the window/split: the same for every run
+            except Exception as exc:
+                results = None
+                for member in group.members:
+                    failures[member] = f"{type(exc).__name__}: {exc}"
+            for k, member in enumerate(group.members):
+                done += 1
+                if results is not None:
+                    outcomes[member] = results[k].outcome
+                    if model_dir is not None and results[k].outcome.status == "done":
+                        _save(batched, spec, frame, member, results[k].weights, model_dir)
+                report(*member)
+            continue
+        for i, seed in group.members:
+            save = model_dir / f"{slug(spec.models[i].name)}-seed{seed}.keras" if model_dir else None
+            done += 1
+            try:
+                outcomes[(i, seed)] = train.run_one(spec, frame, i, seed, save_path=save)
+            except DataError:
+                raise
+            except Exception as exc:
+                failures[(i, seed)] = f"{type(exc).__name__}: {exc}"
+            report(i, seed)
     return outcomes, failures
 
 
-def _slug(name: str) -> str:
+def _save(batched: Any, spec: ExperimentSpec, frame: pd.DataFrame, member: tuple[int, int],
+          weights: list[Any], model_dir: Path) -> None:
+    from ..params import input_shape
+
+    i, seed = member
+    shape = input_shape(frame.shape[1], spec.window.lookback, spec.window.framing)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    batched.to_keras(spec.models[i], shape, weights).save(model_dir / f"{slug(spec.models[i].name)}-seed{seed}.keras")
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a model name."""
     return "".join(c if c.isalnum() else "-" for c in name).strip("-") or "model"
 
 

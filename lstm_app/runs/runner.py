@@ -16,9 +16,9 @@ Every ~0.2 s the supervisor
   ago without stopping, and marks that run *cancelled* (its history so far stays);
 - starts workers while runs are queued and fewer than `concurrency` workers are alive, backing
   off (and finally failing the queue with the reason) when workers die before taking a run.
-A worker runs up to `runs_per_worker` runs in turn (saving TensorFlow's start-up), then exits to
-bound its memory; it also waits `idle_seconds` for new work before exiting, so a second
-submission soon after the first finds a warm worker. A worker's output goes to
+A worker trains up to `runs_per_worker` runs (in groups where the scheduler batches them), and
+exits early once its memory passes `max_memory_mb`; it waits `idle_seconds` for new work before
+exiting, so the next experiment finds a warm worker with TensorFlow loaded. A worker's output goes to
 `<data folder>/logs/worker-*.log`, deleted when it exits cleanly and kept when it crashed.
 
 Start-up marks every run left *queued* or *running* in the store *interrupted*: the runner that
@@ -80,8 +80,9 @@ class Runner:
         concurrency: int | None = None,
         max_queued: int = 500,
         grace_seconds: float = 2.0,
-        idle_seconds: float = 30.0,
-        runs_per_worker: int = 8,
+        idle_seconds: float = 300.0,
+        runs_per_worker: int = 500,
+        max_memory_mb: float = 2048.0,
         threads: int | None = None,
         poll_seconds: float = 0.2,
     ) -> None:
@@ -91,6 +92,7 @@ class Runner:
         self.grace_seconds = grace_seconds
         self.idle_seconds = idle_seconds
         self.runs_per_worker = runs_per_worker
+        self.max_memory_mb = max_memory_mb
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.concurrency)
         self.poll_seconds = poll_seconds
         self.logs_dir = self.store.path.parent / "logs"
@@ -201,12 +203,17 @@ class Runner:
         for pid, (proc, log_path) in dead.items():
             self._release(pid, proc.returncode, log_path, None)
 
-    def _release(self, pid: int, code: int | None, log_path: Path, interrupted: str | None) -> None:
-        """Settle the runs a finished worker still held, and keep its log only if it crashed."""
+    def _release(self, pid: int, code: int | None, log_path: Path, interrupted: str | None,
+                 *, killed_for_cancel: bool = False) -> None:
+        """Settle the runs a finished worker still held, and keep its log only if it crashed.
+
+        A worker killed to enforce one run's cancel may have held other runs of that run's
+        group: those are innocent, so they go back to the queue instead of failing."""
         code = -signal.SIGKILL if code is None else code
         held = [r for r in self.store.runs(status="running") if r.worker_pid == pid]
         if not interrupted:
             self._note_exit(code, held, log_path)
+        innocent = []
         for run in held:
             if run.cancel_requested:
                 how = (f"killed after it did not stop within {self.grace_seconds:g} s"
@@ -214,11 +221,16 @@ class Runner:
                 self.store.mark_cancelled(run.id, f"cancelled; its worker was {how}", code)
             elif interrupted:
                 self.store.interrupt(run.id, interrupted, code)
+            elif killed_for_cancel:
+                self.store.interrupt(run.id, "its worker was stopped to cancel another run of its group", code)
+                innocent.append(run.id)
             else:
                 # A Python error ends in a traceback worth quoting; a signal says it all itself.
                 detail = _last_line(log_path) if code > 0 else ""
                 self.store.fail(run.id, exit_reason(code) + detail, code)
-        if code == 0 or interrupted:
+        if innocent:
+            self.store.requeue(innocent, statuses=("interrupted",))
+        if code == 0 or interrupted or killed_for_cancel:
             with contextlib.suppress(FileNotFoundError):
                 log_path.unlink()
 
@@ -239,8 +251,14 @@ class Runner:
 
     def _enforce_cancel(self) -> None:
         for run_id, pid, waited in self.store.cancel_pending():
-            if waited < self.grace_seconds or pid is None:
+            if pid is None or waited < self.grace_seconds:
                 continue
+            # A group checks its cancel flags once per epoch: give it two of its epochs (the
+            # first epoch, which includes tracing the graph, is left out of the estimate).
+            if self.store.run(run_id).engine == "batched":
+                later = sorted(e.seconds for e in self.store.history(run_id)[1:])
+                if waited < self.grace_seconds + 2 * (later[len(later) // 2] if later else 0.0):
+                    continue
             with self._lock:
                 worker = self._workers.pop(pid, None)
             if worker is None:
@@ -259,7 +277,7 @@ class Runner:
             log.info("run %s ignored its cancel for %.1f s; killing worker %s", run_id, waited, pid)
             proc.kill()
             proc.wait()
-            self._release(pid, proc.returncode, log_path, None)
+            self._release(pid, proc.returncode, log_path, None, killed_for_cancel=True)
 
     def _start_workers(self) -> None:
         queued = self.store.counts()["queued"]
@@ -279,6 +297,7 @@ class Runner:
             sys.executable, "-m", "lstm_app.runs.worker",
             "--store", str(self.store.path),
             "--max-runs", str(self.runs_per_worker),
+            "--max-memory-mb", str(self.max_memory_mb),
             "--threads", str(self.threads),
             "--idle-seconds", str(self.idle_seconds),
             "--parent", str(os.getpid()),

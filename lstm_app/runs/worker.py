@@ -1,16 +1,20 @@
-"""The worker process: claims queued runs from the store and trains them, one after another.
+"""The worker process: claims queued runs from the store and trains them, a group at a time.
 
-    python -m lstm_app.runs.worker --store PATH [--max-runs N] [--threads K] [--idle-seconds S]
-                              [--parent PID]
+    python -m lstm_app.runs.worker --store PATH [--max-runs N] [--max-memory-mb M] [--threads K]
+                                   [--idle-seconds S] [--parent PID]
 
-Started by `jobs.Runner` as a fresh interpreter; this is the only place (with the CLI) where
-TensorFlow is loaded. Thread counts are fixed before TensorFlow is imported. Per run: load the
-dataset bytes and the spec from the store, train with `train.run_one`, write every epoch to the
-store as it ends, and the outcome at the end. Cancelling is cooperative: `run_one` polls
-`should_stop` every batch, which reads the run's cancel flag at most every `_POLL` seconds.
-An exception in a run fails that run (one line, "Type: message") and the worker goes on.
-It exits after `--max-runs` runs (to bound memory), after `--idle-seconds` with nothing queued,
-or when its parent (`--parent`, the server) is gone — then its current run ends *interrupted*.
+Started by `runner.Runner` as a fresh interpreter; this is the only place (with the CLI) where
+TensorFlow is loaded. Thread counts are fixed before TensorFlow is imported. The worker takes the
+oldest queued run; `schedule.plan_groups` (decided from the whole experiment, so a run's numbers
+never depend on what else was queued) says whether it trains in a batched group — then every
+queued run of that group is claimed at once and trained as one graph by `engine.batched`, its
+epochs written to the store once per group epoch, its weights kept as a blob — or alone through
+Keras (`engine.train.run_one`, which saves a `.keras` file). Cancelling is cooperative: a lone
+run polls its flag every batch, a group every epoch (at most every `_POLL` seconds).
+An exception fails the runs it hit (one line, "Type: message") and the worker goes on. It exits
+after `--max-runs` runs or once its memory passes `--max-memory-mb` (the runner starts a fresh
+one), after `--idle-seconds` with nothing queued (it stays warm that long for the next
+experiment), or when its parent (`--parent`, the server) is gone — then its runs end *interrupted*.
 """
 
 from __future__ import annotations
@@ -22,9 +26,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import StoreError
+from ..outcome import EpochRow
+from ..spec import ExperimentSpec
+from . import schedule
 from ._schema import RunRow
+from .schedule import Engine
 from .store import Store
 
 __all__ = ["main"]
@@ -66,18 +75,53 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:1000] if text else type(exc).__name__
 
 
-def _train(store: Store, run: RunRow, parent: int | None) -> bool:
-    """Train one claimed run and store what came of it; False when the server is gone."""
-    from .. import data
+class _Frames:
+    """The model frame of each experiment a worker trains, read once (workers stay warm)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[int, Any] = {}
+
+    def get(self, experiment_id: int) -> tuple[ExperimentSpec, Any]:
+        from .. import data
+
+        experiment = self.store.experiment(experiment_id)
+        if experiment_id not in self._cache:
+            spec = experiment.spec
+            name, content = self.store.dataset(experiment.dataset_sha)
+            table = data.read_csv(content, name=name, time_column=spec.data.time_column)
+            self._cache.clear()  # one experiment at a time: bounded memory
+            self._cache[experiment_id] = data.series(table, spec.data.target, spec.data.features)
+        return experiment.spec, self._cache[experiment_id]
+
+
+def _claim(store: Store, pid: int, frames: _Frames) -> tuple[list[RunRow], Engine, ExperimentSpec, Any] | None:
+    """Claim the next unit of work: the oldest queued run and, when its experiment's plan puts it
+    in a batched group, every queued run of that group. The engine is decided per experiment
+    (from all its runs), so a run's numbers never depend on what else was queued."""
+    head = store.next_queued()
+    if head is None:
+        return None
+    try:
+        spec, frame = frames.get(head.experiment_id)
+    except Exception as exc:  # the data no longer fit (or the experiment was deleted): fail this run
+        store.fail(head.id, _one_line(exc))
+        return [], Engine.KERAS, None, None  # type: ignore[return-value]
+    plan = schedule.plan_groups(spec, len(frame))
+    group = next(g for g in plan.groups if (head.model_index, head.seed) in g.members)
+    ids = [head.id]
+    if group.engine is Engine.BATCHED:
+        wanted = set(group.members)
+        ids = [r.id for r in store.runs(head.experiment_id, status="queued") if (r.model_index, r.seed) in wanted]
+    return store.claim_runs(pid, ids, group.engine.value, group.reason), group.engine, spec, frame
+
+
+def _train(store: Store, run: RunRow, spec: ExperimentSpec, frame: Any, parent: int | None) -> bool:
+    """Train one claimed run through Keras and store what came of it; False when the server is gone."""
     from ..engine import train  # TensorFlow loads here, after the thread settings
 
     stopper = _Stopper(store, run.id, parent)
     try:
-        experiment = store.experiment(run.experiment_id)
-        spec = experiment.spec
-        name, content = store.dataset(experiment.dataset_sha)
-        table = data.read_csv(content, name=name, time_column=spec.data.time_column)
-        frame = data.series(table, spec.data.target, spec.data.features)
         path = store.model_path(run.id)
         outcome = train.run_one(
             spec, frame, run.model_index, run.seed,
@@ -97,11 +141,70 @@ def _train(store: Store, run: RunRow, parent: int | None) -> bool:
     return True
 
 
+class _GroupProgress:
+    """`on_epoch` and `should_stop` for a group: epoch rows are written in one transaction for
+    every run and cancel flags read with one query, each at most every `_POLL` seconds (a small
+    group's epoch takes milliseconds; the page polls far less often)."""
+
+    def __init__(self, store: Store, runs: list[RunRow], parent: int | None) -> None:
+        self.store, self.runs, self.parent = store, runs, parent
+        self.pending: list[tuple[int, EpochRow]] = []
+        self.cancelled: set[int] = set()
+        self.orphaned = False
+        self._next = 0.0
+
+    def on_epoch(self, member: int, row: EpochRow) -> None:
+        self.pending.append((self.runs[member].id, row))
+
+    def flush(self) -> None:
+        rows, self.pending = self.pending, []
+        self.store.add_epochs(rows)
+
+    def should_stop(self, member: int) -> bool:
+        now = time.monotonic()
+        if now >= self._next and not self.orphaned:
+            self._next = now + _POLL
+            self.flush()
+            self.orphaned = _orphaned(self.parent)
+            self.cancelled |= self.store.cancel_flags(r.id for r in self.runs)
+        return self.orphaned or self.runs[member].id in self.cancelled
+
+
+def _train_group(store: Store, runs: list[RunRow], spec: ExperimentSpec, frame: Any, parent: int | None) -> bool:
+    """Train claimed runs as one batched group and store each outcome and its weights; False
+    when the server is gone."""
+    from ..engine import batched  # TensorFlow loads here, after the thread settings
+
+    progress = _GroupProgress(store, runs, parent)
+    try:
+        results = batched.train_group(spec, frame, [(r.model_index, r.seed) for r in runs],
+                                      on_epoch=progress.on_epoch, should_stop=progress.should_stop)
+        progress.flush()
+    except Exception as exc:
+        for run in runs:
+            store.fail(run.id, _one_line(exc))
+        return not _orphaned(parent)
+    if progress.orphaned:
+        for run in runs:
+            if run.id not in progress.cancelled:
+                store.interrupt(run.id, "the server stopped while this run was training")
+        return False
+    for run, result in zip(runs, results, strict=True):
+        try:
+            store.put_weights(run.id, batched.weights_to_bytes(result.weights))
+            store.finish(run.id, result.outcome, None)
+        except StoreError as exc:  # e.g. the experiment was deleted meanwhile
+            print(f"run {run.id}: outcome not stored: {exc}", file=sys.stderr, flush=True)
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the worker loop; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m lstm_app.runs.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--store", required=True, type=Path, help="the run store's SQLite file")
-    parser.add_argument("--max-runs", type=int, default=8, help="exit after this many runs (bounds memory)")
+    parser.add_argument("--max-runs", type=int, default=500, help="exit after this many runs")
+    parser.add_argument("--max-memory-mb", type=float, default=2048.0,
+                        help="exit (to be replaced by a fresh worker) once resident memory passes this")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")
     parser.add_argument("--idle-seconds", type=float, default=0.0, help="wait this long for new work")
     parser.add_argument("--parent", type=int, default=None, help="exit when this process is gone")
@@ -115,21 +218,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
     store = Store(args.store)
+    frames = _Frames(store)
     pid, done, idle_since = os.getpid(), 0, time.monotonic()
-    while done < args.max_runs and not _orphaned(args.parent):
-        run = store.claim_next(pid)
-        if run is None:
+    while done < args.max_runs and _rss_mb() < args.max_memory_mb and not _orphaned(args.parent):
+        claimed = _claim(store, pid, frames)
+        if claimed is None:
             if time.monotonic() - idle_since >= args.idle_seconds:
                 break
-            time.sleep(0.1)
+            time.sleep(0.05)
             continue
-        done += 1
-        if not _train(store, run, args.parent):
+        runs, engine, spec, frame = claimed
+        if not runs:
+            continue
+        done += len(runs)
+        if engine is Engine.BATCHED:
+            alive = _train_group(store, runs, spec, frame, args.parent)
+        else:
+            alive = _train(store, runs[0], spec, frame, args.parent)
+        if not alive:
             break
         keras.backend.clear_session()
         gc.collect()
         idle_since = time.monotonic()
     return 0
+
+
+def _rss_mb() -> float:
+    """This process's resident memory in MB (Linux; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 if __name__ == "__main__":
