@@ -95,8 +95,8 @@ def history(s: PageState, experiments: list[ExperimentRow]) -> None:
         c1, c2 = st.columns(2)
         c1.button("Rename", key="rename", on_click=_act, args=("rename", eid), width="stretch")
         c2.button("Re-run", key="rerun", on_click=_act, args=("rerun", eid), width="stretch")
-        c1.button("Requeue interrupted", key="requeue", on_click=_act, args=("requeue", eid), width="stretch",
-                  disabled=not row.counts.get("interrupted"))
+        c1.button("Requeue", key="requeue", on_click=_act, args=("requeue", eid), width="stretch",
+                  disabled=not row.counts.get("interrupted"), help="Queue its interrupted runs again.")
         c2.button("Delete", key="delete", on_click=_act, args=("delete", eid), width="stretch",
                   disabled=confirming)
         if confirming:

@@ -17,7 +17,7 @@ from lstm_app.presets import hotel_replication
 from lstm_app.runs.store import ExperimentRow, RunRow, Store
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
 from lstm_app.ui import Draft, PageState, Upload
-from lstm_app.ui.draft import DEFAULT_SAMPLE, HOTEL_PRESET, SEED_PRESET
+from lstm_app.ui.draft import DEFAULT_SAMPLE, HOTEL_PRESET, SEED_PRESET, sample_sha
 from lstm_app.windows import suggest
 
 
@@ -195,6 +195,11 @@ def test_hotel_preset_keeps_uploaded_data_when_asked_to() -> None:
     d.apply_preset(HOTEL_PRESET)
     assert (d.kind, d.sample, d.target) == ("sample", DEFAULT_SAMPLE, "Cancellations")
     assert not Draft().preset_moves_data(HOTEL_PRESET)
+    same = Draft()
+    same.choose_upload("my copy.csv", sample_sha(DEFAULT_SAMPLE))  # the sample's very bytes, uploaded
+    assert not same.preset_moves_data(HOTEL_PRESET)
+    same.apply_preset(HOTEL_PRESET)
+    assert (same.kind, same.target, same.settings.lookback) == ("upload", "Cancellations", 5)
 
 
 def test_default_names_are_origin_data_and_date() -> None:

@@ -166,17 +166,21 @@ class Draft:
     # -- presets, sweeps, imports ----------------------------------------------------------------
 
     def preset_moves_data(self, preset: str) -> bool:
-        """Whether `preset` comes with data other than the draft's (the page asks first)."""
-        return preset == HOTEL_PRESET and (self.kind, self.sample) != ("sample", DEFAULT_SAMPLE)
+        """Whether `preset` comes with data other than the draft's (the page asks first); an
+        upload with the sample's very bytes is the same data."""
+        return preset == HOTEL_PRESET and self.sha != sample_sha(DEFAULT_SAMPLE)
 
     def apply_preset(self, preset: str, *, keep_data: bool = False) -> Note:
         """Load a preset's models; the hotel replication also its settings and, unless
-        `keep_data`, its data (the bundled hotel H2 sample)."""
+        `keep_data`, its data (the bundled hotel H2 sample, or the same bytes uploaded)."""
         self.models, self.origin, self.name = ps.preset_models(preset), preset, ""
         if preset != HOTEL_PRESET:
             return Note("success", f"Loaded the preset {ps.md_escape(preset)}: {ps.plural(len(self.models), 'model')}.")
         settings, source, target = ps.hotel_settings()
         self.settings, self.settings_touched = settings, True
+        if self.sha == sample_sha(DEFAULT_SAMPLE):
+            self.target, self.features, self.data_key = target, [], self.sha
+            return Note("success", "Loaded the hotel H2 replication on its data.")
         if keep_data:
             return Note("success", "Loaded the hotel H2 recipe's models and settings; your data stays.")
         self.choose_sample(source.removeprefix(PREFIX))
