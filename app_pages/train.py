@@ -34,16 +34,16 @@ def experiment(chosen: Chosen | None) -> ExperimentSpec | None:
 
 def summary(chosen: Chosen | None) -> ExperimentSpec | None:
     """What Train would start, in one line, or what to fix first."""
+    if chosen is None or chosen.frame is None:
+        st.info("Choose usable data on the Data page first.")
+        return None
     try:
         spec = experiment(chosen)
     except LabError as exc:
         st.error(ps.md_escape(str(exc)))
         return None
-    if spec is None or chosen is None or chosen.frame is None:
-        if chosen is None or chosen.frame is None:
-            st.info("Choose usable data on the Data page first.")
-        else:
-            st.warning("Fix the models or settings on the Models page first.")
+    if spec is None:
+        st.warning("Fix the models or settings on the Models page first.")
         return None
     training = spec.training
     st.caption(f"{ps.plural(len(spec.models), 'model')} × {ps.plural(len(training.seeds), 'seed')} = "

@@ -80,6 +80,7 @@ class PageState:
     def new_draft(self) -> None:
         """Start a fresh working setup under a new id (the old one stays saved under its own)."""
         self._s[_DRAFT], self._s[_DRAFT_ID], self._s[_SAVED] = Draft(), secrets.token_hex(4), None
+        self._s.pop(_CONFIRM_PRESET, None)
 
     def save(self, store: Store) -> bool:
         """Write the working setup to the store when it changed; returns whether it did."""
