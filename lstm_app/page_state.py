@@ -2,45 +2,56 @@
 
 Nothing here imports Streamlit (the page does) or TensorFlow. The page keeps its model list
 as plain dicts (`{"uid", "name", "layers": [{units, activation, recurrent_activation,
-dropout}], "between"}`), edits them with widgets and turns them into specs with `to_model`.
+dropout}], "between"}`), edits them with widgets and turns them into specs with `to_model`;
+the window, split and training widgets hold a `Settings`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import count
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
 
 from . import data
+from .data.samples import PREFIX
 from .errors import DataError, SpecError
 from .outcome import RunOutcome
 from .params import count_layers
 from .presets import HOTEL_H2, hotel_replication, seed_question, sweep_models
 from .report.stats import finite_or_none
-from .runs.store import RunRow
+from .runs.store import ExperimentRow, RunRow
 from .spec import ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
 from .windows import plan_split, suggest
 
 __all__ = [
     "LAYER_COLUMNS",
     "NONE",
+    "TEST_MODES",
     "Settings",
     "build_specs",
+    "data_label",
     "esc",
     "experiment",
+    "history_label",
     "hotel_settings",
     "layers_from_rows",
+    "md_escape",
     "model_dict",
     "new_uid",
     "param_table",
     "parse_units",
+    "plural",
     "preset_models",
     "read_upload",
     "run_line",
+    "seed_list",
     "settings_from",
     "split_line",
     "status_counts",
@@ -52,14 +63,41 @@ __all__ = [
 NONE = "none"
 LAYER_COLUMNS = ("units", "activation", "recurrent_activation", "dropout")
 _uids = count(1)
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:=^])")
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all
+# also covers LaTeX ($), emoji shortcodes and colour directives (:), HTML (<) and tables (|).
+_MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")
+# Bare-URL autolinks (GFM "www." and "scheme://") survive escaping when the text has no
+# punctuation to escape in between; a zero-width joiner after the scheme or "www" breaks them.
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)(?=\\[:.])")
 
-Settings = dict[str, Any]
+
+def md_escape(text: object) -> str:
+    """`text` on one line with Markdown, LaTeX, HTML and bare-URL autolinks neutralised, for
+    user-supplied names in st.markdown, st.error, st.info and the like."""
+    escaped = _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    return _AUTOLINK.sub("\\1\u2060", escaped)
 
 
-def esc(text: object) -> str:
-    """`text` with every Markdown/LaTeX/emoji-shortcode character escaped, for st.markdown labels."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+esc = md_escape  # the name the page used first
+
+
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """`1 model`, `2 models`, `0 runs` (with `many` for irregular plurals)."""
+    return f"{n:,} {noun if n == 1 else many or noun + 's'}"
+
+
+def data_label(source: str) -> str:
+    """A DataSpec source as the page names it: the file name (`sample:` dropped)."""
+    return PurePath(source.removeprefix(PREFIX)).name
+
+
+def history_label(row: ExperimentRow) -> str:
+    """`#12 name · data · 4/6 done`: one line of the experiment history (the data file is left
+    out when the name already holds it, as the page's default names do)."""
+    data_name = data_label(row.spec.data.source)
+    stem = PurePath(data_name).stem
+    name = row.name if stem in row.name else f"{row.name} · {data_name}"
+    return f"#{row.id} {name} · {row.counts.get('done', 0)}/{row.total} done"
 
 
 def read_upload(name: str, content: bytes) -> data.Table:
@@ -168,18 +206,57 @@ def preset_models(name: str, *, activations: Sequence[str] = (), placements: Seq
     return [model_dict(m) for m in seed_question()]
 
 
+TEST_MODES = {"points": "the last N points", "share": "a share of the series"}
+
+
+@dataclass
+class Settings:
+    """The window, split and training widgets' values. The test period is the last `test_size`
+    points (`test_mode` "points") or that `test_share` of the series ("share"); the other
+    field keeps its value so switching back restores it."""
+
+    lookback: int = 12
+    framing: str = "steps"
+    scaling: str = "minmax"
+    future_steps: int = 12
+    test_mode: str = "points"
+    test_size: int = 10
+    test_share: float = 0.15
+    validation_share: float = 0.2
+    epochs: int = 50
+    n_seeds: int = 3
+    seeds: tuple[int, ...] = ()
+    batch_size: int = 16
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    loss: str = "mse"
+    patience: int = 10
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "seeds": list(self.seeds)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Settings:
+        """Settings from `to_dict`'s output; unknown keys are ignored, missing ones default."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in raw.items() if k in names}
+        values["seeds"] = tuple(int(s) for s in values.get("seeds") or ())
+        return cls(**values)
+
+
 def settings_from(window: WindowSpec, split: SplitSpec, training: TrainingSpec) -> Settings:
-    """Widget values for the window, split and training settings."""
-    return {
-        "lookback": window.lookback, "framing": window.framing, "scaling": window.scaling,
-        "future_steps": window.future_steps,
-        "test_size": split.test_size if isinstance(split.test_size, int) else None,
-        "test_share": split.test_size if not isinstance(split.test_size, int) else None,
-        "epochs": training.epochs, "batch_size": training.batch_size, "optimizer": training.optimizer,
-        "learning_rate": training.learning_rate, "loss": training.loss,
-        "validation_share": training.validation_share, "patience": training.patience,
-        "n_seeds": len(training.seeds), "seeds": training.seeds,
-    }
+    """Widget values for the window, split and training settings (a fractional test size too)."""
+    points = isinstance(split.test_size, int)
+    return Settings(
+        lookback=window.lookback, framing=window.framing, scaling=window.scaling,
+        future_steps=window.future_steps, test_mode="points" if points else "share",
+        test_size=int(split.test_size) if points else Settings.test_size,
+        test_share=Settings.test_share if points else float(split.test_size),
+        epochs=training.epochs, batch_size=training.batch_size, optimizer=training.optimizer,
+        learning_rate=training.learning_rate, loss=training.loss,
+        validation_share=training.validation_share, patience=training.patience,
+        n_seeds=len(training.seeds), seeds=tuple(training.seeds),
+    )
 
 
 def suggested(n: int) -> Settings:
@@ -193,16 +270,15 @@ def hotel_settings() -> tuple[Settings, str, str]:
     return settings_from(spec.window, spec.split, spec.training), HOTEL_H2, spec.data.target
 
 
-def build_specs(values: Mapping[str, Any]) -> tuple[WindowSpec, SplitSpec, TrainingSpec]:
+def build_specs(s: Settings) -> tuple[WindowSpec, SplitSpec, TrainingSpec]:
     """Window, split and training specs from widget values (SpecError on a bad one)."""
-    window = WindowSpec(lookback=int(values["lookback"]), framing=values["framing"], scaling=values["scaling"],
-                        future_steps=int(values["future_steps"]))
-    split = SplitSpec(int(values["test_size"]))
+    window = WindowSpec(lookback=int(s.lookback), framing=s.framing, scaling=s.scaling,
+                        future_steps=int(s.future_steps))
+    split = SplitSpec(int(s.test_size) if s.test_mode == "points" else float(s.test_share))
     training = TrainingSpec(
-        epochs=int(values["epochs"]), batch_size=int(values["batch_size"]), optimizer=values["optimizer"],
-        learning_rate=float(values["learning_rate"]), loss=values["loss"],
-        validation_share=float(values["validation_share"]), patience=int(values["patience"]),
-        seeds=seed_list(values.get("seeds") or (), int(values["n_seeds"])),
+        epochs=int(s.epochs), batch_size=int(s.batch_size), optimizer=s.optimizer,
+        learning_rate=float(s.learning_rate), loss=s.loss, validation_share=float(s.validation_share),
+        patience=int(s.patience), seeds=seed_list(s.seeds, int(s.n_seeds)),
     )
     return window, split, training
 

@@ -1,7 +1,9 @@
-"""The Streamlit page, driven headless with AppTest against a temporary run store."""
+"""The Streamlit pages, driven headless with AppTest against a temporary run store."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -12,15 +14,17 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lstm_app.data.samples import sample_path
 from lstm_app.errors import DataError
 from lstm_app.page_state import esc, read_upload
 from lstm_app.runs import runner as jobs
 from lstm_app.runs.store import DATA_ENV, Store
+from lstm_app.ui import Draft
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "dashboard.py")
 HOTEL = "hotel_h2_weekly_cancellations.csv"
+SHOP = b"date,sales,temp\n" + b"".join(
+    f"2021-{1 + i // 28:02d}-{1 + i % 28:02d},{100 + i * 3 + (i % 4) * 5},{10 + i % 7}\n".encode() for i in range(60))
 
 
 @pytest.fixture
@@ -42,8 +46,25 @@ def trained_page(trained_store: tuple[Path, int], monkeypatch: pytest.MonkeyPatc
     jobs.shutdown_all()
 
 
+def go(at: AppTest, name: str) -> AppTest:
+    """Open one of the pages: data, models, train or compare."""
+    return at.switch_page(f"app_pages/{name}.py").run()
+
+
+def draft(at: AppTest) -> Draft:
+    return at.session_state["draft"]
+
+
+def names(at: AppTest) -> list[str]:
+    return [m["name"] for m in draft(at).models]
+
+
 def markdown(at: AppTest) -> str:
     return "\n".join(str(m.value) for m in at.markdown)
+
+
+def plain(text: str) -> str:
+    return text.replace("\\", "")
 
 
 def frames(at: AppTest) -> list:
@@ -51,62 +72,58 @@ def frames(at: AppTest) -> list:
 
 
 def upload(at: AppTest, name: str, content: bytes) -> AppTest:
-    """What the uploader's on_change callback stores, fed in directly (AppTest cannot upload)."""
-    at.session_state["source_kind"] = "Upload a CSV"
-    at.session_state["upload"] = (name, content)
+    """Upload a file through the Data page's real file uploader."""
+    if at.session_state["draft"].kind != "upload":
+        at.radio(key="source_kind").set_value("upload").run()
+    at.file_uploader(key="uploader").upload(name, content, "text/csv")
     return at.run()
+
+
+def import_json(at: AppTest, raw: dict) -> AppTest:
+    at.sidebar.file_uploader(key="import_json").upload("experiment.json", json.dumps(raw).encode(), "application/json")
+    return at.run()
+
+
+# -- data ---------------------------------------------------------------------------------------------
 
 
 def test_a_bundled_sample_shows_preview_time_column_and_frequency(page: AppTest) -> None:
     page.run()
-    assert not page.exception
-    assert not page.error
-    text = markdown(page)
-    assert "Time column: **Date**" in text and "Frequency: **weekly**" in text
+    assert not page.exception and not page.error
+    assert "Time column: **Date**" in markdown(page) and "Frequency: **weekly**" in markdown(page)
     assert any(list(f.columns) == ["Date", "Cancellations"] and len(f) == 115 for f in frames(page))
     assert page.selectbox(key="target").value == "Cancellations"
-    assert page.sidebar.selectbox(key="sample").value == HOTEL
+    assert page.selectbox(key="sample").value == HOTEL
     assert page.get("plotly_chart"), "the series preview chart is drawn"
+    assert page.query_params["draft"] == page.session_state["draft_id"]
 
 
 def test_a_bad_upload_is_one_error_sentence_and_nothing_else_breaks(page: AppTest) -> None:
-    upload(page, "notes.csv", b"name,comment\nalpha,hello\nbeta,world\n")
+    upload(page.run(), "notes.csv", b"name,comment\nalpha,hello\nbeta,world\n")
     assert not page.exception
     assert len(page.error) == 1
-    message = page.error[0].value
+    message = plain(page.error[0].value)
     assert message.endswith(".") and "Traceback" not in message and message.count(". ") == 0
-    # the rest of the page still works: the models and their counts are there
-    assert page.button(key="train").disabled
-    assert any("Formula" in f.columns for f in frames(page))
+    assert draft(page).upload is None  # the unusable file is not taken
+    assert go(page, "train").button(key="train").disabled
+    assert any("Formula" in f.columns for f in frames(go(page, "models")))
 
 
 def test_an_empty_upload_is_one_error_sentence(page: AppTest) -> None:
-    upload(page, "empty.csv", b"")
+    upload(page.run(), "empty.csv", b"")
     assert not page.exception
     assert [e.value for e in page.error] == [
-        "The file 'empty.csv' is empty: upload a CSV with a header row and one row per time step."]
-
-
-def test_a_good_upload_is_read_with_its_frequency(page: AppTest) -> None:
-    upload(page, "air.csv", sample_path("airline_passengers_monthly.csv").read_bytes())
-    assert not page.exception and not page.error
-    assert "Frequency: **monthly**" in markdown(page)
-    assert page.selectbox(key="target").value == "passengers"
+        esc("The file 'empty.csv' is empty: upload a CSV with a header row and one row per time step.")]
 
 
 def test_user_text_is_escaped_not_interpreted(page: AppTest) -> None:
     csv = b"date,**bold** $x$ <b>y</b>\n" + b"".join(f"2020-01-{d:02d},{d * 1.5}\n".encode() for d in range(1, 29))
-    upload(page, "<i>odd</i> *name*.csv", csv)
+    upload(page.run(), "<i>odd</i> *name* https://x.example.csv", csv)
     assert not page.exception and not page.error
     text = markdown(page)
-    assert esc("<i>odd</i> *name*.csv") in text and "<i>odd</i>" not in text
+    assert esc("<i>odd</i> *name* https://x.example.csv") in text and "<i>odd</i>" not in text
+    assert "https://" not in text
     assert page.selectbox(key="target").value == "**bold** $x$ <b>y</b>"  # a widget option is plain text
-
-
-def test_escape_helper_neutralises_markdown_latex_and_html() -> None:
-    assert esc("**a** _b_ $c$ <d> [e](f) :red[g]") == (
-        r"\*\*a\*\* \_b\_ \$c\$ \<d\> \[e\]\(f\) \:red\[g\]")
-    assert esc("line\nbreak") == "line break"
 
 
 def test_read_upload_raises_data_error_for_bad_bytes() -> None:
@@ -114,36 +131,42 @@ def test_read_upload_raises_data_error_for_bad_bytes() -> None:
         read_upload("x.csv", b"a,b\nx,y\n")
 
 
-def test_seed_question_preset_loads_three_models(page: AppTest) -> None:
-    page.run()
-    page.button(key="preset_hotel H2 replication").click().run()
-    page.button(key="preset_tanh vs ReLU inside vs ReLU between").click().run()
-    assert not page.exception
-    names = [m["name"] for m in page.session_state["models"]]
-    assert names == ["tanh", "relu inside", "relu between"]
-    assert [page.text_input(key=f"name_{m['uid']}").value for m in page.session_state["models"]] == names
+# -- models ---------------------------------------------------------------------------------------------
 
 
-def test_hotel_preset_sets_the_published_recipe_and_counts_per_layer(page: AppTest) -> None:
-    page.run()
+def test_presets_load_their_models_and_the_hotel_recipe_counts_per_layer(page: AppTest) -> None:
+    go(page.run(), "models")
     page.button(key="preset_hotel H2 replication").click().run()
     assert not page.exception and not page.error
-    assert [m["name"] for m in page.session_state["models"]] == ["tanh", "relu"]
-    assert page.number_input(key="lookback").value == 5
+    assert names(page) == ["tanh", "relu"] and page.session_state.get("confirm_preset") is None
+    values = {k: page.number_input(key=k).value for k in ("lookback", "batch_size", "test_size", "n_seeds")}
+    assert values == {"lookback": 5, "batch_size": 1, "test_size": 10, "n_seeds": 5}
     assert page.selectbox(key="framing").value == "features"
-    assert page.number_input(key="batch_size").value == 1
-    assert page.number_input(key="test_size").value == 10
-    assert page.number_input(key="n_seeds").value == 5
     formulas = [f for f in frames(page) if "Formula" in f.columns]
     assert len(formulas) == 2
     for table in formulas:
         assert list(table["Formula"])[:2] == ["4 × 4 × (4 + 5 + 1) = 160", "(4 + 1) × 1 = 5"]
         assert list(table["Params"])[-1] == "165"
-    assert any("80 training windows, 20 validation, 10 test" in c.value for c in page.caption)
+    page.button(key="preset_tanh vs ReLU inside vs ReLU between").click().run()
+    assert names(page) == ["tanh", "relu inside", "relu between"]
+    assert [page.text_input(key=f"name_{m['uid']}").value for m in draft(page).models] == names(page)
+    assert any("80 training windows, 20 validation, 10 test" in c.value for c in go(page, "train").caption)
+
+
+def test_the_hotel_preset_asks_before_it_replaces_uploaded_data(page: AppTest) -> None:
+    upload(page.run(), "shop.csv", SHOP)
+    go(page, "models").button(key="preset_hotel H2 replication").click().run()
+    assert draft(page).kind == "upload" and len(page.warning) == 1 and "shop\\.csv" in page.warning[0].value
+    page.button(key="preset_keep").click().run()
+    assert draft(page).kind == "upload" and draft(page).target == "sales" and names(page) == ["tanh", "relu"]
+    assert page.number_input(key="lookback").value == 5 and not page.warning
+    page.button(key="preset_hotel H2 replication").click().run()
+    page.button(key="preset_switch").click().run()
+    assert (draft(page).kind, draft(page).target) == ("sample", "Cancellations")
 
 
 def test_parameter_counts_show_formulas_for_every_layer_of_the_default_models(page: AppTest) -> None:
-    page.run()
+    go(page.run(), "models")
     tables = [f for f in frames(page) if "Formula" in f.columns]
     assert len(tables) == 3
     tanh, _inside, between = (list(t["Formula"]) for t in tables)
@@ -153,37 +176,35 @@ def test_parameter_counts_show_formulas_for_every_layer_of_the_default_models(pa
     assert page.get("plotly_chart"), "the parameter comparison chart is drawn"
 
 
-def test_a_model_can_be_added_duplicated_and_removed(page: AppTest) -> None:
-    page.run()
+def test_a_model_can_be_added_duplicated_and_removed_and_a_sweep_replaces_them(page: AppTest) -> None:
+    go(page.run(), "models")
     page.button(key="add_model").click().run()
-    models = page.session_state["models"]
+    models = draft(page).models
     assert len(models) == 4 and models[-1]["name"] == "model"
     page.button(key=f"dup_{models[0]['uid']}").click().run()
-    models = page.session_state["models"]
-    assert [m["name"] for m in models][-1] == "tanh copy"
-    page.button(key=f"rm_{models[1]['uid']}").click().run()
-    assert [m["name"] for m in page.session_state["models"]] == ["tanh", "relu between", "model", "tanh copy"]
-    assert not page.exception
-
-
-def test_a_sweep_replaces_the_models(page: AppTest) -> None:
-    page.run()
+    assert names(page)[-1] == "tanh copy"
+    page.button(key=f"rm_{draft(page).models[1]['uid']}").click().run()
+    assert names(page) == ["tanh", "relu between", "model", "tanh copy"] and not page.exception
     page.multiselect(key="sweep_acts").set_value(["tanh", "relu", "elu"])
     page.text_input(key="sweep_units").set_value("8,4; 8")
     page.button(key="sweep").click().run()
-    names = [m["name"] for m in page.session_state["models"]]
-    assert names[:3] == ["tanh 8→4", "relu inside 8→4", "relu between 8→4"]
-    assert len(names) == 8  # 8→4: tanh + 2 activations × 2 placements; 8: tanh, relu inside, elu inside
+    assert names(page)[:3] == ["tanh 8→4", "relu inside 8→4", "relu between 8→4"]
+    assert len(names(page)) == 8  # 8→4: tanh + 2 activations × 2 placements; 8: tanh, relu inside, elu inside
     page.text_input(key="sweep_units").set_value("eight").run()
     page.button(key="sweep").click().run()
     assert len(page.error) == 1 and not page.exception
 
 
+# -- train, compare, history ------------------------------------------------------------------------------
+
+
 def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTest, tmp_path: Path) -> None:
-    page.run()
+    go(page.run(), "models")
     page.button(key="preset_hotel H2 replication").click().run()
     page.number_input(key="epochs").set_value(1)
-    page.number_input(key="n_seeds").set_value(1)
+    page.number_input(key="n_seeds").set_value(1).run()
+    go(page, "train")
+    assert any("2 models × 1 seed = 2 runs of 1 epoch on" in c.value for c in page.caption)
     page.text_input(key="exp_name").set_value("smoke").run()
     start = time.monotonic()
     page.button(key="train").click().run()
@@ -195,66 +216,150 @@ def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTes
     runs = store.runs(experiment.id)
     assert [(r.model_name, r.seed) for r in runs] == [("tanh", 0), ("relu", 0)]
     assert all(r.status in ("queued", "running", "done") for r in runs)
-    assert any("submitted" in s.value for s in page.success)
+    assert any("submitted: 2 runs queued" in s.value for s in page.success)
     assert page.session_state["experiment_id"] == experiment.id
+    assert page.query_params["experiment"] == str(experiment.id)
     assert any(f"Progress of experiment {experiment.id}" in h.value for h in page.subheader)
+    assert page.text_input(key="exp_name").value == "", "the next experiment gets a fresh default name"
 
 
-def test_a_finished_experiment_renders_the_compare_section(trained_page: AppTest) -> None:
-    at = trained_page.run()
-    assert not at.exception
-    assert not at.error
-    charts = at.get("plotly_chart")
-    assert len(charts) >= 7  # series, params, forecast, params, loss, replication, histograms, gradients
-    text = markdown(at)
-    assert "**Verdicts**" in text and "tanh: the reference" in text.replace("\\", "")
+def test_a_finished_experiment_renders_the_compare_page(trained_page: AppTest) -> None:
+    at = go(trained_page.run(), "compare")
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) >= 6  # forecast, params, loss, replication, histograms, gradients
+    text = plain(markdown(at))
+    assert "**Verdicts**" in text and "tanh: the reference" in text
+    assert "2 models × 2 seeds on hotel_h2_weekly_cancellations.csv" in text
     tables = frames(at)
     metrics = next(f for f in tables if "RMSE" in f.columns and "Seeds" in f.columns)
     assert list(metrics.index)[-1] == "naive (last value)"
     assert "±" in metrics.loc["tanh", "RMSE"]
     inside = next(f for f in tables if "Dead units" in f.columns)
     assert list(inside["cuDNN on GPU"]) == ["yes", "no"]
-    assert any("cuDNN applies only on a GPU" in c.value or "only on a GPU" in c.value for c in at.caption)
+    assert any("only on a GPU" in c.value for c in at.caption)
     assert {b.label for b in at.get("download_button")} >= {"Metrics CSV", "Experiment JSON", "Keras code"}
-
-
-def test_per_seed_toggle_and_reference_selector(trained_page: AppTest, trained_store: tuple[Path, int]) -> None:
-    _, eid = trained_store
-    at = trained_page.run()
     at.toggle(key="per_seed").set_value(True).run()
-    assert not at.exception
     per_seed = next(f for f in frames(at) if "Seed" in f.columns)
     assert len(per_seed) == 4 and set(per_seed["Status"]) == {"done"}
+    eid = at.session_state["experiment_id"]
     at.selectbox(key=f"reference_{eid}").set_value(1).run()
-    assert not at.exception
-    assert "relu: the reference" in markdown(at).replace("\\", "")
+    assert not at.exception and "relu: the reference" in plain(markdown(at))
 
 
-def test_history_renames_reruns_and_deletes_an_experiment(page: AppTest, tmp_path: Path, lab_spec,
-                                                          lab_csv) -> None:
+def test_history_delete_asks_first_then_refreshes_the_rename_box(page: AppTest, tmp_path: Path, lab_spec,
+                                                                 lab_csv: bytes) -> None:
     store = Store(tmp_path / "runs.sqlite")
-    eid = store.create_experiment(lab_spec("old name"), store.put_dataset("tiny.csv", lab_csv))
-    store.cancel_experiment(eid)
+    sha = store.put_dataset("tiny.csv", lab_csv)
+    first = store.create_experiment(lab_spec("first"), sha)
+    old = store.create_experiment(lab_spec("old name"), sha)
+    store.cancel_experiment(first), store.cancel_experiment(old)
     page.run()
-    assert not page.exception
-    assert page.sidebar.selectbox(key="history_pick").value == eid
-    page.sidebar.text_input(key="rename_to").set_value("new name")
+    assert page.sidebar.selectbox(key="history_pick").value == old and not page.exception
+    assert "#2 old name · tiny.csv · 0/1 done" in page.sidebar.selectbox(key="history_pick").options
+    page.sidebar.text_input(key=f"rename_{old}").set_value("new name")
     page.sidebar.button(key="rename").click().run()
-    assert store.experiment(eid).name == "new name"
+    assert store.experiment(old).name == "new name"
+    assert page.sidebar.text_input(key=f"rename_{old}").value == "new name"
     page.sidebar.button(key="rerun").click().run()
     newest = store.experiments()[0]
-    assert newest.id != eid and newest.name == "new name (re-run)" and newest.total == 1
-    assert page.session_state["experiment_id"] == newest.id and not page.exception
-    page.sidebar.selectbox(key="history_pick").set_value(eid).run()
+    assert newest.name == "new name (re-run)" and page.session_state["experiment_id"] == newest.id
+    page.sidebar.selectbox(key="history_pick").set_value(old).run()
     page.sidebar.button(key="delete").click().run()
-    assert [e.id for e in store.experiments()] == [newest.id] and not page.exception
+    assert old in [e.id for e in store.experiments()], "one click deletes nothing"
+    assert "Delete experiment 2 **new name**" in page.sidebar.warning[0].value
+    page.sidebar.button(key="delete_no").click().run()
+    assert not page.sidebar.warning and old in [e.id for e in store.experiments()]
+    page.sidebar.button(key="delete").click().run()
+    page.sidebar.button(key="delete_yes").click().run()
+    assert [e.id for e in store.experiments()] == [newest.id, first] and not page.exception
+    shown = page.session_state["experiment_id"]
+    assert shown == newest.id and page.sidebar.text_input(key=f"rename_{shown}").value == "new name (re-run)"
+    assert store.dataset(sha), "the other experiments keep their data"
+
+
+# -- the page remembers: URL, refresh, imports -----------------------------------------------------------
+
+
+def test_a_fresh_session_with_the_same_query_restores_the_setup_data_and_experiment(page: AppTest, tmp_path: Path,
+                                                                                    lab_spec, lab_csv) -> None:
+    store = Store(tmp_path / "runs.sqlite")
+    older = store.create_experiment(lab_spec("older"), store.put_dataset("tiny.csv", lab_csv))
+    store.create_experiment(lab_spec("newer"), store.put_dataset("tiny.csv", lab_csv))
+    page.query_params["experiment"] = str(older)  # a link to a result opens it
+    upload(page.run(), "shop.csv", SHOP)
+    assert "Frequency: **daily**" in markdown(page) and page.selectbox(key="target").value == "sales"
+    page.multiselect(key="features").set_value(["temp"]).run()
+    go(page, "models").number_input(key="epochs").set_value(5).run()
+    page.selectbox(key="test_mode").set_value("share").run()
+    page.number_input(key="test_share").set_value(0.25).run()
+    page.text_input(key=f"name_{draft(page).models[0]['uid']}").set_value("my tanh").run()
+    assert page.query_params == {"draft": page.session_state["draft_id"], "experiment": str(older)}
+    params = dict(page.query_params)
+
+    again = AppTest.from_file(PAGE, default_timeout=60)  # a refresh: a new session, the same URL
+    again.query_params.update(params)
+    again.run()
+    assert not again.exception and not again.error
+    assert "**shop\\.csv** — 60 rows" in markdown(again)
+    assert again.selectbox(key="target").value == "sales" and again.multiselect(key="features").value == ["temp"]
+    go(again, "models")
+    assert again.number_input(key="epochs").value == 5 and again.number_input(key="test_share").value == 0.25
+    assert names(again)[0] == "my tanh"
+    assert again.session_state["experiment_id"] == older
+    assert f"experiment {older}" in markdown(go(again, "compare"))
+
+
+def _shop_experiment(sha: str | None) -> dict:
+    return {
+        "name": "shop import", "data": {"source": "shop.csv", "target": "sales", "time_column": "date",
+                                        "features": ["temp"], "sha256": sha},
+        "models": [{"name": "a", "layers": [{"units": 4}]},
+                   {"name": "b", "layers": [{"units": 4, "activation": "relu"}]}],
+        "window": {"lookback": 3, "future_steps": 2}, "split": {"test_size": 0.2},
+        "training": {"epochs": 5, "seeds": [7, 8], "batch_size": 8},
+    }
+
+
+def test_import_before_upload_keeps_the_settings_until_the_matching_csv_arrives(page: AppTest) -> None:
+    import_json(page.run(), _shop_experiment(hashlib.sha256(SHOP).hexdigest()))
+    assert not page.exception and draft(page).pending is not None
+    assert any("waits for its data file" in i.value for i in page.info)
+    assert names(page) == ["tanh", "relu inside", "relu between"] and draft(page).settings.epochs == 100
+    assert any("training now uses the models and settings" in w.value for w in go(page, "train").warning)
+    go(page, "data")
+    upload(page, "shop.csv", SHOP.replace(b",1", b",2"))  # same name, other bytes: still waiting
+    assert draft(page).pending is not None and draft(page).features == []
+    upload(page, "shop.csv", SHOP)
+    assert draft(page).pending is None and any("now has its data file" in s.value for s in page.success)
+    assert page.multiselect(key="features").value == ["temp"] and page.selectbox(key="target").value == "sales"
+    go(page, "models")
+    assert names(page) == ["a", "b"] and page.number_input(key="epochs").value == 5
+    assert page.selectbox(key="test_mode").value == "share" and page.number_input(key="test_share").value == 0.2
+
+
+def test_import_of_a_fractional_or_missing_test_size_round_trips(page: AppTest) -> None:
+    raw = {**_shop_experiment(None), "data": {"source": f"sample:{HOTEL}", "target": "Cancellations"}}
+    go(page.run(), "models").number_input(key="test_size").set_value(33).run()
+    import_json(page, raw)
+    assert page.selectbox(key="test_mode").value == "share" and page.number_input(key="test_share").value == 0.2
+    go(page, "train")
+    assert any("115 points → " in c.value and " 23 test " in c.value for c in page.caption)
+    del raw["split"]
+    go(page, "models")
+    import_json(page, {**raw, "name": "no split"})
+    assert page.number_input(key="test_share").value == 0.15, "the spec's default, not the page's previous 33"
+    page.selectbox(key="test_mode").set_value("points").run()
+    assert page.number_input(key="test_size").value == 33
 
 
 PROBE = """
 import os, sys
 from streamlit.testing.v1 import AppTest
 at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
+at.switch_page("app_pages/models.py").run()
 at.button(key="preset_hotel H2 replication").click().run()
+at.switch_page("app_pages/train.py").run()
+at.switch_page("app_pages/compare.py").run()
 assert not at.exception, at.exception
 from lstm_app.runs import runner as jobs
 jobs.shutdown_all()

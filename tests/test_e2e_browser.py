@@ -112,20 +112,25 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
+            main = page.locator('[data-testid="stMain"]')
+
+            def open_page(name: str) -> None:
+                page.locator('[data-testid="stTopNavLink"]', has_text=name).click()
+                expect(main.get_by_text(name, exact=False).first).to_be_visible(timeout=20_000)
+
             page.goto(url, wait_until="domcontentloaded")
             expect(page.get_by_text("LSTM Activation Lab").first).to_be_visible(timeout=60_000)
 
             # 1 Data: upload the hotel CSV through the real file input
-            page.get_by_text("Upload a CSV", exact=True).click()
+            main.get_by_text("Upload a CSV", exact=True).click()
             page.locator('input[type="file"][accept*=".csv"]').set_input_files(str(CSV))
-            expect(page.get_by_text("weekly", exact=True)).to_be_visible(timeout=30_000)
-            expect(page.get_by_text("Date", exact=True).first).to_be_visible()
-            panel = page.locator('[role="tabpanel"]:visible')
-            expect(panel.locator('[data-testid="stPlotlyChart"]')).to_have_count(1, timeout=20_000)
+            expect(main.get_by_text("weekly", exact=True)).to_be_visible(timeout=30_000)
+            expect(main.get_by_text("Date", exact=True).first).to_be_visible()
+            expect(main.locator('[data-testid="stPlotlyChart"]')).to_have_count(1, timeout=20_000)
             _shoot(page, shots, folder, "1-data")
 
             # 2 Models: a two-model sweep (tanh vs ReLU inside, 4 units), 2 epochs, 1 seed
-            page.get_by_role("tab", name="2 Models").click()
+            open_page("Models")
             page.get_by_text("Sweep builder", exact=False).click()
             units = page.get_by_role("textbox", name="Units options")
             units.fill("4")
@@ -143,9 +148,16 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
             _shoot(page, shots, folder, "2-models")
             _shoot(page, shots, folder, "2-models-full", full=True)
 
+            # a refresh keeps the uploaded file, the models and the settings (the URL names the draft)
+            assert "draft=" in page.url, page.url
+            page.reload(wait_until="domcontentloaded")
+            expect(page.locator('input[value="relu inside 4"]')).to_have_count(1, timeout=30_000)
+            expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value("2")
+
             # 3 Train: submit, the page returns at once and shows progress
-            page.get_by_role("tab", name="3 Train").click()
-            expect(page.get_by_text("2 models × 1 seeds = 2 runs of 2 epochs", exact=False)).to_be_visible()
+            open_page("Train")
+            expect(main.get_by_text("2 models × 1 seed = 2 runs of 2 epochs", exact=False)).to_be_visible()
+            expect(main.get_by_text("hotel_h2_weekly_cancellations.csv", exact=False).first).to_be_visible()
             page.get_by_role("button", name="Train", exact=True).click()
             expect(page.get_by_text("Progress of experiment 1")).to_be_visible(timeout=20_000)
             _shoot(page, shots, folder, "3-train-progress")
@@ -156,27 +168,32 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
             statuses = [r.status for r in Store(lab / "runs.sqlite").runs()]
             assert statuses == ["done", "done"], statuses
             expect(page.get_by_text("done: trained 2 epochs").first).to_be_visible(timeout=20_000)
+            assert "experiment=1" in page.url, page.url
             _shoot(page, shots, folder, "3-train-done")
 
             # 4 Compare: forecast chart, parameter comparison, metrics table
-            page.get_by_role("tab", name="4 Compare").click()
-            panel = page.locator('[role="tabpanel"]:visible')
-            # the page reruns by itself once the runs are over: wait for the finished state
-            expect(panel.get_by_text("(2 done)", exact=False)).to_be_visible(timeout=30_000)
+            open_page("Compare")
+            expect(main.get_by_text("(2 done)", exact=False)).to_be_visible(timeout=30_000)
             expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=30_000)
-            expect(panel.get_by_text("Verdicts")).to_be_visible()
-            charts = panel.locator('[data-testid="stPlotlyChart"]')
+            expect(main.get_by_text("Verdicts")).to_be_visible()
+            charts = main.locator('[data-testid="stPlotlyChart"]')
             expect(charts.first).to_be_visible(timeout=30_000)
-            assert charts.count() >= 5  # forecast, parameters, loss curves, histograms, gradients
-            expect(panel.locator(".js-plotly-plot").first).to_be_visible()
-            tables = panel.locator('[data-testid="stDataFrame"]')
-            assert tables.count() >= 2  # metrics, inside the network
-            expect(panel.get_by_text("naive (last value)", exact=False).first).to_be_attached()
+            expect(charts.nth(4)).to_be_attached(timeout=30_000)  # forecast, parameters, loss, histograms, gradients
+            expect(main.locator(".js-plotly-plot").first).to_be_visible()
+            expect(main.locator('[data-testid="stDataFrame"]').nth(1)).to_be_attached()  # metrics, inside
+            expect(main.get_by_text("naive (last value)", exact=False).first).to_be_attached()
             assert page.locator('[data-testid="stException"]').count() == 0
             _shoot(page, shots, folder, "4-compare")
             _shoot(page, shots, folder, "4-compare-full", full=True)
 
-            # import an experiment JSON (as exported) and find its models on the Models tab
+            # a link to the result opens it in a fresh tab
+            other = browser.new_page(viewport={"width": 1280, "height": 800})
+            other.goto(page.url, wait_until="domcontentloaded")
+            expect(other.get_by_text("Verdicts")).to_be_visible(timeout=60_000)
+            expect(other.get_by_text("experiment 1,", exact=False)).to_be_visible()
+            other.close()
+
+            # import an experiment JSON (as exported) and find its models on the Models page
             raw = json.loads(Store(lab / "runs.sqlite").experiment(1).spec.to_json())
             raw["name"] = "imported"
             for model, name in zip(raw["models"], ("model A", "model B"), strict=True):
@@ -184,8 +201,8 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
             exported = tmp_path / "imported.json"
             exported.write_text(json.dumps(raw))
             page.locator('input[type="file"][accept*=".json"]').set_input_files(str(exported))
-            expect(page.get_by_text("Imported 'imported' with 2 models", exact=False)).to_be_visible(timeout=20_000)
-            page.get_by_role("tab", name="2 Models").click()
+            expect(page.get_by_text("with 2 models", exact=False).first).to_be_visible(timeout=20_000)
+            open_page("Models")
             expect(page.locator('input[value="model B"]')).to_have_count(1, timeout=20_000)
         finally:
             browser.close()

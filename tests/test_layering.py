@@ -2,7 +2,7 @@
 
 - Page-side modules (everything but `lstm_app.engine`'s Keras modules) never import TensorFlow or
   Keras: the Streamlit process imports them, and it must stay fast and survive a crashing worker.
-- Nothing in the package imports Streamlit; only `dashboard.py` and `pages/` do.
+- Nothing in the package imports Streamlit; only `dashboard.py` and `app_pages/` do.
 - A private module (`_name.py`) is imported only from inside its own subpackage.
 """
 
@@ -79,7 +79,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 
 def test_private_modules_stay_inside_their_subpackage() -> None:
     sources = [*PACKAGE.rglob("*.py"), *(ROOT / "tests").glob("*.py"), *(ROOT / "bench").glob("*.py"),
-               ROOT / "dashboard.py", *(ROOT / "pages").glob("*.py")]
+               ROOT / "dashboard.py", *(ROOT / "app_pages").glob("*.py")]
     bad = []
     for path in sources:
         owner = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])

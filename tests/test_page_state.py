@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
 import pytest
 
 from lstm_app import page_state as ps
-from lstm_app.errors import DataError, SpecError
+from lstm_app.data import read_csv
+from lstm_app.data.samples import sample_path
+from lstm_app.errors import DataError, SpecError, StoreError
 from lstm_app.presets import hotel_replication
-from lstm_app.runs.store import RunRow
-from lstm_app.spec import ModelSpec
+from lstm_app.runs.store import ExperimentRow, RunRow, Store
+from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
+from lstm_app.ui import Draft, PageState, Upload
+from lstm_app.ui.draft import DEFAULT_SAMPLE, HOTEL_PRESET, SEED_PRESET, sample_sha
 from lstm_app.windows import suggest
 
 
@@ -47,8 +56,8 @@ def test_settings_round_trip_to_specs() -> None:
     window, split, training = ps.build_specs(ps.settings_from(spec.window, spec.split, spec.training))
     assert (window, split) == (spec.window, spec.split)
     assert training == spec.training
-    assert ps.suggested(115)["lookback"] == suggest(115)[0].lookback
-    assert ps.suggested(5000)["batch_size"] > ps.suggested(115)["batch_size"]
+    assert ps.suggested(115).lookback == suggest(115)[0].lookback
+    assert ps.suggested(5000).batch_size > ps.suggested(115).batch_size
 
 
 def test_split_line_and_its_error() -> None:
@@ -83,3 +92,210 @@ def test_seed_list_keeps_imported_seeds_and_tops_up() -> None:
     assert seed_list((7, 11), 4) == (7, 11, 0, 1)
     assert seed_list((7, 11, 0), 1) == (7,)
     assert seed_list((), 3) == (0, 1, 2)
+
+
+# -- Markdown escaping, plurals ---------------------------------------------------------------------
+
+
+def test_md_escape_neutralises_markdown_and_breaks_bare_url_autolinks() -> None:
+    assert ps.md_escape("**a** _b_ $c$ <d> [e](f) :red[g] #h") == (
+        r"\*\*a\*\* \_b\_ \$c\$ \<d\> \[e\]\(f\) \:red\[g\] \#h")
+    assert ps.md_escape("two\nlines") == "two lines"
+    for url in ("see https://evil.example/x", "www.evil.example", "mail me@evil.example"):
+        out = ps.md_escape(url)
+        assert "://" not in out and "www." not in out and "@" not in out.replace("\\@", "")
+        assert out.replace("\\", "").replace("\u2060", "") == url
+    assert ps.esc is ps.md_escape
+
+
+def test_plural() -> None:
+    assert [ps.plural(n, "model") for n in (0, 1, 2)] == ["0 models", "1 model", "2 models"]
+    assert ps.plural(1200, "run") == "1,200 runs"
+
+
+# -- Settings: a fractional test size, a missing split ---------------------------------------------------
+
+
+def test_a_fractional_test_size_round_trips_through_settings() -> None:
+    spec = hotel_replication()
+    for test_size, mode in ((0.2, "share"), (10, "points")):
+        split = SplitSpec(test_size)
+        settings = ps.settings_from(spec.window, split, spec.training)
+        assert settings.test_mode == mode
+        assert ps.build_specs(settings)[1] == split
+        assert ps.Settings.from_dict(json.loads(json.dumps(settings.to_dict()))) == settings
+
+
+# -- the working setup (Draft) ----------------------------------------------------------------------------
+
+SHOP = b"date,sales,temp\n" + b"".join(
+    f"2021-01-{d:02d},{100 + d * 3 + (d % 4) * 5},{10 + d % 7}\n".encode() for d in range(1, 29))
+
+
+QUARTER = SplitSpec(0.25)
+
+
+def _shop_spec(*, sha: str | None, split: SplitSpec | None = QUARTER) -> ExperimentSpec:
+    raw = ExperimentSpec(
+        "shop import", DataSpec("shop.csv", "sales", "date", ("temp",), sha256=sha),
+        (ModelSpec("a", (LayerSpec(4),)), ModelSpec("b", (LayerSpec(4, "relu"),))),
+        WindowSpec(lookback=3, future_steps=2), split or SplitSpec(), TrainingSpec(epochs=5, seeds=(7, 8)),
+    ).to_dict()
+    if split is None:
+        del raw["split"]
+    return ExperimentSpec.from_dict(raw)
+
+
+def test_import_before_upload_keeps_everything_pending_until_the_matching_file() -> None:
+    d = Draft()
+    d.adopt(read_csv(sample_path(DEFAULT_SAMPLE).read_bytes(), name=DEFAULT_SAMPLE))
+    before = (d.to_json(), d.settings.epochs)
+    sha = hashlib.sha256(SHOP).hexdigest()
+    note = d.import_spec(_shop_spec(sha=sha))
+    assert note.kind == "info" and "waits for its data file **shop\\.csv**" in note.text
+    assert d.pending is not None and d.settings.epochs == before[1] and len(d.models) == 3
+    other = b"date,sales,temp\n" + SHOP.split(b"\n", 1)[1].replace(b",1", b",2")
+    d.choose_upload("shop.csv", hashlib.sha256(other).hexdigest())
+    assert d.adopt(read_csv(other, name="shop.csv")) is None and d.pending is not None  # same name, other bytes
+    d.choose_upload("shop.csv", sha)
+    note = d.adopt(read_csv(SHOP, name="shop.csv"))
+    assert note is not None and note.kind == "success" and d.pending is None
+    assert (d.target, d.features, d.settings.epochs, d.settings.seeds) == ("sales", ["temp"], 5, (7, 8))
+    assert (d.settings.test_mode, d.settings.test_share) == ("share", 0.25)
+    assert [m["name"] for m in d.models] == ["a", "b"]
+
+
+def test_import_applies_at_once_when_the_store_has_the_file_and_without_split_takes_the_default_share() -> None:
+    d = Draft()
+    d.settings.test_size = 33
+    sha = hashlib.sha256(SHOP).hexdigest()
+    note = d.import_spec(_shop_spec(sha=sha, split=None), stored_name="shop (1).csv")
+    assert note.kind == "success" and d.pending is None and d.upload == Upload("shop (1).csv", sha)
+    assert d.adopt(read_csv(SHOP, name="shop.csv")) is None
+    assert (d.settings.test_mode, d.settings.test_share) == ("share", SplitSpec().test_size)
+    assert d.features == ["temp"]
+
+
+def test_pending_import_can_be_applied_to_other_data_and_says_what_it_left_out() -> None:
+    d = Draft()
+    d.import_spec(_shop_spec(sha=None))
+    table = read_csv(sample_path(DEFAULT_SAMPLE).read_bytes(), name=DEFAULT_SAMPLE)
+    note = d.apply_pending_here(table)
+    assert note.kind == "warning" and "\\*\\*" not in note.text and "**sales**" in note.text
+    assert d.target == "Cancellations" and d.features == [] and d.settings.epochs == 5
+
+
+def test_hotel_preset_keeps_uploaded_data_when_asked_to() -> None:
+    d = Draft()
+    d.choose_upload("shop.csv", hashlib.sha256(SHOP).hexdigest())
+    d.adopt(read_csv(SHOP, name="shop.csv"))
+    assert d.preset_moves_data(HOTEL_PRESET) and not d.preset_moves_data(SEED_PRESET)
+    d.apply_preset(HOTEL_PRESET, keep_data=True)
+    assert d.kind == "upload" and d.target == "sales" and d.settings.lookback == 5
+    d.apply_preset(HOTEL_PRESET)
+    assert (d.kind, d.sample, d.target) == ("sample", DEFAULT_SAMPLE, "Cancellations")
+    assert not Draft().preset_moves_data(HOTEL_PRESET)
+    same = Draft()
+    same.choose_upload("my copy.csv", sample_sha(DEFAULT_SAMPLE))  # the sample's very bytes, uploaded
+    assert not same.preset_moves_data(HOTEL_PRESET)
+    same.apply_preset(HOTEL_PRESET)
+    assert (same.kind, same.target, same.settings.lookback) == ("upload", "Cancellations", 5)
+
+
+def test_default_names_are_origin_data_and_date() -> None:
+    d = Draft()
+    when = datetime(2025, 3, 4, 5, 6)
+    assert d.experiment_name(when) == f"{SEED_PRESET} · hotel_h2_weekly_cancellations · 2025-03-04 05:06"
+    d.origin = "x" * 200
+    assert len(d.auto_name(when)) <= 120 and d.auto_name(when).endswith("2025-03-04 05:06")
+    d.name = "  mine "
+    assert d.experiment_name(when) == "mine"
+
+
+def test_history_label_shows_the_data_file() -> None:
+    spec = hotel_replication()
+    row = ExperimentRow(4, "smoke", 0.0, "x", spec, {"done": 2, "queued": 1})
+    assert ps.history_label(row) == "#4 smoke · hotel_h2_weekly_cancellations.csv · 2/3 done"
+    named = ExperimentRow(5, "preset · hotel_h2_weekly_cancellations · 2025-01-01 10:00", 0.0, "x", spec, {})
+    assert ps.history_label(named) == "#5 preset · hotel_h2_weekly_cancellations · 2025-01-01 10:00 · 0/0 done"
+
+
+def test_draft_json_round_trip_and_bad_text() -> None:
+    d = Draft()
+    d.import_spec(_shop_spec(sha="ab" * 32))
+    d.add_model()
+    d.name = "x"
+    again = Draft.from_json(d.to_json())
+    assert again.to_json() == d.to_json()
+    assert {m["uid"] for m in again.models}.isdisjoint(m["uid"] for m in d.models)
+    for bad in ("{", "[]", '{"version": 99}', d.to_json().replace('"sample"', '"nope"', 1)):
+        with pytest.raises(ValueError, match="not a saved working setup"):
+            Draft.from_json(bad)
+
+
+# -- PageState over a plain dict, and the store's drafts ---------------------------------------------------
+
+
+def test_page_state_opens_saves_and_restores_the_setup_from_the_url(tmp_path: Path) -> None:
+    store = Store(tmp_path / "runs.sqlite")
+    first = PageState({})
+    first.open(store, {})
+    assert first.started and first.url() == {"draft": first.draft_id}
+    sha = store.put_dataset("shop.csv", SHOP)
+    first.draft.choose_upload("shop.csv", sha)
+    first.draft.settings.epochs = 5
+    assert first.save(store) and not first.save(store)  # only changes are written
+    second = PageState({})
+    second.open(store, {"draft": first.draft_id})
+    assert second.draft.to_json() == first.draft.to_json() and second.draft_id == first.draft_id
+    third = PageState({})
+    third.open(store, {})  # no draft in the URL: the one saved last
+    assert third.draft_id == first.draft_id
+    fourth = PageState({})
+    fourth.open(store, {"draft": "nosuch", "experiment": "12"})
+    assert fourth.draft_id == "nosuch" and fourth.experiment_id is None
+    assert [n.kind for n in fourth.flashes()] == ["info", "warning"] and fourth.flashes() == []
+
+
+def test_page_state_binds_widgets_to_the_draft_and_commits_back() -> None:
+    session: dict = {}
+    s = PageState(session)
+    s.new_draft()
+    assert s.bind("epochs") == "epochs" and session["epochs"] == s.draft.settings.epochs
+    session["epochs"] = 7
+    s.commit("epochs")
+    assert s.draft.settings.epochs == 7 and s.draft.settings_touched
+    uid = s.draft.models[0]["uid"]
+    name, _, layers = s.bind_model(uid)
+    session[name] = "renamed"
+    s.commit_model(uid, "name")
+    s.set_layers(uid, [{"units": 8, "activation": "tanh", "recurrent_activation": "sigmoid", "dropout": float("nan")}])
+    assert s.draft.models[0]["name"] == "renamed" and s.draft.models[0]["layers"][0]["dropout"] is None
+    assert s.editor_base(uid)[0]["units"] == 64  # the editor keeps its base while it is on the page
+    session[layers] = {}
+    s.bind_model(uid)
+    assert s.editor_base(uid)[0]["units"] == 64
+    del session[layers]  # left the page: the editor starts again from the draft
+    s.bind_model(uid)
+    assert s.editor_base(uid)[0]["units"] == 8
+    s.experiment_id, s.confirm_delete = 3, 3
+    s.experiment_id = 4
+    assert s.confirm_delete is None
+    assert s.bind_rename(4, "four") == "rename_4" and s.rename_to(4) == "four"
+
+
+def test_a_draft_keeps_its_uploaded_dataset_when_the_experiments_on_it_are_deleted(tmp_path: Path, lab_spec,
+                                                                                   lab_csv: bytes) -> None:
+    store = Store(tmp_path / "runs.sqlite")
+    sha = store.put_dataset("tiny.csv", lab_csv)
+    eid = store.create_experiment(lab_spec(), sha)
+    store.save_draft("d1", "{}", sha)
+    store.delete_experiment(eid)
+    assert store.dataset(sha) == ("tiny.csv", lab_csv)
+    store.save_draft("d1", "{}", None)
+    store.delete_experiment(store.create_experiment(lab_spec(), sha))
+    with pytest.raises(StoreError):
+        store.dataset(sha)
+    assert store.draft("d1") == "{}" and store.draft("d2") is None
+    store.save_draft("d2", "[]")
+    assert store.latest_draft() == ("d2", "[]")

@@ -228,6 +228,22 @@ class StoreBase:
             return int(con.execute("PRAGMA user_version").fetchone()[0])
 
 
+# -- the page's working setups ("drafts"), appended as a block of its own ----------------------
+# One row per draft id (the `?draft=` in the page's URL): the setup as JSON, and the uploaded
+# dataset it uses, so that deleting the last experiment on that dataset keeps its bytes.
+MIGRATIONS += (
+    """
+    CREATE TABLE drafts (
+        id          TEXT PRIMARY KEY,
+        body        TEXT NOT NULL,
+        dataset_sha TEXT,
+        updated_at  REAL NOT NULL
+    );
+    CREATE INDEX drafts_by_time ON drafts(updated_at);
+    """,
+)
+
+
 # -- run groups: which engine trained a run, and its weights kept compactly --------------------
 # `engine` is "batched" or "keras" with the scheduler's reason; `weights` holds the trained
 # weights of a batched run as an .npz blob (its `.keras` file is built when it is downloaded).

@@ -157,7 +157,8 @@ class Store(RunLifecycle, GroupOps):
 
     def delete_experiment(self, experiment_id: int) -> None:
         """Delete an experiment, its runs and results, its model files, and its dataset when no
-        other experiment uses it. Refused while one of its runs is running (cancel it first)."""
+        other experiment and no working setup (draft) uses it. Refused while one of its runs is
+        running (cancel it first)."""
         with self._db(write=True) as con:
             row = con.execute("SELECT dataset_sha FROM experiments WHERE id = ?", (experiment_id,)).fetchone()
             if row is None:
@@ -178,8 +179,9 @@ class Store(RunLifecycle, GroupOps):
             con.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
             con.execute(
                 "DELETE FROM datasets WHERE sha256 = ? AND NOT EXISTS "
-                "(SELECT 1 FROM experiments WHERE dataset_sha = ?)",
-                (row[0], row[0]),
+                "(SELECT 1 FROM experiments WHERE dataset_sha = ?) AND NOT EXISTS "
+                "(SELECT 1 FROM drafts WHERE dataset_sha = ?)",
+                (row[0], row[0], row[0]),
             )
         for path in paths:
             with suppress(FileNotFoundError):
@@ -303,3 +305,28 @@ class Store(RunLifecycle, GroupOps):
             ):
                 out.setdefault(run_id, {})[name] = value
         return out
+
+    # -- the page's working setups (drafts) ----------------------------------------------------
+
+    def save_draft(self, draft_id: str, body: str, dataset_sha: str | None = None) -> None:
+        """Keep the page's working setup `body` (JSON) under `draft_id`, with the uploaded
+        dataset it uses (kept while a draft uses it)."""
+        with self._db(write=True) as con:
+            con.execute(
+                "INSERT INTO drafts (id, body, dataset_sha, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET body = excluded.body, dataset_sha = excluded.dataset_sha, "
+                "updated_at = excluded.updated_at",
+                (draft_id, body, dataset_sha, time.time()),
+            )
+
+    def draft(self, draft_id: str) -> str | None:
+        """The working setup saved under `draft_id`, or None."""
+        with self._db() as con:
+            row = con.execute("SELECT body FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def latest_draft(self) -> tuple[str, str] | None:
+        """(id, body) of the working setup saved last, or None."""
+        with self._db() as con:
+            row = con.execute("SELECT id, body FROM drafts ORDER BY updated_at DESC, rowid DESC LIMIT 1").fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))

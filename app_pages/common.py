@@ -1,0 +1,92 @@
+"""What every page shares: the typed page state, the run store and runner, the chosen data, messages.
+
+Not a page itself (dashboard.py lists the pages). Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import streamlit as st
+
+from lstm_app import page_state as ps
+from lstm_app.data import Table
+from lstm_app.data.samples import sample_path
+from lstm_app.errors import DataError, StoreError
+from lstm_app.runs.runner import Runner, get_runner
+from lstm_app.runs.store import Store, default_path
+from lstm_app.ui import Chosen, Note, PageState
+
+__all__ = ["content", "data", "read", "runner", "say", "state", "store", "title", "upload"]
+
+
+def state() -> PageState:
+    return PageState(st.session_state)
+
+
+def store() -> Store:
+    return Store(default_path())
+
+
+def runner() -> Runner:
+    """The background runner of this data folder (started on first use)."""
+    return get_runner(default_path())
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def read(sha: str, name: str, _content: Callable[[], bytes]) -> Table | str:
+    """The table of a file, by its hash (the bytes are fetched only when not cached), or the
+    sentence that says why it cannot be used. Tables are shared read-only between sessions."""
+    try:
+        return ps.read_upload(name, _content())
+    except DataError as exc:
+        return str(exc)
+
+
+def _loader(s: PageState, db: Store) -> Callable[[], bytes]:
+    d = s.draft
+    if d.kind == "sample":
+        return sample_path(d.sample).read_bytes
+    sha = d.upload_sha or ""
+    return lambda: db.dataset(sha)[1]
+
+
+def data(s: PageState, db: Store) -> Chosen | None:
+    """The draft's data read and adopted into the draft (a pending import that waited for this
+    file applies here); None when no file is chosen yet."""
+    d = s.draft
+    if d.sha is None:
+        return None
+    try:
+        table = read(d.sha, d.file_name or "", _loader(s, db))
+    except StoreError:
+        return d.chosen(f"The uploaded file {d.file_name!r} is no longer in the lab's store; upload it again.")
+    if isinstance(table, Table):
+        s.note(d.adopt(table))
+    return d.chosen(table)
+
+
+def content(s: PageState, db: Store) -> bytes:
+    """The bytes of the draft's data (for a submission)."""
+    return _loader(s, db)()
+
+
+def upload(s: PageState, db: Store, name: str, raw: bytes) -> Note | None:
+    """Keep an uploaded file in the store and make it the draft's data; else say why it is unusable
+    (the draft keeps its data then)."""
+    sha = hashlib.sha256(raw).hexdigest()
+    table = read(sha, name, lambda: raw)
+    if isinstance(table, str):
+        return Note("error", ps.md_escape(table))
+    s.draft.choose_upload(name, db.put_dataset(name, raw))
+    return None
+
+
+def say(note: Note) -> None:
+    getattr(st, note.kind)(note.text)
+
+
+def title(text: str, caption: str) -> None:
+    st.subheader(text)
+    st.caption(caption)

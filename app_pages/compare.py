@@ -1,0 +1,120 @@
+"""4 · Compare: verdicts, forecasts, parameter counts, metrics, loss curves, inside the network,
+exports — for the experiment open in the sidebar (and in the URL, `?experiment=<id>`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages import common
+from lstm_app import page_state as ps
+from lstm_app.errors import LabError
+from lstm_app.params import count_layers
+from lstm_app.presets import HOTEL_H2, PUBLISHED
+from lstm_app.report import charts, results
+
+state, store = common.state(), common.store()
+
+
+def exports(res: results.Results) -> None:
+    """Download buttons: metrics CSV, experiment JSON, Keras code, a trained .keras model."""
+    st.subheader("Exports")
+    slug = "".join(c if c.isalnum() else "-" for c in res.spec.name)[:40].strip("-") or "experiment"
+    c1, c2, c3, c4 = st.columns(4)
+    c1.download_button("Metrics CSV", res.comparison.numeric_table().to_csv(), f"{slug}-metrics.csv",
+                       "text/csv", key="dl_metrics", width="stretch")
+    c2.download_button("Per-seed CSV", res.comparison.per_seed_table().to_csv(index=False),
+                       f"{slug}-per-seed.csv", "text/csv", key="dl_seeds", width="stretch")
+    c3.download_button("Experiment JSON", res.spec.to_json(), f"{slug}.json", "application/json",
+                       key="dl_json", width="stretch")
+    c4.download_button("Keras code", results.keras_script(res.spec), f"{slug}_models.py", "text/x-python",
+                       key="dl_code", width="stretch")
+    saved = [r for r in res.runs if r.model_path and Path(r.model_path).is_file()]
+    if saved:
+        pick = st.selectbox("Trained model (.keras)", saved, key="dl_run",
+                            format_func=lambda r: f"{r.model_name} · seed {r.seed} (run {r.id})")
+        st.download_button("Download the .keras file", Path(pick.model_path).read_bytes(),
+                           f"{slug}-run-{pick.id}.keras", "application/octet-stream", key="dl_keras")
+
+
+def refresh_when_done(eid: int) -> None:
+    """While runs train, poll the store and redraw the page once none is queued or running."""
+
+    @st.fragment(run_every=2.0)
+    def poll() -> None:
+        left = sum(1 for r in store.runs(eid) if r.status in ("queued", "running"))
+        if not left:
+            st.rerun(scope="app")
+        st.caption(f"{ps.plural(left, 'run')} still training; this page updates when they finish.")
+
+    poll()
+
+
+def page() -> None:
+    common.title("4 · Compare", "Forecasts over seeds, metrics against a naive forecast, loss curves and what "
+                                "happens inside the network — for the experiment open in the sidebar.")
+    eid = state.experiment_id
+    if eid is None:
+        st.info("No experiment yet: train one on the Train page, or import one in the sidebar.")
+        return
+    reference = f"reference_{eid}"
+    try:
+        res = results.load(store, eid, reference=int(state.value(reference) or 0))
+    except LabError as exc:
+        st.error(ps.md_escape(str(exc)))
+        return
+    spec = res.spec
+    names = [m.name for m in spec.models]
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(res.experiment.counts.items()))
+    st.markdown(f"**{ps.md_escape(spec.name)}** — experiment {eid}, {ps.plural(len(names), 'model')} × "
+                f"{ps.plural(len(spec.training.seeds), 'seed')} on "
+                f"{ps.md_escape(ps.data_label(spec.data.source))} ({counts})")
+    if res.frame_error:
+        st.error(ps.md_escape(res.frame_error))
+    if not res.has_forecasts:
+        st.info("No run of this experiment has finished with a forecast yet; the charts appear when one does.")
+    if res.active:
+        refresh_when_done(eid)
+    st.selectbox("Reference model", range(len(names)), key=reference, format_func=names.__getitem__,
+                 width=360, help="Every other model is compared with this one, paired by seed.")
+    comparison = res.comparison
+    st.markdown("**Verdicts**")
+    for m in comparison.models:
+        st.markdown("- " + ps.md_escape(m.verdict))
+        for warning in m.warnings:
+            st.caption(ps.md_escape(f"{m.name}: {warning}."))
+    n_features = 1 + len(spec.data.features)
+    left, right = st.columns([3, 2], gap="medium")
+    if res.actual is not None:
+        with left:
+            st.plotly_chart(charts.forecast_overlay(spec, res.actual, res.outcomes), key="forecast_chart")
+    with right:
+        pc = {m.name: count_layers(m, n_features, spec.window.lookback, spec.window.framing) for m in spec.models}
+        st.plotly_chart(charts.param_comparison(pc), key="compare_param_chart")
+    st.markdown("**Metrics over seeds** (mean ± std; best per column highlighted)")
+    if st.toggle("Show per-seed values", key="per_seed"):
+        st.dataframe(comparison.per_seed_table(), hide_index=True, key="per_seed_table")
+    else:
+        st.dataframe(results.styled_table(comparison), key="metrics_table")
+    if len(names) >= 3:
+        st.plotly_chart(charts.metric_overview(comparison), key="overview_chart")
+    st.plotly_chart(charts.loss_curves(spec, res.outcomes), key="loss_chart")
+    if spec.data.source == HOTEL_H2 and set(PUBLISHED) <= set(names):
+        st.plotly_chart(charts.replication_figure(comparison, PUBLISHED), key="replication_chart")
+    st.subheader("Inside the network")
+    h, g = st.columns(2, gap="medium")
+    with h:
+        st.plotly_chart(charts.layer_histograms(spec, res.outcomes), key="hist_chart")
+    with g:
+        st.plotly_chart(charts.gradient_norms(spec, res.outcomes), key="grad_chart")
+    st.dataframe(results.inside_table(spec, res.outcomes), hide_index=True, key="inside_table")
+    st.caption("Timings here are CPU seconds per epoch; the fast cuDNN kernel applies only on a GPU and only "
+               "to tanh/sigmoid LSTMs without recurrent dropout.")
+    with st.expander("How the comparison is computed"):
+        for note in comparison.notes:
+            st.caption(ps.md_escape(note))
+    exports(res)
+
+
+page()

@@ -1,0 +1,110 @@
+"""1 · Data: a bundled sample or an uploaded CSV, its time axis, the target and extra columns."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import common
+from lstm_app import page_state as ps
+from lstm_app.data.samples import SAMPLES
+from lstm_app.report import charts
+from lstm_app.ui import Chosen
+
+KINDS = {"sample": "Bundled sample", "upload": "Upload a CSV"}
+state, store = common.state(), common.store()
+
+
+def _on_upload() -> None:
+    f = state.value("uploader")
+    if f is not None:
+        state.note(common.upload(state, store, f.name, f.getvalue()))
+
+
+def _apply_pending_here() -> None:
+    chosen = common.data(state, store)
+    if chosen is not None and chosen.table is not None:
+        state.note(state.draft.apply_pending_here(chosen.table))
+
+
+def _discard_pending() -> None:
+    name = state.draft.pending.name if state.draft.pending else ""
+    state.draft.pending = None
+    state.flash("info", f"Discarded the imported experiment **{ps.md_escape(name)}**.")
+
+
+def source(chosen: Chosen | None) -> None:
+    """The source picker: a sample, or the uploader with the file kept in the store."""
+    d = state.draft
+    left, right = st.columns([2, 3], gap="large")
+    left.radio("Source", list(KINDS), key="source_kind", format_func=KINDS.__getitem__, horizontal=True,
+               on_change=state.commit_kind, label_visibility="collapsed")
+    with right:
+        if d.kind == "sample":
+            st.selectbox("Sample", list(SAMPLES), key="sample", on_change=state.commit_sample)
+            st.caption(ps.md_escape(SAMPLES[d.sample]))
+            return
+        st.file_uploader("CSV file", type=["csv", "txt"], key="uploader", on_change=_on_upload)
+        if d.upload is not None:
+            st.caption(f"In use: **{ps.md_escape(d.upload.name)}**, kept in the lab's store, so a refresh or a "
+                       "bookmark brings it back. Upload another file to replace it.")
+
+
+def pending(chosen: Chosen | None) -> None:
+    """An imported experiment that waits for its data file: what it needs, and what to do."""
+    d = state.draft
+    if d.pending is None:
+        return
+    sha = f" (SHA-256 {d.pending.data.sha256[:12]}…)" if d.pending.data.sha256 else ""
+    with st.container(border=True):
+        st.info(f"The imported experiment **{ps.md_escape(d.pending.name)}** waits for its data file "
+                f"**{ps.md_escape(d.pending_file or '')}**{sha}. Upload that file and its target, extra columns, "
+                "models and settings apply together; until then the page keeps what it had.")
+        c1, c2 = st.columns(2)
+        c1.button("Apply it to the data shown here instead", key="pending_here", on_click=_apply_pending_here,
+                  disabled=chosen is None or chosen.table is None, width="stretch")
+        c2.button("Discard the import", key="pending_discard", on_click=_discard_pending, width="stretch")
+
+
+def page() -> None:
+    common.title("1 · Data", "Pick a bundled sample or upload a CSV: one header row, a time column and one or "
+                             "more numeric columns. Then choose the column to forecast.")
+    chosen = common.data(state, store)
+    state.bind_data(chosen.table if chosen else None)
+    source(chosen)
+    pending(chosen)
+    if chosen is None:
+        st.info("Upload a CSV to start, or pick a bundled sample.")
+        return
+    table = chosen.table
+    if table is None:
+        st.error(ps.md_escape(chosen.error))
+        return
+    d = state.draft
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.markdown(f"**{ps.md_escape(chosen.name)}** — {ps.plural(table.rows, 'row')}")
+        time_text = f"**{ps.md_escape(table.time_column)}**" if table.time_column else "none (row order)"
+        st.markdown(f"Time column: {time_text}  \nFrequency: **{ps.md_escape(table.frequency_label)}**"
+                    + (f"  \nFrom {table.start} to {table.end}" if table.start else ""))
+        st.selectbox("Target (the column to forecast)", table.numeric_columns, key="target",
+                     on_change=state.commit_target)
+        others = [c for c in table.numeric_columns if c != d.target]
+        st.multiselect("Extra input columns (optional)", others, key="features", on_change=state.commit_features,
+                       help="Fed to the network beside the target's own lags; the future forecast needs none.")
+        if table.notes:
+            with st.expander(f"Notes on reading the file ({len(table.notes)})"):
+                for note in table.notes:
+                    st.caption(ps.md_escape(note))
+    if chosen.frame is None:
+        left.error(ps.md_escape(chosen.error))
+        return
+    with right:
+        st.plotly_chart(charts.series_preview(chosen.frame, d.target), key="series_chart")
+    config = {}
+    column = table.time_column
+    if column and (table.frame[column].dt.normalize() == table.frame[column]).all():
+        config[column] = st.column_config.DatetimeColumn(format="YYYY-MM-DD")
+    st.dataframe(table.frame, height=220, hide_index=True, key="preview", column_config=config)
+
+
+page()

@@ -1,0 +1,131 @@
+"""The sidebar every page shares: the experiment history (open, rename, re-run, delete with a
+confirmation), importing an experiment JSON, and the working setup's own controls."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from datetime import datetime
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages import common
+from lstm_app import page_state as ps
+from lstm_app.errors import LabError, SpecError, StoreError
+from lstm_app.runs.store import ExperimentRow
+from lstm_app.spec import ExperimentSpec
+from lstm_app.ui import PageState
+
+__all__ = ["show"]
+
+
+def _act(action: str, experiment_id: int) -> None:
+    s, db = common.state(), common.store()
+    try:
+        row = db.experiment(experiment_id)
+        if action == "rename":
+            db.rename_experiment(experiment_id, s.rename_to(experiment_id))
+            s.forget_rename(experiment_id)
+            s.flash("success", f"Experiment {experiment_id} renamed.")
+        elif action == "delete":
+            s.confirm_delete = experiment_id
+        elif action == "delete_yes":
+            db.delete_experiment(experiment_id)
+            s.confirm_delete, s.experiment_id = None, None
+            s.flash("success", f"Experiment {experiment_id} **{ps.md_escape(row.name)}** deleted.")
+        elif action == "delete_no":
+            s.confirm_delete = None
+        elif action == "requeue":
+            n = common.runner().requeue_interrupted(experiment_id)
+            s.flash("success", f"{ps.plural(n, 'interrupted run')} queued again.")
+        else:
+            name, content = db.dataset(row.dataset_sha)
+            spec = dataclasses.replace(row.spec, name=f"{row.spec.name} (re-run)"[:120])
+            s.experiment_id = common.runner().submit(spec, name, content)
+            s.flash("success", f"Re-running as experiment {s.experiment_id}.")
+    except LabError as exc:
+        s.flash("error", ps.md_escape(str(exc)))
+
+
+def _import() -> None:
+    s, db = common.state(), common.store()
+    f = s.value("import_json")
+    if f is None:
+        return
+    try:
+        spec = ExperimentSpec.from_json(f.getvalue())
+    except SpecError as exc:
+        s.flash("error", ps.md_escape(str(exc)))
+        return
+    stored = None
+    if spec.data.sha256:
+        with contextlib.suppress(StoreError):
+            stored = db.dataset(spec.data.sha256)[0]
+    s.note(s.draft.import_spec(spec, stored))
+
+
+def _details(row: ExperimentRow) -> str:
+    """The open experiment in full: name, then what the name does not already say."""
+    data = ps.data_label(row.spec.data.source)
+    when = datetime.fromtimestamp(row.created_at).strftime("%Y-%m-%d %H:%M")
+    parts = [] if Path(data).stem in row.name else [ps.md_escape(data)]
+    parts.append(f"{ps.plural(len(row.spec.models), 'model')} × {ps.plural(len(row.spec.training.seeds), 'seed')}")
+    if when not in row.name:
+        parts.append(when)
+    parts.append(", ".join(f"{n} {status}" for status, n in sorted(row.counts.items())) or "no runs")
+    return f"**{ps.md_escape(row.name)}**  \n" + " · ".join(parts)
+
+
+def history(s: PageState, experiments: list[ExperimentRow]) -> None:
+    st.header("Experiments")
+    if not experiments:
+        st.caption("No experiments yet: train one on the Train page, or import one below.")
+        return
+    by_id = {row.id: row for row in experiments}
+    st.selectbox("Open", list(by_id), key=s.bind_pick(list(by_id)), on_change=s.commit_pick,
+                 format_func=lambda i: ps.history_label(by_id[i]))
+    eid = s.experiment_id if s.experiment_id in by_id else experiments[0].id
+    row = by_id[eid]
+    st.caption(_details(row))
+    st.page_link("app_pages/compare.py", label="See its results", icon=":material/query_stats:")
+    confirming = s.confirm_delete == eid
+    with st.expander("Rename, re-run, delete", expanded=confirming):
+        st.text_input("New name", key=s.bind_rename(eid, row.name), max_chars=120)
+        c1, c2 = st.columns(2)
+        c1.button("Rename", key="rename", on_click=_act, args=("rename", eid), width="stretch")
+        c2.button("Re-run", key="rerun", on_click=_act, args=("rerun", eid), width="stretch")
+        c1.button("Requeue", key="requeue", on_click=_act, args=("requeue", eid), width="stretch",
+                  disabled=not row.counts.get("interrupted"), help="Queue its interrupted runs again.")
+        c2.button("Delete", key="delete", on_click=_act, args=("delete", eid), width="stretch",
+                  disabled=confirming)
+        if confirming:
+            st.warning(f"Delete experiment {eid} **{ps.md_escape(row.name)}** with its "
+                       f"{ps.plural(row.total, 'run')} and trained models? This cannot be undone.")
+            c1, c2 = st.columns(2)
+            c1.button("Delete it", key="delete_yes", type="primary", on_click=_act, args=("delete_yes", eid),
+                      width="stretch")
+            c2.button("Keep it", key="delete_no", on_click=_act, args=("delete_no", eid), width="stretch")
+
+
+def setup(s: PageState) -> None:
+    st.file_uploader("Import an experiment JSON", type=["json"], key="import_json", on_change=_import)
+    d = s.draft
+    if d.pending is not None:
+        st.caption(f"**{ps.md_escape(d.pending.name)}** waits for its data file "
+                   f"**{ps.md_escape(d.pending_file or '')}**: upload it on the Data page.")
+    st.divider()
+    st.caption("Your data, models and settings are saved as you go: a refresh, a second tab or a bookmark "
+               "of this page brings them back.")
+    st.button("Start a new setup", key="new_setup", on_click=s.new_draft,
+              help="Starts again from the sample data and the default models. Bookmark this page first to "
+                   "keep a link to the current setup.")
+
+
+def show(s: PageState, experiments: list[ExperimentRow]) -> None:
+    """The whole sidebar."""
+    st.title("LSTM Activation Lab")
+    st.caption("Does ReLU (or another activation) inside or between stacked LSTM layers beat the default tanh "
+               "— on your data, over several seeds?")
+    history(s, experiments)
+    setup(s)

@@ -1,0 +1,118 @@
+"""3 · Train: the experiment's name, what it will train, the Train button and live progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from app_pages import common
+from lstm_app import page_state as ps
+from lstm_app.errors import LabError
+from lstm_app.spec import ExperimentSpec
+from lstm_app.ui import Chosen
+
+state, store = common.state(), common.store()
+ACTIVE = ("queued", "running")
+
+
+def experiment(chosen: Chosen | None) -> ExperimentSpec | None:
+    """The experiment the page would train; None while the data or the models are not usable
+    (LabError when the whole does not fit, e.g. a series too short for the split)."""
+    d = state.draft
+    if chosen is None or chosen.spec is None or chosen.frame is None:
+        return None
+    try:
+        models = [ps.to_model(m) for m in d.models]
+        window, split, training = ps.build_specs(d.settings)
+    except LabError:
+        return None
+    spec = ps.experiment(d.experiment_name(datetime.now()), chosen.spec, models, window, split, training)
+    ps.split_line(len(chosen.frame), window, split, training)
+    return spec
+
+
+def summary(chosen: Chosen | None) -> ExperimentSpec | None:
+    """What Train would start, in one line, or what to fix first."""
+    if chosen is None or chosen.frame is None:
+        st.info("Choose usable data on the Data page first.")
+        return None
+    try:
+        spec = experiment(chosen)
+    except LabError as exc:
+        st.error(ps.md_escape(str(exc)))
+        return None
+    if spec is None:
+        st.warning("Fix the models or settings on the Models page first.")
+        return None
+    training = spec.training
+    st.caption(f"{ps.plural(len(spec.models), 'model')} × {ps.plural(len(training.seeds), 'seed')} = "
+               f"{ps.plural(len(spec.runs()), 'run')} of {ps.plural(training.epochs, 'epoch')} on "
+               f"**{ps.md_escape(chosen.name)}**. "
+               + ps.split_line(len(chosen.frame), spec.window, spec.split, training))
+    return spec
+
+
+def _train() -> None:
+    """The Train button: submit what the page shows (its callback runs before the next redraw)."""
+    chosen = common.data(state, store)
+    try:
+        spec = experiment(chosen)
+        if spec is None or chosen is None:
+            return
+        eid = common.runner().submit(spec, chosen.name, common.content(state, store))
+    except LabError as exc:
+        state.flash("error", ps.md_escape(str(exc)))
+        return
+    state.experiment_id = eid
+    state.draft.name = ""  # the next experiment gets a fresh default name
+    state.flash("success", f"Experiment {eid} submitted: {ps.plural(len(spec.runs()), 'run')} queued.")
+
+
+def progress() -> None:
+    """Every run of the open experiment, polled from the store while any is unfinished."""
+    eid = state.experiment_id
+    if eid is None:
+        return
+    runner = common.runner()
+    active = any(r.status in ACTIVE for r in store.runs(eid))
+
+    @st.fragment(run_every=1.0 if active else None)
+    def panel() -> None:
+        runs = store.runs(eid)
+        still = any(r.status in ACTIVE for r in runs)
+        st.subheader(f"Progress of experiment {eid}")
+        if still:
+            st.button("Cancel all unfinished runs", key="cancel_all", on_click=lambda: runner.cancel_experiment(eid))
+        for run in runs:
+            c1, c2, c3 = st.columns([2, 6, 1], vertical_alignment="center")
+            c1.text(f"{run.model_name} · seed {run.seed}")
+            fraction, line = ps.run_line(run)
+            c2.progress(fraction, text=ps.md_escape(line))
+            if run.status in ACTIVE and not run.cancel_requested:
+                c3.button("Cancel", key=f"cancel_{run.id}", on_click=lambda i=run.id: runner.cancel(i))
+        if active and not still:
+            st.rerun()
+        elif not still:
+            st.page_link("app_pages/compare.py", label="Compare the results", icon=":material/query_stats:")
+
+    panel()
+
+
+def page() -> None:
+    common.title("3 · Train", "Every model × seed trains in the background; the page stays usable, and any run "
+                              "can be cancelled.")
+    chosen = common.data(state, store)
+    d = state.draft
+    st.text_input("Experiment name", key=state.bind_name(), on_change=state.commit_name, max_chars=120,
+                  placeholder=d.auto_name(datetime.now()), help="Left empty, the name is preset · data · date.")
+    if d.pending is not None:
+        st.warning(f"The imported experiment **{ps.md_escape(d.pending.name)}** still waits for its data file "
+                   f"**{ps.md_escape(d.pending_file or '')}**: training now uses the models and settings shown on "
+                   "the Models page, not the imported ones.")
+    spec = summary(chosen)
+    st.button("Train", type="primary", key="train", disabled=spec is None, on_click=_train)
+    progress()
+
+
+page()

@@ -1,0 +1,319 @@
+"""The page's working setup: the chosen data, target and extra columns, the models, the settings.
+
+A `Draft` is plain data with a JSON form, so the run store keeps it under an id (`?draft=<id>`
+in the page's URL) and a refresh, a second tab or a bookmark brings it back; uploaded files
+come back from the store by their SHA-256. Its methods are the page's transitions (choose
+data, adopt a freshly read table, apply a preset, import an experiment); the ones the page
+reports on return a `Note`. An imported experiment whose data file is not at hand waits in
+`pending` until a file with the same hash (or, without a recorded hash, the same name) is
+chosen, so none of its settings are dropped on the way.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import PurePath
+from typing import Any
+
+import pandas as pd
+
+from .. import page_state as ps
+from ..data import Table, series
+from ..data.samples import PREFIX, SAMPLES, sample_path
+from ..errors import DataError
+from ..presets import HOTEL_H2, PRESETS
+from ..spec import DataSpec, ExperimentSpec, ModelSpec
+
+__all__ = ["DEFAULT_SAMPLE", "HOTEL_PRESET", "SEED_PRESET", "Chosen", "Draft", "Note", "Upload", "sample_sha"]
+
+SEED_PRESET, HOTEL_PRESET = list(PRESETS)
+DEFAULT_SAMPLE = HOTEL_H2.removeprefix(PREFIX)
+_VERSION = 1
+
+
+@functools.lru_cache(maxsize=16)
+def sample_sha(name: str) -> str:
+    """SHA-256 of a bundled sample's bytes (what the store would key it by)."""
+    return hashlib.sha256(sample_path(name).read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Note:
+    """What the page should say after a transition: `kind` is success, info, warning or error;
+    `text` is Markdown with every user-supplied part escaped."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file, kept in the run store under its SHA-256."""
+
+    name: str
+    sha: str
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The draft's data as read: file name, spec source and hash, the table, and the series with
+    its DataSpec, or the one sentence that says why not."""
+
+    name: str
+    source: str
+    sha: str
+    table: Table | None
+    frame: pd.DataFrame | None = None
+    spec: DataSpec | None = None
+    error: str | None = None
+
+
+def _models(specs: tuple[ModelSpec, ...] | list[ModelSpec]) -> list[dict[str, Any]]:
+    return [ps.model_dict(m) for m in specs]
+
+
+@dataclass
+class Draft:
+    """The working setup; see the module docstring. `data_key` is the hash of the data that
+    `target`, `features` and `settings` were chosen for: another file resets the columns, and
+    the settings too unless someone set them (`settings_touched`)."""
+
+    kind: str = "sample"  # "sample" or "upload"
+    sample: str = DEFAULT_SAMPLE
+    upload: Upload | None = None
+    data_key: str | None = None
+    target: str | None = None
+    features: list[str] = field(default_factory=list)
+    models: list[dict[str, Any]] = field(default_factory=lambda: ps.preset_models(SEED_PRESET))
+    settings: ps.Settings = field(default_factory=lambda: ps.suggested(115))
+    settings_touched: bool = False
+    name: str = ""  # the experiment name typed by the user; "" means `auto_name`
+    origin: str = SEED_PRESET  # where the models came from: a preset, a sweep, an imported file
+    pending: ExperimentSpec | None = None
+
+    # -- the data --------------------------------------------------------------------------------
+
+    @property
+    def file_name(self) -> str | None:
+        if self.kind == "sample":
+            return self.sample
+        return self.upload.name if self.upload else None
+
+    @property
+    def source(self) -> str | None:
+        """The DataSpec source: `sample:NAME` or the uploaded file's name."""
+        if self.kind == "sample":
+            return PREFIX + self.sample
+        return self.upload.name if self.upload else None
+
+    @property
+    def sha(self) -> str | None:
+        if self.kind == "sample":
+            return sample_sha(self.sample)
+        return self.upload.sha if self.upload else None
+
+    @property
+    def upload_sha(self) -> str | None:
+        """The uploaded dataset this draft keeps alive in the store (used or not)."""
+        return self.upload.sha if self.upload else None
+
+    def choose_sample(self, name: str) -> None:
+        if name not in SAMPLES:
+            raise DataError(f"There is no bundled sample named {name!r}.")
+        self.kind, self.sample = "sample", name
+
+    def choose_upload(self, name: str, sha: str) -> None:
+        self.kind, self.upload = "upload", Upload(name, sha)
+
+    def adopt(self, table: Table) -> Note | None:
+        """Fit the draft to the freshly read table of its data: apply a pending import that was
+        waiting for this file, or reset the columns (and untouched settings) for new data."""
+        note = None
+        if self.pending is not None and self._matches(self.pending):
+            spec, self.pending = self.pending, None
+            self._apply(spec)
+            note = Note("success", f"The imported experiment **{ps.md_escape(spec.name)}** now has its data "
+                                   f"file: its columns, models and settings apply.")
+        elif self.data_key != self.sha:
+            self.data_key = self.sha
+            self.target, self.features = table.target_candidate, []
+            if not self.settings_touched:
+                self.settings = dataclasses.replace(ps.suggested(table.rows), seeds=self.settings.seeds)
+        numeric = table.numeric_columns
+        if self.target not in numeric:
+            self.target = table.target_candidate
+        self.features = [f for f in self.features if f in numeric and f != self.target]
+        return note
+
+    def chosen(self, table: Table | str) -> Chosen:
+        """The data as read (`table`, or the reason it could not be read) with the series."""
+        name, source, sha = self.file_name or "", self.source or "", self.sha or ""
+        if isinstance(table, str):
+            return Chosen(name, source, sha, None, error=table)
+        try:
+            frame = series(table, self.target or table.target_candidate, self.features)
+        except DataError as exc:
+            return Chosen(name, source, sha, table, error=str(exc))
+        spec = DataSpec(source, self.target or table.target_candidate, table.time_column, tuple(self.features))
+        return Chosen(name, source, sha, table, frame, spec)
+
+    # -- presets, sweeps, imports ----------------------------------------------------------------
+
+    def preset_moves_data(self, preset: str) -> bool:
+        """Whether `preset` comes with data other than the draft's (the page asks first); an
+        upload with the sample's very bytes is the same data."""
+        return preset == HOTEL_PRESET and self.sha != sample_sha(DEFAULT_SAMPLE)
+
+    def apply_preset(self, preset: str, *, keep_data: bool = False) -> Note:
+        """Load a preset's models; the hotel replication also its settings and, unless
+        `keep_data`, its data (the bundled hotel H2 sample, or the same bytes uploaded)."""
+        self.models, self.origin, self.name = ps.preset_models(preset), preset, ""
+        if preset != HOTEL_PRESET:
+            return Note("success", f"Loaded the preset {ps.md_escape(preset)}: {ps.plural(len(self.models), 'model')}.")
+        settings, source, target = ps.hotel_settings()
+        self.settings, self.settings_touched = settings, True
+        if self.sha == sample_sha(DEFAULT_SAMPLE):
+            self.target, self.features, self.data_key = target, [], self.sha
+            return Note("success", "Loaded the hotel H2 replication on its data.")
+        if keep_data:
+            return Note("success", "Loaded the hotel H2 recipe's models and settings; your data stays.")
+        self.choose_sample(source.removeprefix(PREFIX))
+        self.target, self.features, self.data_key = target, [], self.sha
+        return Note("success", "Loaded the hotel H2 replication with its data, the bundled hotel H2 sample.")
+
+    def apply_sweep(self, models: list[dict[str, Any]]) -> None:
+        self.models, self.origin, self.name = models, f"sweep of {ps.plural(len(models), 'model')}", ""
+
+    def import_spec(self, spec: ExperimentSpec, stored_name: str | None = None) -> Note:
+        """Apply an imported experiment now when its data is at hand (a bundled sample, a file
+        the store holds by its hash — `stored_name` —, or the data already chosen); else keep
+        it pending until its file is chosen."""
+        label, n = ps.md_escape(spec.name), ps.plural(len(spec.models), "model")
+        sample = spec.data.source.removeprefix(PREFIX)
+        if spec.data.source.startswith(PREFIX) and sample in SAMPLES:
+            self.choose_sample(sample)
+            self._apply(spec)
+            return Note("success", f"Imported **{label}** with {n} and its sample data.")
+        if spec.data.sha256 and stored_name is not None:
+            self.choose_upload(stored_name, spec.data.sha256)
+            self._apply(spec)
+            return Note("success", f"Imported **{label}** with {n}; its data file "
+                                   f"**{ps.md_escape(stored_name)}** came back from the lab's store.")
+        if self._matches(spec):
+            self._apply(spec)
+            return Note("success", f"Imported **{label}** with {n} onto the data already chosen.")
+        self.pending = spec
+        return Note("info", f"Imported **{label}** with {n}. It waits for its data file "
+                            f"**{ps.md_escape(self.pending_file or '')}**: upload it on the Data page and its "
+                            "columns, models and settings apply together.")
+
+    @property
+    def pending_file(self) -> str | None:
+        """The name of the data file a pending import waits for."""
+        return PurePath(self.pending.data.source).name if self.pending else None
+
+    def apply_pending_here(self, table: Table) -> Note:
+        """Apply the pending import to the data chosen now, keeping the columns that exist here."""
+        spec = self.pending
+        if spec is None:
+            return Note("info", "There is no imported experiment waiting for its data.")
+        self.pending = None
+        self._apply(spec)
+        numeric = table.numeric_columns
+        missing = [c for c in (spec.data.target, *spec.data.features) if c not in numeric]
+        self.adopt(table)
+        text = f"Applied **{ps.md_escape(spec.name)}** to **{ps.md_escape(self.file_name or '')}**"
+        if missing:
+            return Note("warning", text + "; this file has no column " + ", ".join(
+                f"**{ps.md_escape(c)}**" for c in missing) + ", so it was left out.")
+        return Note("success", text + ".")
+
+    def _matches(self, spec: ExperimentSpec) -> bool:
+        if self.sha is None:
+            return False
+        if spec.data.sha256:
+            return spec.data.sha256 == self.sha
+        return PurePath(spec.data.source.removeprefix(PREFIX)).name == self.file_name
+
+    def _apply(self, spec: ExperimentSpec) -> None:
+        self.models = _models(spec.models)
+        # the test-size field the spec does not use keeps the page's value, for switching back
+        settings = dataclasses.replace(ps.settings_from(spec.window, spec.split, spec.training),
+                                       test_size=self.settings.test_size, test_share=self.settings.test_share)
+        if settings.test_mode == "points":
+            settings.test_size = int(spec.split.test_size)
+        else:
+            settings.test_share = float(spec.split.test_size)
+        self.settings, self.settings_touched = settings, True
+        self.target, self.features = spec.data.target, list(spec.data.features)
+        self.data_key, self.origin, self.name = self.sha, spec.name, ""
+
+    # -- models ----------------------------------------------------------------------------------
+
+    def model(self, uid: int) -> dict[str, Any]:
+        return next(d for d in self.models if d["uid"] == uid)
+
+    def add_model(self) -> None:
+        names = [d["name"] for d in self.models]
+        self.models.append(ps.model_dict(ps.to_model({"name": ps.unique_name("model", names),
+                                                      "layers": [{"units": 32}]})))
+
+    def duplicate(self, uid: int) -> None:
+        source = self.model(uid)
+        name = ps.unique_name(f"{source['name']} copy"[:80], [d["name"] for d in self.models])
+        self.models.append({**copy.deepcopy(source), "uid": ps.new_uid(), "name": name})
+
+    def remove(self, uid: int) -> None:
+        self.models = [d for d in self.models if d["uid"] != uid]
+
+    # -- naming ----------------------------------------------------------------------------------
+
+    def auto_name(self, when: datetime) -> str:
+        """`origin · data file · date time`, at most 120 characters."""
+        data = PurePath(self.file_name or "no data").stem
+        tail = f" · {when:%Y-%m-%d %H:%M}"
+        head = f"{self.origin[:60]} · {data}"
+        return head[: 120 - len(tail)] + tail
+
+    def experiment_name(self, when: datetime) -> str:
+        return self.name.strip()[:120] or self.auto_name(when)
+
+    # -- JSON ------------------------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        models = [{k: v for k, v in d.items() if k != "uid"} for d in self.models]
+        return json.dumps({
+            "version": _VERSION, "kind": self.kind, "sample": self.sample,
+            "upload": dataclasses.asdict(self.upload) if self.upload else None, "data_key": self.data_key,
+            "target": self.target, "features": self.features, "models": models,
+            "settings": self.settings.to_dict(), "settings_touched": self.settings_touched, "name": self.name,
+            "origin": self.origin, "pending": self.pending.to_dict() if self.pending else None,
+        }, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Draft:
+        """A draft from `to_json`'s text (fresh model uids); ValueError when it is not one."""
+        try:
+            raw = json.loads(text)
+            if raw.get("version") != _VERSION:
+                raise ValueError(f"unknown draft version {raw.get('version')!r}")
+            upload, pending = raw.get("upload"), raw.get("pending")
+            draft = cls(
+                kind=raw["kind"], sample=raw["sample"], upload=Upload(**upload) if upload else None,
+                data_key=raw.get("data_key"), target=raw.get("target"), features=list(raw.get("features") or []),
+                models=[{**m, "uid": ps.new_uid()} for m in raw["models"]],
+                settings=ps.Settings.from_dict(raw["settings"]), settings_touched=bool(raw.get("settings_touched")),
+                name=str(raw.get("name") or ""), origin=str(raw.get("origin") or SEED_PRESET),
+                pending=ExperimentSpec.from_dict(pending) if pending else None,
+            )
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(f"not a saved working setup ({exc})") from None
+        if draft.kind not in ("sample", "upload") or draft.sample not in SAMPLES:
+            raise ValueError("not a saved working setup (unknown data choice)")
+        return draft

@@ -1,0 +1,236 @@
+"""The page's session state, typed: every key the page keeps between reruns is owned here.
+
+`PageState` wraps a MutableMapping — `st.session_state` on the page, a plain dict in tests — so
+the package never imports Streamlit. It holds
+
+- the working setup (`draft`, a `Draft`), its id (`?draft=` in the URL) and the JSON the store
+  last saved, so `save` writes only changes;
+- the open experiment (`experiment_id`, `?experiment=` in the URL);
+- messages for the next run (`flash`), and the confirmations a click asks for (deleting an
+  experiment; a preset that brings its own data);
+- the widgets bound to the draft: `bind_*` writes the draft's value into a widget's key just
+  before the widget is drawn, so the draft wins on every page, after a refresh, a preset or an
+  import; the matching `commit_*` (the widget's on_change) writes a new value back.
+
+Widgets the page forgets when it leaves a page (Streamlit drops their keys) come back from the
+draft the next time they are drawn, so nothing depends on which page was visited.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from .. import page_state as ps
+from ..data import Table
+from ..errors import StoreError
+from ..runs.store import Store
+from .draft import Draft, Note
+
+__all__ = ["SETTINGS", "PageState"]
+
+SETTINGS = tuple(f.name for f in dataclasses.fields(ps.Settings) if f.name != "seeds")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_DRAFT, _DRAFT_ID, _SAVED, _EXPERIMENT, _FLASH = "draft", "draft_id", "draft_saved", "experiment_id", "flash"
+_CONFIRM_DELETE, _CONFIRM_PRESET, _BASES = "confirm_delete", "confirm_preset", "editor_bases"
+
+
+class PageState:
+    """Typed access to the page's session keys; see the module docstring."""
+
+    def __init__(self, session: MutableMapping[str, Any]) -> None:
+        self._s = session
+
+    # -- the session's start, the URL and the store ------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        return _DRAFT in self._s
+
+    def open(self, store: Store, params: Mapping[str, str]) -> None:
+        """The first run of a browser session: the working setup named by `?draft=` (without
+        one, the one saved last; else a fresh one) and the experiment named by `?experiment=`."""
+        wanted = params.get("draft") or ""
+        draft_id, body = (wanted, store.draft(wanted)) if _ID.fullmatch(wanted) else (None, None)
+        if draft_id and body is None:
+            self.flash("info", f"There is no saved working setup {ps.md_escape(draft_id)} in this lab; "
+                               "this is a fresh one under that name.")
+        if not wanted and (latest := store.latest_draft()):
+            draft_id, body = latest
+        draft = Draft()
+        if body is not None:
+            try:
+                draft = Draft.from_json(body)
+            except ValueError as exc:
+                self.flash("warning", ps.md_escape(f"The saved working setup could not be read ({exc}); "
+                                                   "this is a fresh one."))
+                body = None
+        self._s[_DRAFT], self._s[_DRAFT_ID], self._s[_SAVED] = draft, draft_id or secrets.token_hex(4), body
+        self._s[_EXPERIMENT] = None
+        raw = params.get("experiment") or ""
+        if raw:
+            try:
+                self._s[_EXPERIMENT] = store.experiment(int(raw)).id
+            except (ValueError, StoreError):
+                self.flash("warning", f"There is no experiment {ps.md_escape(raw)} in this lab's store.")
+
+    def new_draft(self) -> None:
+        """Start a fresh working setup under a new id (the old one stays saved under its own)."""
+        self._s[_DRAFT], self._s[_DRAFT_ID], self._s[_SAVED] = Draft(), secrets.token_hex(4), None
+        self._s.pop(_CONFIRM_PRESET, None)
+
+    def save(self, store: Store) -> bool:
+        """Write the working setup to the store when it changed; returns whether it did."""
+        body = self.draft.to_json()
+        if body == self._s.get(_SAVED):
+            return False
+        store.save_draft(self.draft_id, body, self.draft.upload_sha)
+        self._s[_SAVED] = body
+        return True
+
+    def url(self) -> dict[str, str]:
+        """The query parameters that bring this page back: the draft and the open experiment."""
+        eid = self.experiment_id
+        return {"draft": self.draft_id, **({"experiment": str(eid)} if eid is not None else {})}
+
+    @property
+    def draft(self) -> Draft:
+        return self._s[_DRAFT]
+
+    @property
+    def draft_id(self) -> str:
+        return self._s[_DRAFT_ID]
+
+    @property
+    def experiment_id(self) -> int | None:
+        return self._s.get(_EXPERIMENT)
+
+    @experiment_id.setter
+    def experiment_id(self, value: int | None) -> None:
+        if value != self._s.get(_EXPERIMENT):
+            self._s.pop(_CONFIRM_DELETE, None)
+        self._s[_EXPERIMENT] = value
+
+    # -- messages and confirmations -----------------------------------------------------------
+
+    def flash(self, kind: str, text: str) -> None:
+        """Show `text` (Markdown, user parts escaped) as st.<kind> on the next run."""
+        self._s.setdefault(_FLASH, []).append(Note(kind, text))
+
+    def note(self, note: Note | None) -> None:
+        if note is not None:
+            self.flash(note.kind, note.text)
+
+    def flashes(self) -> list[Note]:
+        """The messages to show now (each once)."""
+        return self._s.pop(_FLASH, [])
+
+    @property
+    def confirm_delete(self) -> int | None:
+        """The experiment whose Delete was clicked and waits for a confirmation."""
+        return self._s.get(_CONFIRM_DELETE)
+
+    @confirm_delete.setter
+    def confirm_delete(self, value: int | None) -> None:
+        self._s[_CONFIRM_DELETE] = value
+
+    @property
+    def confirm_preset(self) -> str | None:
+        """The preset that would replace the user's data and waits for a choice."""
+        return self._s.get(_CONFIRM_PRESET)
+
+    @confirm_preset.setter
+    def confirm_preset(self, value: str | None) -> None:
+        self._s[_CONFIRM_PRESET] = value
+
+    def value(self, key: str) -> Any:
+        """The value of a widget that is not bound to the draft (an uploader, a toggle)."""
+        return self._s.get(key)
+
+    # -- widgets bound to the draft ------------------------------------------------------------
+
+    def bind(self, key: str) -> str:
+        """A settings widget's key (a `Settings` field), seeded from the draft."""
+        self._s[key] = getattr(self.draft.settings, key)
+        return key
+
+    def commit(self, key: str) -> None:
+        setattr(self.draft.settings, key, self._s[key])
+        self.draft.settings_touched = True
+
+    def bind_data(self, table: Table | None) -> None:
+        """Seed the data widgets: source kind, sample, target and extra columns (these only
+        with a table, whose columns are their options)."""
+        d = self.draft
+        self._s["source_kind"], self._s["sample"] = d.kind, d.sample
+        if table is not None:
+            self._s["target"], self._s["features"] = d.target, list(d.features)
+
+    def commit_kind(self) -> None:
+        self.draft.kind = self._s["source_kind"]
+
+    def commit_sample(self) -> None:
+        self.draft.choose_sample(self._s["sample"])
+
+    def commit_target(self) -> None:
+        d = self.draft
+        d.target = self._s["target"]
+        d.features = [f for f in d.features if f != d.target]
+
+    def commit_features(self) -> None:
+        self.draft.features = list(self._s["features"])
+
+    def bind_model(self, uid: int) -> tuple[str, str, str]:
+        """Keys of a model's name box, between-layers select and layers editor (the first two
+        seeded from the draft; the editor keeps its base rows while it is on the page)."""
+        d = self.draft.model(uid)
+        name, between, layers = f"name_{uid}", f"between_{uid}", f"layers_{uid}"
+        self._s[name], self._s[between] = d["name"], d["between"]
+        bases = self._s.setdefault(_BASES, {})
+        if layers not in self._s or uid not in bases:
+            bases[uid] = [dict(r) for r in d["layers"]]
+        return name, between, layers
+
+    def editor_base(self, uid: int) -> list[dict[str, Any]]:
+        """The rows the layers editor of model `uid` started from (its edits apply on top)."""
+        return self._s[_BASES][uid]
+
+    def commit_model(self, uid: int, field: str) -> None:
+        self.draft.model(uid)[field] = self._s[f"{field}_{uid}"]
+
+    def set_layers(self, uid: int, rows: list[dict[str, Any]]) -> None:
+        """The layers editor's current rows (missing numbers as None, so the JSON stays valid)."""
+        clean = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in rows]
+        self.draft.model(uid)["layers"] = clean
+
+    def bind_name(self) -> str:
+        self._s["exp_name"] = self.draft.name
+        return "exp_name"
+
+    def commit_name(self) -> None:
+        self.draft.name = str(self._s["exp_name"])
+
+    # -- the experiment history -----------------------------------------------------------------
+
+    def bind_pick(self, ids: list[int]) -> str:
+        """The history select's key, showing the open experiment."""
+        self._s["history_pick"] = self.experiment_id if self.experiment_id in ids else ids[0]
+        return "history_pick"
+
+    def commit_pick(self) -> None:
+        self.experiment_id = self._s["history_pick"]
+
+    def bind_rename(self, experiment_id: int, name: str) -> str:
+        """The rename box of one experiment (its own key, so it never holds another's name)."""
+        key = f"rename_{experiment_id}"
+        self._s.setdefault(key, name)
+        return key
+
+    def rename_to(self, experiment_id: int) -> str:
+        return str(self._s.get(f"rename_{experiment_id}", "")).strip()
+
+    def forget_rename(self, experiment_id: int) -> None:
+        self._s.pop(f"rename_{experiment_id}", None)
