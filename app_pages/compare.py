@@ -13,6 +13,7 @@ from lstm_app.errors import LabError
 from lstm_app.params import count_layers
 from lstm_app.presets import HOTEL_H2, PUBLISHED
 from lstm_app.report import charts, results
+from lstm_app.runs import export
 
 state, store = common.state(), common.store()
 
@@ -30,12 +31,22 @@ def exports(res: results.Results) -> None:
                        key="dl_json", width="stretch")
     c4.download_button("Keras code", results.keras_script(res.spec), f"{slug}_models.py", "text/x-python",
                        key="dl_code", width="stretch")
-    saved = [r for r in res.runs if r.model_path and Path(r.model_path).is_file()]
-    if saved:
-        pick = st.selectbox("Trained model (.keras)", saved, key="dl_run",
+    trained = [r for r in res.runs if r.status == "done"]
+    if trained:
+        pick = st.selectbox("Trained model (.keras)", trained, key="dl_run",
                             format_func=lambda r: f"{r.model_name} · seed {r.seed} (run {r.id})")
-        st.download_button("Download the .keras file", Path(pick.model_path).read_bytes(),
-                           f"{slug}-run-{pick.id}.keras", "application/octet-stream", key="dl_keras")
+        if pick.model_path and Path(pick.model_path).is_file():
+            st.download_button("Download the .keras file", Path(pick.model_path).read_bytes(),
+                               f"{slug}-run-{pick.id}.keras", "application/octet-stream", key="dl_keras")
+        elif st.button("Build the .keras file", key="dl_build",
+                       help="Runs trained in a batched group keep only their weights; the file is built on request "
+                            "(a few seconds: it loads TensorFlow in a separate process)."):
+            try:
+                with st.spinner("Building the .keras file…"):
+                    export.keras_file(store, pick.id)
+                st.rerun()
+            except LabError as exc:
+                st.error(ps.md_escape(str(exc)))
 
 
 def refresh_when_done(eid: int) -> None:
@@ -111,6 +122,8 @@ def page() -> None:
     st.dataframe(results.inside_table(spec, res.outcomes), hide_index=True, key="inside_table")
     st.caption("Timings here are CPU seconds per epoch; the fast cuDNN kernel applies only on a GPU and only "
                "to tanh/sigmoid LSTMs without recurrent dropout.")
+    for line in ps.engine_lines(res.runs):
+        st.caption(ps.md_escape(line))
     with st.expander("How the comparison is computed"):
         for note in comparison.notes:
             st.caption(ps.md_escape(note))

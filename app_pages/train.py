@@ -9,6 +9,7 @@ import streamlit as st
 from app_pages import common
 from lstm_app import page_state as ps
 from lstm_app.errors import LabError
+from lstm_app.runs import schedule
 from lstm_app.spec import ExperimentSpec
 from lstm_app.ui import Chosen
 
@@ -50,6 +51,10 @@ def summary(chosen: Chosen | None) -> ExperimentSpec | None:
                f"{ps.plural(len(spec.runs()), 'run')} of {ps.plural(training.epochs, 'epoch')} on "
                f"**{ps.md_escape(chosen.name)}**. "
                + ps.split_line(len(chosen.frame), spec.window, spec.split, training))
+    seconds, plan = schedule.estimate(spec, len(chosen.frame))
+    say = st.warning if seconds > 600 else st.caption
+    say(f"Estimated time: {plan}." + (" Fewer epochs, seeds or models, or a shorter series, would make it "
+                                       "quicker." if seconds > 600 else ""))
     return spec
 
 

@@ -317,6 +317,20 @@ def _seconds(value: float | None) -> str:
     return f"{value // 60:.0f} min {value % 60:02.0f} s"
 
 
+def engine_lines(runs: Sequence[RunRow]) -> list[str]:
+    """Which engine trained the runs and why, one line per distinct choice."""
+    seen: dict[tuple[str, str], int] = {}
+    for run in runs:
+        if run.engine:
+            seen[(run.engine, run.engine_reason)] = seen.get((run.engine, run.engine_reason), 0) + 1
+    lines = []
+    for (engine, reason), n in seen.items():
+        how = ("in batched groups: their s/epoch is the whole group's epoch, shared by its runs"
+               if engine == "batched" else "one at a time through Keras")
+        lines.append(f"{plural(n, 'run')} trained {how} ({reason}).")
+    return lines
+
+
 def run_line(run: RunRow) -> tuple[float, str]:
     """Progress (0..1) and one line for a run: epoch k/n, loss, ETA, or its end in words."""
     fraction = min(1.0, run.epoch / run.epochs_total) if run.epochs_total else 0.0
@@ -328,9 +342,11 @@ def run_line(run: RunRow) -> tuple[float, str]:
         return 0.0, "queued, waiting for a worker"
     if run.status == "running":
         cancelling = " · cancelling…" if run.cancel_requested else ""
-        return fraction, f"{epoch} · {loss} · ETA {_seconds(run.eta_seconds)}{cancelling}"
+        engine = " · in a batched group" if run.engine == "batched" else ""
+        return fraction, f"{epoch} · {loss} · ETA {_seconds(run.eta_seconds)}{engine}{cancelling}"
     if run.status == "done":
-        return 1.0, f"done: {run.message or epoch} · {loss}"
+        engine = f" · {run.engine} engine" if run.engine else ""
+        return 1.0, f"done: {run.message or epoch} · {loss}{engine}"
     if run.status == "diverged":
         return fraction, f"diverged: {run.message or 'the loss blew up'}"
     return fraction, f"{run.status}: {run.message or epoch}"
