@@ -25,7 +25,7 @@ from ..spec import ExperimentSpec, ModelSpec
 from ..windows import plan_split
 
 __all__ = [
-    "MAX_GROUP", "CostModel", "Engine", "Group", "Plan", "can_batch", "estimate", "group_key", "plan_groups",
+    "MAX_GROUP", "CostModel", "Engine", "Group", "Plan", "estimate", "group_key", "plan_groups",
 ]
 
 # The most runs one batched graph trains at once (memory, and a bound on what one worker holds).
@@ -39,20 +39,11 @@ class Engine(StrEnum):
     KERAS = "keras"
 
 
-def can_batch(model: ModelSpec) -> tuple[bool, str]:
-    """Whether the batched engine can train `model` (it covers every spec option but
-    recurrent dropout, whose per-step masks it does not implement)."""
-    for i, layer in enumerate(model.layers, start=1):
-        if layer.recurrent_dropout > 0:
-            return False, f"LSTM {i} uses recurrent_dropout, which only the per-run Keras path implements"
-    return True, ""
-
-
 def group_key(model: ModelSpec) -> tuple[object, ...]:
-    """Runs of one experiment with equal keys can share one batched graph (activations,
-    dropout and seeds may differ; shapes may not)."""
-    ok, _ = can_batch(model)
-    return (model.units, tuple(model.dense), ok)
+    """Runs of one experiment with equal keys can share one batched graph: the same layer and
+    head sizes, and recurrent dropout in the same layers (activations, dropout rates and seeds
+    may differ). Mirrors `engine.batched.group_key`, which adds what an experiment fixes."""
+    return (model.units, tuple(model.dense), tuple(layer.recurrent_dropout > 0 for layer in model.layers))
 
 
 @dataclass(frozen=True)
@@ -160,9 +151,6 @@ def _choose(exp: ExperimentSpec, members: tuple[tuple[int, int], ...], cost: Cos
     flops = cost.step_flops(models[0], time_steps, width, batch)
     keras_s = len(members) * cost.keras_seconds(flops, steps, epochs)
     batched_s = cost.batched_seconds(flops, steps, epochs, len(members))
-    ok, why_not = can_batch(models[0])
-    if not ok:
-        return Group(members, Engine.KERAS, why_not, keras_s)
     if gpu and all(_cudnn(m) for m in models):
         return Group(members, Engine.KERAS, "on a GPU, every model here runs Keras's fused cuDNN kernel", keras_s)
     if len(members) == 1 and batched_s >= keras_s:
