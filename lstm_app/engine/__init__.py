@@ -1,0 +1,1 @@
+"""Training: the per-run Keras path and the batched path."""
