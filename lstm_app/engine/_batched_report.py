@@ -1,0 +1,133 @@
+"""After a group has trained: forecasts, layer statistics and one `RunOutcome` per run.
+
+The outcome is built field by field as `train.run_one` builds it, so a run reads the same
+whichever path trained it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from .. import metrics, params
+from ..diagnostics import _stats
+from ..outcome import RunOutcome
+from ..spec import ExperimentSpec, ModelSpec
+from ..windows import Prepared, future_index
+from ._batched_fit import RunLog
+from ._batched_net import Plan, forward
+
+__all__ = ["Forecasts", "forecast", "outcome"]
+
+
+@dataclass(frozen=True)
+class Forecasts:
+    """Every run's scaled forecasts: one step ahead on the test windows (R, n_test), the
+    recursive future (R, steps) or None, and the layer outputs on the test windows."""
+
+    test: np.ndarray
+    future: np.ndarray | None
+    layers: list[np.ndarray]
+
+
+def _recursive(plan: Plan, weights: Sequence[tf.Tensor], window: np.ndarray, steps: int) -> np.ndarray:
+    """Each run's forecast of `steps` points, each fed back as the newest input (univariate)."""
+    runs, shape = plan.runs, plan.input_shape
+
+    @tf.function(autograph=False)
+    def run() -> tf.Tensor:
+        def body(i: tf.Tensor, win: tf.Tensor, out: tf.TensorArray) -> tuple[Any, ...]:
+            value = forward(plan, weights, tf.reshape(win, (runs, 1, *shape)))[:, 0, 0]
+            return i + 1, tf.concat([win[:, 1:], value[:, None]], axis=1), out.write(i, value)
+
+        start = tf.broadcast_to(tf.constant(window.reshape(1, -1), tf.float32), (runs, window.size))
+        _, _, out = tf.while_loop(lambda i, *_: i < steps, body,
+                                  (tf.constant(0), start, tf.TensorArray(tf.float32, size=steps)))
+        return tf.transpose(out.stack())
+
+    return run().numpy()
+
+
+def forecast(plan: Plan, weights: Sequence[tf.Tensor], data: Prepared, future_steps: int) -> Forecasts:
+    """Test forecasts, layer outputs and (only when the target is the only input) the future."""
+    layers: list[tf.Tensor] = []
+    test = forward(plan, weights, data.x_test, collect=layers)[..., 0].numpy()
+    future = None
+    if future_steps > 0 and data.n_features == 1:
+        future = _recursive(plan, weights, data.last_window(), future_steps)
+    return Forecasts(test, future, [v.numpy() for v in layers])
+
+
+def _labels(index: pd.Index) -> list[str] | list[int]:
+    if isinstance(index, pd.DatetimeIndex):
+        return [t.isoformat() for t in index]
+    return [int(i) for i in index]
+
+
+def _regions(data: Prepared) -> dict[str, object]:
+    labels, s = _labels(data.index), data.split
+    return {
+        "train_start": labels[0],
+        "val_start": labels[s.val_start] if s.n_val else None,
+        "test_start": labels[s.test_start],
+        "end": labels[-1],
+        "n_train": s.n_train, "n_val": s.n_val, "n_test": s.n_test,
+    }
+
+
+def _activation(name: str) -> str:
+    return str(keras.activations.serialize(keras.activations.get(name)))
+
+
+def _layers(model: ModelSpec, values: Sequence[np.ndarray]) -> list[dict[str, Any]]:
+    """`diagnostics.layer_outputs` for one run: LSTM outputs, and between outputs where the model has them."""
+    out: list[dict[str, Any]] = []
+    names = iter(params.layer_names(model))
+    for i, layer in enumerate(model.layers):
+        out.append(_stats(next(names), "lstm", _activation(layer.activation), values[2 * i]))
+        if i < len(model.layers) - 1 and model.between:
+            out.append(_stats(next(names), "between", _activation(model.between), values[2 * i + 1]))
+    return out
+
+
+def outcome(exp: ExperimentSpec, model: ModelSpec, frame: pd.DataFrame, data: Prepared, log: RunLog,
+            run: int, forecasts: Forecasts) -> RunOutcome:
+    """Run `run`'s `RunOutcome`, as `train.run_one` would have made it."""
+    epochs = exp.training.epochs
+    out = RunOutcome(status="done", epochs=list(log.rows), regions=_regions(data),
+                     params=params.total(model, data.n_features, exp.window.lookback, exp.window.framing))
+    seconds = [r.seconds for r in log.rows]
+    # The first epoch includes graph tracing; later epochs are the honest per-epoch cost.
+    out.seconds_per_epoch = float(np.median(seconds[1:] if len(seconds) > 1 else seconds)) if seconds else None
+    if log.status in ("diverged", "cancelled"):
+        out.status, out.message, out.diverged_epoch = log.status, log.message, log.diverged_epoch
+        return out
+    forecast_ = data.scaler.inverse_target(forecasts.test[run])
+    if not np.all(np.isfinite(forecast_)):
+        out.status, out.diverged_epoch = "diverged", len(log.rows)
+        out.message = "the trained model forecasts NaN or infinite values: the run diverged"
+        return out
+    previous = float(frame.iloc[data.split.test_start - 1, 0])
+    out.metrics = metrics.evaluate(forecast_, data.y_test, previous)
+    out.test = {
+        "time": _labels(data.index[data.split.test_start:]),
+        "actual": data.y_test.tolist(),
+        "forecast": forecast_.tolist(),
+        "naive": metrics.naive_forecast(previous, data.y_test).tolist(),
+    }
+    if forecasts.future is not None:
+        future = data.scaler.inverse_target(forecasts.future[run])
+        if np.all(np.isfinite(future)):
+            out.future = {"time": future_index(data.index, len(future)), "forecast": future.tolist()}
+    out.diagnostics = {"layers": _layers(model, [v[run] for v in forecasts.layers])}
+    if len(log.rows) < epochs:
+        out.message = f"early stopping after {len(log.rows)} of {epochs} epochs (best weights restored)"
+    else:
+        out.message = f"trained {len(log.rows)} epochs"
+    return out
