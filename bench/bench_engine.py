@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lstm_app.headless import load_data  # noqa: E402
+from lstm_app.runs.headless import load_data  # noqa: E402
 from lstm_app.spec import (  # noqa: E402
     DataSpec,
     ExperimentSpec,
@@ -61,7 +61,7 @@ def _large(seeds: int, epochs: int) -> tuple[ExperimentSpec, pd.DataFrame]:
 
 
 def _keras(spec: ExperimentSpec, frame: pd.DataFrame) -> tuple[float, list[float]]:
-    from lstm_app import train
+    from lstm_app.engine import train
 
     start = time.perf_counter()
     rmse = [train.run_one(spec, frame, i, seed).metrics.get("rmse") for i, seed in spec.runs()]

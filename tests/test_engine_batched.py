@@ -18,8 +18,8 @@ keras = pytest.importorskip("keras")
 
 from lstm_app.engine import _batched_loop, _batched_net  # noqa: E402
 from lstm_app.engine._batched_opt import per_run_loss  # noqa: E402
-from lstm_app.model import build_model  # noqa: E402
-from lstm_app.train import make_optimizer  # noqa: E402
+from lstm_app.engine.model import build_model  # noqa: E402
+from lstm_app.engine.train import make_optimizer  # noqa: E402
 from lstm_app.windows import prepare  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,7 +188,7 @@ def test_the_same_run_gives_the_same_numbers(alone: dict) -> None:
 
 
 def test_outcomes_have_what_run_one_produces(grouped: list) -> None:
-    from lstm_app import train
+    from lstm_app.engine import train
 
     reference = train.run_one(GROUP, series(), 1, 2)
     out = grouped[1].outcome
@@ -292,7 +292,7 @@ def test_recurrent_dropout_trains_in_its_own_group() -> None:
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:A future version of pandas will return a BaseOffset")  # windows.future_index
 def test_the_hotel_replication_lands_where_keras_does() -> None:
-    from lstm_app.headless import load_data
+    from lstm_app.runs.headless import load_data
 
     spec = ExperimentSpec.from_json((ROOT / "examples" / "hotel_h2_replication.json").read_text())
     _, frame, _ = load_data(spec, base=ROOT)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..outcome import EpochRow
-from ..stats import finite_or_none
+from ..report.stats import finite_or_none
 from ._batched_loop import GroupTrainer
 
 __all__ = ["RunLog", "fit"]

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from ..diagnostics import PROBE_SIZE
 from ..spec import TrainingSpec
 from ..windows import Prepared
 from ._batched_net import Plan, forward, initial_weights, uniform
 from ._batched_opt import advance_u_product, clip, per_run_loss, rule_for
+from .diagnostics import PROBE_SIZE
 
 __all__ = ["EpochResult", "GroupTrainer", "permutations"]
 

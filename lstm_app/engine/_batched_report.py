@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from .. import metrics, params
-from ..diagnostics import _stats
+from .. import params
 from ..outcome import RunOutcome
+from ..report import metrics
 from ..spec import ExperimentSpec, ModelSpec
 from ..windows import Prepared, future_index
 from ._batched_fit import RunLog
 from ._batched_net import Plan, forward
+from .diagnostics import layer_stats as _stats
 
 __all__ = ["Forecasts", "forecast", "outcome"]
 

@@ -42,7 +42,6 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from ..model import build_model
 from ..outcome import EpochRow, RunOutcome
 from ..spec import ExperimentSpec, ModelSpec, TrainingSpec, WindowSpec
 from ..windows import prepare
@@ -50,6 +49,7 @@ from ._batched_fit import fit
 from ._batched_loop import GroupTrainer
 from ._batched_net import Plan, forward, initial_weights, stack, unstack
 from ._batched_report import forecast, outcome
+from .model import build_model
 
 __all__ = [
     "GroupResult",
