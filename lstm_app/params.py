@@ -1,4 +1,8 @@
-"""Closed-form parameter counts per layer, without importing TensorFlow.
+"""The layer plan of a model spec and its closed-form parameter counts, without TensorFlow.
+
+`layer_plan` is the one walk over a model's layers: Keras model building (`engine.model`), the
+Keras code export (`report.codegen`), the parameter table (`count_layers`) and the parameter
+chart (`report.charts.param_comparison`) all read it, so they cannot drift apart.
 
 An LSTM layer of `m` units fed `p` inputs per time step has `4·m·(m+p+1)` weights: four
 gates, each with an input kernel (p·m), a recurrent kernel (m·m) and a bias (m). The count
@@ -9,20 +13,50 @@ depends on the window length only when lags are fed as features, because then `p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 from .spec import FRAMINGS, ModelSpec
 
-__all__ = ["LayerCount", "count_layers", "input_shape", "layer_names", "lstm_params", "total"]
+__all__ = [
+    "LayerCount", "LayerKind", "PlannedLayer", "count_layers", "input_shape", "layer_names", "layer_plan",
+    "lstm_params", "total",
+]
+
+
+class LayerKind(StrEnum):
+    """What a planned layer is: a stacked LSTM, an activation between LSTMs, a hidden Dense
+    layer of the head, or the final Dense(1)."""
+
+    LSTM = "lstm"
+    BETWEEN = "between"
+    DENSE = "dense"
+    OUTPUT = "output"
 
 
 @dataclass(frozen=True)
-class LayerCount:
-    """One layer's count: its Keras layer name, a label, the formula filled in, the number."""
+class PlannedLayer:
+    """One layer of a model as Keras builds it: kind, Keras name and class, constructor
+    arguments (besides `name`), input and output width, and its parameter count with the
+    formula filled in and a short label for tables."""
 
+    kind: LayerKind
     name: str
-    label: str
-    formula: str
+    keras_class: str
+    args: tuple[tuple[str, Any], ...]
+    inputs: int
+    outputs: int
     params: int
+    formula: str
+    label: str
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.args)
+
+
+# The parameter table's rows are the plan's layers.
+LayerCount = PlannedLayer
 
 
 def _n(value: int) -> str:
@@ -42,39 +76,47 @@ def input_shape(n_features: int, lookback: int, framing: str) -> tuple[int, int]
     return (lookback, n_features) if framing == "steps" else (1, lookback * n_features)
 
 
-def layer_names(model: ModelSpec) -> list[str]:
-    """Keras layer names `lstm_app.engine.model` gives the layers, in order (shared with the counts)."""
-    names: list[str] = []
-    for i in range(len(model.layers)):
-        names.append(f"lstm_{i + 1}")
-        if model.between and i < len(model.layers) - 1:
-            names.append(f"between_{i + 1}")
-    names += [f"dense_{j + 1}" for j in range(len(model.dense))]
-    names.append("output")
-    return names
-
-
-def count_layers(model: ModelSpec, n_features: int = 1, lookback: int = 12,
-                 framing: str = "steps") -> list[LayerCount]:
-    """Per-layer counts, formula filled in, e.g. `4 × 100 × (100 + 1 + 1) = 40,800`."""
+def layer_plan(model: ModelSpec, n_features: int = 1, lookback: int = 12,
+               framing: str = "steps") -> tuple[PlannedLayer, ...]:
+    """The layers Keras builds for `model` fed this input, in order: stacked LSTMs (each but the
+    last returning sequences), an activation after every LSTM but the last when `between` is
+    set, the hidden Dense layers, and Dense(1)."""
     _, width = input_shape(n_features, lookback, framing)
-    names = iter(layer_names(model))
-    rows: list[LayerCount] = []
+    plan: list[PlannedLayer] = []
+    last = len(model.layers) - 1
     for i, layer in enumerate(model.layers):
         m, p = layer.units, width
         n = lstm_params(m, p)
-        label = f"LSTM {m} ({layer.activation})"
-        rows.append(LayerCount(next(names), label, f"4 × {m} × ({m} + {p} + 1) = {_n(n)}", n))
+        args = (("units", m), ("activation", layer.activation),
+                ("recurrent_activation", layer.recurrent_activation), ("dropout", layer.dropout),
+                ("recurrent_dropout", layer.recurrent_dropout), ("return_sequences", i < last))
+        plan.append(PlannedLayer(LayerKind.LSTM, f"lstm_{i + 1}", "LSTM", args, p, m, n,
+                                 f"4 × {m} × ({m} + {p} + 1) = {_n(n)}", f"LSTM {m} ({layer.activation})"))
         width = m
-        if model.between and i < len(model.layers) - 1:
-            rows.append(LayerCount(next(names), f"Activation ({model.between})",
-                                   "no weights = 0", 0))
-    for j, units in enumerate((*model.dense, 1)):
+        if model.between and i < last:
+            plan.append(PlannedLayer(LayerKind.BETWEEN, f"between_{i + 1}", "Activation",
+                                     (("activation", model.between),), m, m, 0, "no weights = 0",
+                                     f"Activation ({model.between})"))
+    for j, units in enumerate(model.dense):
         n = (width + 1) * units
-        label = f"Dense {units} ({model.dense_activation})" if j < len(model.dense) else "Dense 1 (output)"
-        rows.append(LayerCount(next(names), label, f"({width} + 1) × {units} = {_n(n)}", n))
+        plan.append(PlannedLayer(LayerKind.DENSE, f"dense_{j + 1}", "Dense",
+                                 (("units", units), ("activation", model.dense_activation)), width, units, n,
+                                 f"({width} + 1) × {units} = {_n(n)}", f"Dense {units} ({model.dense_activation})"))
         width = units
-    return rows
+    plan.append(PlannedLayer(LayerKind.OUTPUT, "output", "Dense", (("units", 1),), width, 1, width + 1,
+                             f"({width} + 1) × 1 = {_n(width + 1)}", "Dense 1 (output)"))
+    return tuple(plan)
+
+
+def layer_names(model: ModelSpec) -> list[str]:
+    """Keras layer names of the model's layers, in order (they do not depend on the input)."""
+    return [layer.name for layer in layer_plan(model)]
+
+
+def count_layers(model: ModelSpec, n_features: int = 1, lookback: int = 12,
+                 framing: str = "steps") -> list[PlannedLayer]:
+    """The parameter table: per-layer counts, formula filled in, e.g. `4 × 100 × (100 + 1 + 1) = 40,800`."""
+    return list(layer_plan(model, n_features, lookback, framing))
 
 
 def total(model: ModelSpec, n_features: int = 1, lookback: int = 12, framing: str = "steps") -> int:

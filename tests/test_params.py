@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,3 +58,23 @@ def test_counts_equal_keras_count_params(spec: ModelSpec, features: int, lookbac
     rows = params.count_layers(spec, features, lookback, framing)
     assert model.count_params() == sum(r.params for r in rows)
     assert [(layer.name, layer.count_params()) for layer in model.layers] == [(r.name, r.params) for r in rows]
+
+
+def test_one_layer_plan_drives_the_model_the_code_export_and_the_table() -> None:
+    keras = pytest.importorskip("keras")
+    from lstm_app.engine.model import build_model
+    from lstm_app.report.codegen import keras_code
+
+    spec = ModelSpec("m", (LayerSpec(6, "relu", dropout=0.1), LayerSpec(3)), between="elu", dense=(4,))
+    plan = params.layer_plan(spec, n_features=2, lookback=5, framing="features")
+    assert [p.kind for p in plan] == ["lstm", "between", "lstm", "dense", "output"]
+    built = build_model(spec, params.input_shape(2, 5, "features"))
+    scope: dict[str, object] = {}
+    exec(keras_code(spec, 2, 5, "features").replace("model.summary()", ""), scope)  # the exported script
+    exported = scope["model"]
+    for model in (built, exported):
+        assert [(type(layer).__name__, layer.name) for layer in model.layers] == \
+            [(p.keras_class, p.name) for p in plan]
+        assert [layer.count_params() for layer in model.layers] == [p.params for p in plan]
+    assert built.layers[0].dropout == 0.1 and exported.layers[0].dropout == 0.1
+    assert keras.activations.serialize(exported.layers[1].activation) == "elu"

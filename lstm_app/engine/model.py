@@ -4,37 +4,20 @@ from __future__ import annotations
 
 import keras
 
-from ..params import layer_names
+from ..params import layer_plan
 from ..spec import ModelSpec
 
 __all__ = ["build_model", "lstm_layers"]
 
 
 def build_model(spec: ModelSpec, input_shape: tuple[int, int]) -> keras.Sequential:
-    """Stacked LSTM → optional activation between layers → dense head → Dense(1).
-
-    Layer names match `params.layer_names`, so closed-form counts line up with Keras's.
-    """
-    names = iter(layer_names(spec))
+    """Stacked LSTM → optional activation between layers → dense head → Dense(1), exactly as
+    `params.layer_plan` lists it, so closed-form counts line up with Keras's."""
+    steps, width = input_shape  # already framed: the plan needs only the width per step
+    plan = layer_plan(spec, n_features=width, lookback=steps, framing="steps")
     layers: list[keras.layers.Layer] = [keras.Input(shape=input_shape, name="window")]
-    last = len(spec.layers) - 1
-    for i, layer in enumerate(spec.layers):
-        layers.append(
-            keras.layers.LSTM(
-                layer.units,
-                activation=layer.activation,
-                recurrent_activation=layer.recurrent_activation,
-                dropout=layer.dropout,
-                recurrent_dropout=layer.recurrent_dropout,
-                return_sequences=i < last,
-                name=next(names),
-            )
-        )
-        if spec.between and i < last:
-            layers.append(keras.layers.Activation(spec.between, name=next(names)))
-    for units in spec.dense:
-        layers.append(keras.layers.Dense(units, activation=spec.dense_activation, name=next(names)))
-    layers.append(keras.layers.Dense(1, name=next(names)))
+    for planned in plan:
+        layers.append(getattr(keras.layers, planned.keras_class)(**planned.kwargs, name=planned.name))
     return keras.Sequential(layers, name=_keras_name(spec.name))
 
 

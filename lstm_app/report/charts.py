@@ -7,7 +7,6 @@ same everywhere. No Streamlit, no TensorFlow: the page imports this module.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..params import LayerCount
+from ..params import LayerCount, LayerKind
 from ..spec import ExperimentSpec
 from ._charts_diag import (
     ACTUAL_COLOR,
@@ -109,9 +108,9 @@ def param_comparison(counts: Mapping[str, Sequence[LayerCount]]) -> go.Figure:
     for name, rows in counts.items():
         lstm, label = 0, shown[name]
         for row in rows:
-            if row.name.startswith("between"):
+            if row.kind is LayerKind.BETWEEN:
                 continue
-            if row.name.startswith("lstm"):
+            if row.kind is LayerKind.LSTM:
                 lstm += 1
                 slot, alpha = f"LSTM {lstm}", _SLOT_ALPHA[min(lstm, len(_SLOT_ALPHA)) - 1]
             else:
@@ -126,8 +125,7 @@ def param_comparison(counts: Mapping[str, Sequence[LayerCount]]) -> go.Figure:
                 hovertemplate=f"<b>{label}</b><br>{layer}<br>{user_text(row.formula)}<extra></extra>"))
     labels: dict[str, str] = {}
     for name, rows in counts.items():
-        between = [user_text(re.sub(r"^Activation \((.*)\)$", r"\1", r.label))
-                   for r in rows if r.name.startswith("between")]
+        between = [user_text(str(r.kwargs["activation"])) for r in rows if r.kind is LayerKind.BETWEEN]
         labels[name] = f"{totals[name]:,}" + (f"  ({', '.join(between)} between: +0)" if between else "")
         fig.add_annotation(
             x=totals[name], y=shown[name], xanchor="left", xshift=5, showarrow=False,

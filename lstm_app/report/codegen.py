@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..params import input_shape, layer_names
+from ..params import input_shape, layer_plan
 from ..spec import ModelSpec, TrainingSpec
 
 __all__ = ["keras_code"]
@@ -12,7 +12,6 @@ def keras_code(spec: ModelSpec, n_features: int, lookback: int, framing: str,
                training: TrainingSpec | None = None) -> str:
     """A self-contained script that builds (and compiles) the same network as `lstm_app.engine.model`."""
     shape = input_shape(n_features, lookback, framing)
-    names = iter(layer_names(spec))
     lines = [
         f"# {spec.name}: {spec.describe()}",
         f"# Input: {shape[0]} time step(s) × {shape[1]} value(s) per step ({framing} framing).",
@@ -22,22 +21,14 @@ def keras_code(spec: ModelSpec, n_features: int, lookback: int, framing: str,
         "    [",
         f"        keras.Input(shape={shape!r}, name=\"window\"),",
     ]
-    last = len(spec.layers) - 1
-    for i, layer in enumerate(spec.layers):
-        args = [str(layer.units), f"activation={layer.activation!r}",
-                f"recurrent_activation={layer.recurrent_activation!r}"]
-        if layer.dropout:
-            args.append(f"dropout={layer.dropout!r}")
-        if layer.recurrent_dropout:
-            args.append(f"recurrent_dropout={layer.recurrent_dropout!r}")
-        args += [f"return_sequences={i < last}", f"name={next(names)!r}"]
-        lines.append(f"        keras.layers.LSTM({', '.join(args)}),")
-        if spec.between and i < last:
-            lines.append(f"        keras.layers.Activation({spec.between!r}, name={next(names)!r}),")
-    for units in spec.dense:
-        lines.append(f"        keras.layers.Dense({units}, activation={spec.dense_activation!r}, "
-                     f"name={next(names)!r}),")
-    lines += [f"        keras.layers.Dense(1, name={next(names)!r}),", "    ]", ")"]
+    for planned in layer_plan(spec, n_features, lookback, framing):
+        kwargs = planned.kwargs
+        units = kwargs.pop("units", None)
+        # Zero dropout is Keras's default: leave it out, as a person writing the code would.
+        args = [] if units is None else [str(units)]
+        args += [f"{k}={v!r}" for k, v in kwargs.items() if not (k.endswith("dropout") and not v)]
+        lines.append(f"        keras.layers.{planned.keras_class}({', '.join([*args, f'name={planned.name!r}'])}),")
+    lines += ["    ]", ")"]
     if training is not None:
         opt = f"learning_rate={training.learning_rate!r}"
         if training.clipnorm is not None:
