@@ -23,7 +23,9 @@ What matches Keras 3 (`train.run_one`), and how:
 What differs: sample orders and dropout masks come from the engine's own stateless streams
 (same distribution as Keras's, not the same draws); cancel is checked once per epoch, not
 per batch; an EpochRow's `seconds` is the group's wall time for that epoch, shared by all
-its runs; gradient norms are probed after every epoch in the same compiled call.
+its runs; gradient norms are probed after every epoch in the same compiled call. A stopped
+run is frozen (its updates are masked) but still rides along in the computation, so a
+group's epoch costs the same until every run has stopped.
 """
 
 from __future__ import annotations
