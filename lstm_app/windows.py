@@ -15,6 +15,7 @@ importable by the Streamlit process, which never loads TensorFlow.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,7 +181,12 @@ def future_index(index: pd.Index, steps: int) -> list[str] | list[int]:
     if steps <= 0:
         return []
     if isinstance(index, pd.DatetimeIndex) and len(index) >= 2:
-        freq = index.freq or (pd.infer_freq(index[-min(len(index), 60):]) if len(index) >= 3 else None)
+        freq = index.freq
+        if freq is None and len(index) >= 3:
+            with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset
+                warnings.simplefilter("ignore", DeprecationWarning)
+                found = pd.infer_freq(index[-min(len(index), 60):])
+            freq = getattr(found, "freqstr", found)
         if freq is not None:
             future = pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]
         else:

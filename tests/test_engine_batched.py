@@ -329,7 +329,6 @@ def test_recurrent_dropout_trains_in_its_own_group_and_repeats_exactly() -> None
 # --- the hotel replication, statistically ----------------------------------------------------------
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:A future version of pandas will return a BaseOffset")  # windows.future_index
 def test_the_hotel_replication_lands_where_keras_does() -> None:
     from lstm_app.runs.headless import load_data
 
