@@ -96,7 +96,8 @@ def _plain_keras(spec: ExperimentSpec, frame, epochs: int | None = None) -> tupl
             layers.append(keras.layers.Dense(1))
             model = keras.Sequential(layers)
             model.compile(optimizer=keras.optimizers.Adam(t.learning_rate), loss=t.loss)
-            model.fit(prepared.x_train, prepared.y_train, validation_data=(prepared.x_val, prepared.y_val),
+            validation = (prepared.x_val, prepared.y_val) if len(prepared.y_val) else None
+            model.fit(prepared.x_train, prepared.y_train, validation_data=validation,
                       epochs=epochs, batch_size=t.batch_size, shuffle=True, verbose=0, callbacks=[Clock()])
             model.predict(prepared.x_test, verbose=0)
             keras.backend.clear_session()

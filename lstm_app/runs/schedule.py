@@ -9,8 +9,10 @@ and batching does not pay on a CPU: those keep the per-run Keras path. On a GPU,
 every model qualifies for cuDNN keep the per-run Keras path too, which uses the fused kernel.
 
 The cost model is deliberately simple — per training step, a fixed overhead plus floating-point
-work at a sustained rate — with constants measured on a 2-core CPU by `bench/bench_groups.py`;
-it is used to choose the engine and to estimate an experiment's time before it is submitted.
+work at a sustained rate — with constants measured on a 2-core CPU by `bench/bench_groups.py` and
+`bench/bench_engine.py` (the batched graph sustains a higher rate than Keras's per-run loop there,
+so only a lone compute-bound run stays on Keras); it chooses the engine and estimates an
+experiment's time before it is submitted.
 """
 
 from __future__ import annotations
@@ -52,9 +54,9 @@ class CostModel:
     the batched engine (whose flops are those of every run in the group)."""
 
     keras_overhead: float = 2.0e-3
-    keras_rate: float = 2.5e10
-    batched_overhead: float = 4.0e-4
-    batched_rate: float = 1.2e10
+    keras_rate: float = 1.1e10
+    batched_overhead: float = 8.0e-4
+    batched_rate: float = 1.6e10
     # Fixed seconds per run outside the epochs (build, forecast, diagnostics, store writes).
     keras_per_run: float = 0.6
     batched_per_run: float = 0.02
