@@ -52,6 +52,9 @@ def test_run_writes_results_and_prints_the_table(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "lstm_app", "run", str(exp_file), "--out", str(out_dir)],
                           capture_output=True, text=True, cwd=ROOT, timeout=240)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    # TensorFlow's C++ start-up and graph noise stays out of the output.
+    assert not [line for line in proc.stderr.splitlines() if line.startswith(("I0000", "E0000", "W0000"))]
+    assert "NodeDef" not in proc.stderr and "oneDNN" not in proc.stderr
     assert "naive (last value)" in proc.stdout and "relu between" in proc.stdout
     results = json.loads((out_dir / "results.json").read_text())
     assert ExperimentSpec.from_dict(results["experiment"]) == spec

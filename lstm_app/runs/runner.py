@@ -304,7 +304,7 @@ class Runner:
         ]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         with open(log_path, "wb") as out:
             # A new session: a Ctrl-C on the server's terminal reaches the server, which then
             # shuts its workers down itself.

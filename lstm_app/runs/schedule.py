@@ -161,9 +161,11 @@ def _choose(exp: ExperimentSpec, members: tuple[tuple[int, int], ...], cost: Cos
         return Group(members, Engine.BATCHED,
                      f"{len(members)} runs share one graph: estimated {batched_s:.0f} s batched vs "
                      f"{keras_s:.0f} s one at a time", batched_s)
+    arithmetic = epochs * steps * flops / cost.keras_rate
+    why = ("compute-bound model" if arithmetic > epochs * steps * cost.keras_overhead
+           else "too little training to repay tracing a batched graph")
     return Group(members, Engine.KERAS,
-                 f"compute-bound model: estimated {keras_s:.0f} s one at a time vs {batched_s:.0f} s batched",
-                 keras_s)
+                 f"{why}: estimated {keras_s:.0f} s one at a time vs {batched_s:.0f} s batched", keras_s)
 
 
 def _cudnn(model: ModelSpec) -> bool:

@@ -43,7 +43,7 @@ _POLL = 0.25  # seconds between reads of the cancel flag (should_stop is called 
 
 def _configure_threads(threads: int) -> None:
     """Set TensorFlow's thread pools and quiet its logs; must run before TensorFlow loads."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
         os.environ[name] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
