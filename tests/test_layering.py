@@ -22,7 +22,7 @@ import lstm_app
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "lstm_app"
 # Modules that build or train Keras models: the only ones allowed to import TensorFlow.
-KERAS_SIDE = ("lstm_app.engine.",)
+KERAS_SIDE = "lstm_app.engine"
 
 
 def _modules() -> list[str]:
@@ -31,7 +31,7 @@ def _modules() -> list[str]:
 
 
 def _keras_side(name: str) -> bool:
-    return name.startswith(KERAS_SIDE)
+    return name == KERAS_SIDE or name.startswith(KERAS_SIDE + ".")
 
 
 RULES = {
