@@ -205,6 +205,7 @@ def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTes
     page.number_input(key="n_seeds").set_value(1).run()
     go(page, "train")
     assert any("2 models × 1 seed = 2 runs of 1 epoch on" in c.value for c in page.caption)
+    assert any(c.value.startswith("Estimated time: about ") and "on one worker" in c.value for c in page.caption)
     page.text_input(key="exp_name").set_value("smoke").run()
     start = time.monotonic()
     page.button(key="train").click().run()
