@@ -14,6 +14,7 @@ from lstm_app.params import count_layers
 from lstm_app.presets import HOTEL_H2, PUBLISHED
 from lstm_app.report import charts, results
 from lstm_app.runs import export
+from lstm_app.spec import slug as spec_slug
 
 state, store = common.state(), common.store()
 
@@ -21,7 +22,7 @@ state, store = common.state(), common.store()
 def exports(res: results.Results) -> None:
     """Download buttons: metrics CSV, experiment JSON, Keras code, a trained .keras model."""
     st.subheader("Exports")
-    slug = "".join(c if c.isalnum() else "-" for c in res.spec.name)[:40].strip("-") or "experiment"
+    slug = spec_slug(res.spec.name, limit=40, fallback="experiment")
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Metrics CSV", res.comparison.numeric_table().to_csv(), f"{slug}-metrics.csv",
                        "text/csv", key="dl_metrics", width="stretch")

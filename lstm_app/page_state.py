@@ -22,7 +22,6 @@ import pandas as pd
 from . import data
 from .data.samples import PREFIX
 from .errors import DataError, SpecError
-from .outcome import RunOutcome
 from .params import count_layers
 from .presets import HOTEL_H2, hotel_replication, seed_question, sweep_models
 from .report.stats import finite_or_none
@@ -54,7 +53,6 @@ __all__ = [
     "seed_list",
     "settings_from",
     "split_line",
-    "status_counts",
     "suggested",
     "to_model",
     "unique_name",
@@ -352,10 +350,3 @@ def run_line(run: RunRow) -> tuple[float, str]:
     return fraction, f"{run.status}: {run.message or epoch}"
 
 
-def status_counts(outcomes: Mapping[tuple[int, int], RunOutcome | None]) -> dict[str, int]:
-    """How many outcomes are in each status."""
-    out: dict[str, int] = {}
-    for o in outcomes.values():
-        key = "missing" if o is None else o.status
-        out[key] = out.get(key, 0) + 1
-    return out

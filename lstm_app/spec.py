@@ -30,6 +30,7 @@ __all__ = [
     "TrainingSpec",
     "WindowSpec",
     "cudnn_eligible",
+    "slug",
 ]
 
 # The one registry of activations: it feeds the widgets, spec validation and the CLI.
@@ -380,3 +381,10 @@ def cudnn_eligible(model: ModelSpec) -> tuple[bool, str]:
         if layer.recurrent_dropout > 0:
             return False, f"LSTM {i} uses recurrent_dropout (cuDNN needs none)"
     return True, "every LSTM layer qualifies for the cuDNN kernel (tanh, sigmoid, no recurrent dropout)"
+
+
+def slug(name: str, sep: str = "-", fallback: str = "model", limit: int = 80) -> str:
+    """A file- and identifier-safe form of a user's name: letters and digits kept, anything
+    else `sep`, trimmed, at most `limit` characters (`fallback` when nothing is left)."""
+    cleaned = "".join(c if c.isalnum() else sep for c in name)[:limit].strip(sep)
+    return cleaned or fallback

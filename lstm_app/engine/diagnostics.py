@@ -43,7 +43,7 @@ class GradientProbe:
             i += len(group)
         return out
 
-    def norms(self, model: keras.Model) -> tuple[float, ...]:
+    def norms(self) -> tuple[float, ...]:
         values = [float(v) for v in self._fn()]
         return tuple(v if np.isfinite(v) else float("nan") for v in values)
 

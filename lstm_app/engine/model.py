@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from ..params import layer_plan
-from ..spec import ModelSpec
+from ..spec import ModelSpec, slug
 
 __all__ = ["build_model", "lstm_layers"]
 
@@ -26,5 +26,4 @@ def lstm_layers(model: keras.Model) -> list[keras.layers.LSTM]:
 
 
 def _keras_name(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() else "_" for c in name).strip("_")
-    return cleaned or "model"
+    return slug(name, "_")

@@ -93,7 +93,7 @@ class _Watch(keras.callbacks.Callback):
         seconds = time.perf_counter() - self._start
         if self.cancelled:
             return  # the epoch was cut short: not a finished epoch
-        grads = self.probe.norms(self.model) if self.probe is not None and not self.diverged else ()
+        grads = self.probe.norms() if self.probe is not None and not self.diverged else ()
         row = EpochRow(epoch + 1, _finite(logs.get("loss")), _finite(logs.get("val_loss")),
                        round(seconds, 4), tuple(grads))
         self.rows.append(row)

@@ -7,7 +7,6 @@ open. Append a migration to change the schema; never edit one that has shipped.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+from ..report.stats import finite_or_none as real  # SQLite stores NaN as NULL, but inf would survive
 from ..spec import ExperimentSpec
 
 __all__ = ["MIGRATIONS", "RUN_COLUMNS", "ExperimentRow", "RunRow", "StoreBase", "dumps", "real", "run_row"]
@@ -168,14 +168,6 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"cannot store a {type(value).__name__} as JSON")
-
-
-def real(value: float | None) -> float | None:
-    """A finite float, or None (SQLite would store NaN as NULL anyway; inf would survive)."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 class StoreBase:

@@ -21,7 +21,7 @@ from ..errors import DataError
 from ..outcome import RunOutcome
 from ..report.compare import Comparison, summarize
 from ..report.stats import json_safe
-from ..spec import ExperimentSpec
+from ..spec import ExperimentSpec, slug
 from . import schedule
 
 __all__ = ["RunFailures", "load_data", "run_experiment", "write_results"]
@@ -114,11 +114,6 @@ def _save(batched: Any, spec: ExperimentSpec, frame: pd.DataFrame, member: tuple
     shape = input_shape(frame.shape[1], spec.window.lookback, spec.window.framing)
     model_dir.mkdir(parents=True, exist_ok=True)
     batched.to_keras(spec.models[i], shape, weights).save(model_dir / f"{slug(spec.models[i].name)}-seed{seed}.keras")
-
-
-def slug(name: str) -> str:
-    """A file-name-safe form of a model name."""
-    return "".join(c if c.isalnum() else "-" for c in name).strip("-") or "model"
 
 
 def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
