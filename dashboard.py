@@ -13,10 +13,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common, sidebar
+from lstm_app.page_state import md_escape
 
 st.set_page_config(page_title="LSTM Activation Lab", layout="wide")
 state, store = common.state(), common.store()
-common.runner()  # starts the background runner (and marks runs a dead server left behind interrupted)
+# Starts the background runner (and marks runs a dead server left behind interrupted); a second
+# server on the same data folder is refused and shows what is stored, read-only.
+busy = common.runner_problem()
 if not state.started:
     state.open(store, st.query_params.to_dict())
 common.data(state, store)  # fits the draft to its data before any page draws it
@@ -33,6 +36,8 @@ nav = st.navigation([
 ], position="top")
 with st.sidebar:
     sidebar.show(state, experiments)
+if busy:
+    st.error(md_escape(busy) + " Until then this page shows what is stored but cannot train.")
 for note in state.flashes():
     common.say(note)
 try:

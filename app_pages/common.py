@@ -13,12 +13,12 @@ import streamlit as st
 from lstm_app import page_state as ps
 from lstm_app.data import Table
 from lstm_app.data.samples import sample_path
-from lstm_app.errors import DataError, StoreError
+from lstm_app.errors import DataError, LabError, StoreError
 from lstm_app.runs.runner import Runner, get_runner
 from lstm_app.runs.store import Store, default_path
 from lstm_app.ui import Chosen, Note, PageState
 
-__all__ = ["content", "data", "read", "runner", "say", "state", "store", "title", "upload"]
+__all__ = ["content", "data", "read", "runner", "runner_problem", "say", "state", "store", "title", "upload"]
 
 
 def state() -> PageState:
@@ -30,8 +30,18 @@ def store() -> Store:
 
 
 def runner() -> Runner:
-    """The background runner of this data folder (started on first use)."""
+    """The background runner of this data folder (started on first use); a LabError in one
+    sentence when it cannot start, e.g. another server holds the folder."""
     return get_runner(default_path())
+
+
+def runner_problem() -> str | None:
+    """Why this server cannot train (one sentence), or None when its runner is up."""
+    try:
+        runner()
+    except LabError as exc:
+        return str(exc)
+    return None
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -79,7 +79,7 @@ def progress() -> None:
     eid = state.experiment_id
     if eid is None:
         return
-    runner = common.runner()
+    runner = None if common.runner_problem() else common.runner()
     active = any(r.status in ACTIVE for r in store.runs(eid))
 
     @st.fragment(run_every=1.0 if active else None)
@@ -87,14 +87,14 @@ def progress() -> None:
         runs = store.runs(eid)
         still = any(r.status in ACTIVE for r in runs)
         st.subheader(f"Progress of experiment {eid}")
-        if still:
+        if still and runner is not None:
             st.button("Cancel all unfinished runs", key="cancel_all", on_click=lambda: runner.cancel_experiment(eid))
         for run in runs:
             c1, c2, c3 = st.columns([2, 6, 1], vertical_alignment="center")
             c1.text(f"{run.model_name} · seed {run.seed}")
             fraction, line = ps.run_line(run)
             c2.progress(fraction, text=ps.md_escape(line))
-            if run.status in ACTIVE and not run.cancel_requested:
+            if runner is not None and run.status in ACTIVE and not run.cancel_requested:
                 c3.button("Cancel", key=f"cancel_{run.id}", on_click=lambda i=run.id: runner.cancel(i))
         if active and not still:
             st.rerun()
@@ -116,7 +116,8 @@ def page() -> None:
                    f"**{ps.md_escape(d.pending_file or '')}**: training now uses the models and settings shown on "
                    "the Models page, not the imported ones.")
     spec = summary(chosen)
-    st.button("Train", type="primary", key="train", disabled=spec is None, on_click=_train)
+    st.button("Train", type="primary", key="train", disabled=spec is None or common.runner_problem() is not None,
+              on_click=_train)
     progress()
 
 

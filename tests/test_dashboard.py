@@ -375,3 +375,26 @@ def test_the_page_process_never_imports_tensorflow(tmp_path: Path) -> None:
                          cwd=ROOT, timeout=180)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "TF-FREE"
+
+
+def test_a_second_server_on_the_same_folder_shows_results_read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     lab_spec, lab_csv) -> None:
+    import fcntl
+    import os
+
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    store = Store(tmp_path / "runs.sqlite")
+    eid = store.create_experiment(lab_spec("theirs", epochs=400), store.put_dataset("a.csv", lab_csv))
+    other = os.open(tmp_path / "server.lock", os.O_RDWR | os.O_CREAT)  # another server holds the folder
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(other, b"4242")
+        at = AppTest.from_file(PAGE, default_timeout=60).run()
+        assert not at.exception
+        [error] = at.error
+        assert error.value.startswith("Another LSTM Activation Lab server \\(process 4242\\) is using the data folder")
+        assert go(at, "train").button(key="train").disabled
+        assert [r.status for r in store.runs(eid)] == ["queued"]  # its runs are not relabelled
+    finally:
+        os.close(other)
+        jobs.shutdown_all()

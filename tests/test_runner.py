@@ -20,7 +20,7 @@ from typing import TypeVar
 import pytest
 
 from lstm_app import params
-from lstm_app.errors import LabError, QueueFullError
+from lstm_app.errors import LabError, QueueFullError, StoreError
 from lstm_app.runs import runner as jobs
 from lstm_app.runs.export import keras_file
 from lstm_app.runs.runner import Runner, exit_reason, get_runner
@@ -329,3 +329,32 @@ def test_cancelling_one_run_of_a_group_leaves_the_others_training(make_runner, l
     assert [r.status for r in final] == ["done", "cancelled", "done", "done"]
     lengths = [len(runner.store.history(r.id)) for r in final]
     assert lengths[0] == lengths[2] == lengths[3] == 150 and lengths[1] == final[1].epoch < 150
+
+
+@pytest.mark.slow
+def test_a_second_server_on_one_folder_is_refused_and_never_relabels_live_runs(tmp_path, lab_spec, lab_csv) -> None:
+    path = tmp_path / "runs.sqlite"
+    store = Store(path)
+    sha = store.put_dataset("a.csv", lab_csv)
+    server = subprocess.Popen([sys.executable, "-c", _SERVER, str(path)], cwd=ROOT, stdout=subprocess.PIPE)
+    try:
+        assert server.stdout is not None and server.stdout.readline() == b"ready\n"
+        eid = store.create_experiment(lab_spec("live", models=2, epochs=400), sha)
+        live = wait_for(lambda: training(store, store.runs(eid)[0].id), "training", 60)
+        with pytest.raises(StoreError, match=rf"Another LSTM Activation Lab server \(process {server.pid}\) is using"):
+            Runner(path, concurrency=1)
+        runs = store.runs(eid)
+        assert [r.status for r in runs] == ["running", "queued"]  # untouched
+        assert not gone(live.worker_pid or 0)
+    finally:
+        server.kill()
+        server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
+    wait_for(lambda: gone(live.worker_pid or 0), "the orphaned worker to stop by itself", 10)
+    second = Runner(path, concurrency=1)  # the lock died with its server
+    try:
+        assert second.interrupted_at_start >= 1  # the queued run; the orphan interrupts its own
+        assert [r.status for r in store.runs(eid)] == ["interrupted", "interrupted"]
+    finally:
+        second.shutdown()

@@ -21,8 +21,11 @@ exits early once its memory passes `max_memory_mb`; it waits `idle_seconds` for 
 exiting, so the next experiment finds a warm worker with TensorFlow loaded. A worker's output goes to
 `<data folder>/logs/worker-*.log`, deleted when it exits cleanly and kept when it crashed.
 
-Start-up marks every run left *queued* or *running* in the store *interrupted*: the runner that
-opens a store assumes no other live runner uses it (one server per data folder).
+One server per data folder, enforced: a runner holds an exclusive OS lock (`flock`) on
+`<data folder>/server.lock` for its lifetime (the kernel drops it when the process dies; workers do
+not inherit it). A second runner on the same folder, in this process or another, refuses to start
+with one sentence (a `StoreError`) and touches nothing. Once it holds the lock, start-up marks
+every run left *queued* or *running* *interrupted*: no live runner can own them.
 `requeue_interrupted()` queues them again. `shutdown()` (also run at exit) terminates the
 workers, kills stragglers and marks their runs *interrupted*; a worker whose server dies
 without a shutdown notices that its parent is gone and stops by itself.
@@ -33,6 +36,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import fcntl
 import logging
 import os
 import signal
@@ -42,7 +46,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..errors import LabError
+from ..errors import LabError, StoreError
 from ..spec import ExperimentSpec
 from .store import RunRow, Store, default_path
 
@@ -51,6 +55,24 @@ __all__ = ["Runner", "default_concurrency", "exit_reason", "get_runner", "shutdo
 log = logging.getLogger(__name__)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _MAX_START_FAILURES = 3
+
+
+def _lock_folder(folder: Path) -> int:
+    """Take `folder`'s server lock (returns its descriptor) or raise a StoreError naming the holder."""
+    fd = os.open(folder / "server.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 32).decode(errors="replace").strip()
+        os.close(fd)
+        who = f" (process {holder})" if holder.isdigit() else ""
+        raise StoreError(
+            f"Another LSTM Activation Lab server{who} is using the data folder {folder}: stop it, or start "
+            "this one with LSTM_LAB_DATA set to another folder."
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
 
 
 def default_concurrency() -> int:
@@ -96,6 +118,7 @@ class Runner:
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.concurrency)
         self.poll_seconds = poll_seconds
         self.logs_dir = self.store.path.parent / "logs"
+        self._folder_lock: int | None = _lock_folder(self.store.path.parent)
         self.interrupted_at_start = self.store.mark_interrupted()
         self._workers: dict[int, tuple[subprocess.Popen[bytes], Path]] = {}
         self._start_failures, self._next_spawn = 0, 0.0
@@ -173,6 +196,9 @@ class Runner:
                 proc.kill()
                 proc.wait()
             self._release(pid, proc.returncode, log_path, "the server shut down while this run was training")
+        if self._folder_lock is not None:
+            os.close(self._folder_lock)  # closing the descriptor releases the flock
+            self._folder_lock = None
         _forget(self)
 
     # -- supervisor ----------------------------------------------------------------------------
