@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .text import quote
 
 __all__ = ["MISSING_TOKENS", "RawTable", "decode", "quote", "split", "to_numbers"]
 
@@ -29,14 +30,10 @@ _NUMBER_COMMA = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)?(?:,\d*)?(?:[eE][+
 _INF = re.compile(r"[+-]?(?:inf|infinity|∞)", re.IGNORECASE)
 _DIGIT_SPACE = re.compile(r"(?<=\d)[ \u00a0\u202f'](?=\d{3}(?!\d))")
 _CLEAN_CELL = re.compile(r"[+-]?\d[\d.,:/ T-]*")
-
-
-def quote(text: object, limit: int = 40) -> str:
-    """Quote a name or a value for a one-line message, shortened and without line breaks."""
-    s = " ".join(str(text).split())
-    if len(s) > limit:
-        s = s[: limit - 1] + "…"
-    return f"'{s}'"
+# The csv module refuses fields over 128 kB by default, which reads a long text cell in an ignored
+# column as "a quote that is never closed"; a field can be as long as the file itself. The limit is
+# process-wide, so it is only ever raised.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 
 @dataclass(frozen=True)
