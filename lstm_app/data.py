@@ -35,12 +35,18 @@ __all__ = [
     "MAX_MISSING_SHARE",
     "MIN_ROWS",
     "NO_TIME_LABEL",
+    "UPLOAD_LIMIT_MB",
     "Table",
+    "load_bytes",
     "read_csv",
     "series",
 ]
 
-MAX_BYTES: int = 50 * 1024 * 1024
+# Must equal `server.maxUploadSize` in .streamlit/config.toml (a test reads both). Streamlit's
+# browser code counts that many megabytes of 1,000,000 bytes (1,048,576 on Windows only) and its
+# server 1,048,576; the reader takes the smaller, the limit the upload widget shows and enforces.
+UPLOAD_LIMIT_MB = 50
+MAX_BYTES: int = UPLOAD_LIMIT_MB * 1_000_000
 MIN_ROWS = 3
 MAX_MISSING_SHARE = 0.2
 NO_TIME_LABEL = "no time column (row order)"
@@ -116,6 +122,11 @@ def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
         return data, name or "upload.csv"
     if not isinstance(source, str | Path):
         raise TypeError(f"source must be a path or bytes, got {type(source).__name__}")
+    return load_bytes(source), name or Path(source).name
+
+
+def load_bytes(source: str | Path) -> bytes:
+    """The bytes of a CSV file; a missing file, a folder or a file over `MAX_BYTES` is a `DataError`."""
     path = Path(source).expanduser()
     if not path.exists():
         raise DataError(f"There is no file at {quote(path, 80)}: check the path, or use sample:NAME for a sample.")
@@ -123,7 +134,7 @@ def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
         raise DataError(f"{quote(path, 80)} is a folder, not a file: give the path of a CSV file.")
     try:
         _check_size(path.stat().st_size)
-        return path.read_bytes(), name or path.name
+        return path.read_bytes()
     except OSError as exc:
         raise DataError(
             f"The file {quote(path, 80)} could not be opened ({exc.strerror}): check its permissions."
@@ -133,7 +144,7 @@ def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
 def _check_size(size: int) -> None:
     if size > MAX_BYTES:
         raise DataError(
-            f"The file has {size:,} bytes, more than the {MAX_BYTES // 2**20} MB limit "
+            f"The file has {size:,} bytes, more than the upload limit of {UPLOAD_LIMIT_MB} MB "
             f"({MAX_BYTES:,} bytes): upload a smaller CSV, for example with older rows removed."
         )
 

@@ -321,3 +321,24 @@ def test_unclosed_quote_in_a_long_file_names_the_line_it_opens_on() -> None:
     with pytest.raises(DataError, match="line 2") as info:
         read_csv(b'date,value\n2020-01-01,"5\n' + rows)
     assert_sentence(str(info.value))
+
+
+def test_upload_limit_agrees_with_the_streamlit_config() -> None:
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    megabytes = config["server"]["maxUploadSize"]
+    assert megabytes == data.UPLOAD_LIMIT_MB
+    # Streamlit's upload widget counts a megabyte as 1,000,000 bytes (except on Windows), so a file
+    # the browser lets through is at most this big, and the reader must accept exactly that.
+    assert data.MAX_BYTES == megabytes * 1_000_000
+    read_csv(b"y\n" + b"1\n" * 5)  # well under the limit
+    with pytest.raises(DataError, match=f"upload limit of {megabytes} MB"):
+        read_csv(b" " * (data.MAX_BYTES + 1))
+
+
+def test_a_long_text_cell_in_an_ignored_column_is_read() -> None:
+    note = "lorem ipsum, " * 16_000  # 208 kB, over the csv module's default field limit of 128 kB
+    text = "date,value,note\n" + "".join(f'2020-01-{d:02d},{d},"{note if d == 2 else "x"}"\n' for d in range(1, 11))
+    table = read_csv(csv_bytes(text))
+    assert table.rows == 10 and table.numeric_columns == ("value",) and table.text_columns == ("note",)
