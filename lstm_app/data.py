@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._parse import decode, quote, split, to_numbers
+from ._bulk import read, release_memory
+from ._parse import WHITESPACE, quote, to_numbers
 from ._timeaxis import find_time_column, forced_time_column, frequency
 from .errors import DataError
 
@@ -168,10 +169,10 @@ def read_csv(source: str | Path | bytes, *, name: str | None = None, time_column
 
 
 def _build(data: bytes, name: str, forced: str | None) -> Table:
-    text, decode_notes = decode(data)
-    raw = split(text)
-    cells = raw.cells
+    raw, decode_notes = read(data)
+    cells, separator = raw.cells, raw.separator
     notes = [*decode_notes, *raw.notes]
+    del raw  # `cells` alone holds the strings now; each column goes as soon as it is read
     synthetic = {c for c in cells.columns if c.startswith("column ")}
     if forced is not None:
         time_col, cand, time_notes = forced_time_column(cells, forced)
@@ -188,19 +189,21 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
                 f"{dropped} row(s) were dropped because their {quote(time_col)} is not a time "
                 f"(first: line {bad.index[0]}, {quote(bad.iloc[0], 30)})."
             )
-        cells = cells[ok]
-        times = cand.times[ok]
+        cells = cells[ok] if dropped else cells
+        times = cand.times[ok] if dropped else cand.times
+        cells.pop(time_col)
     notes.extend(time_notes)
     numeric: dict[str, pd.Series] = {}
     text_cols: list[str] = []
     first_bad: tuple[str, object, str] | None = None
-    for col in cells.columns:
-        if col == time_col:
-            continue
-        values, bad = to_numbers(cells[col], raw.separator)
+    column: pd.Series | None = None
+    for col in list(cells.columns):
+        column = cells.pop(col)  # the previous column's strings are freed here
+        release_memory()
+        values, bad = to_numbers(column, separator)
         if values is None:
             text_cols.append(col)
-            if bad is not None and first_bad is None and _mostly_numeric(cells[col]):
+            if bad is not None and first_bad is None and _mostly_numeric(column):
                 first_bad = (col, bad[0], bad[1])
                 notes.append(
                     f"Column {quote(col)} was ignored as text because line {bad[0]} holds "
@@ -218,6 +221,8 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
                 "replace it with a number or leave the cell empty."
             )
         numeric[col] = values
+    column = None
+    release_memory()
     if text_cols:
         notes.append("Ignored text column(s): " + ", ".join(quote(c) for c in text_cols) + ".")
     if not numeric:
@@ -246,7 +251,9 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
             notes.append("Rows were not in time order; they were sorted by time.")
             frame = frame.sort_values(time_col, kind="mergesort")
         before = len(frame)
-        frame = frame.drop_duplicates(subset=[time_col], keep="last")
+        repeated = frame[time_col].duplicated(keep="last").to_numpy()
+        if repeated.any():  # indexing copies the frame even when nothing goes, so only when needed
+            frame = frame[~repeated]
         duplicates = before - len(frame)
         if duplicates and duplicates * 2 > before:
             raise DataError(
@@ -255,7 +262,7 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
             )
         if duplicates:
             notes.append(f"{duplicates} row(s) repeat an earlier timestamp; the last row of each time was kept.")
-    frame = frame.reset_index(drop=True)
+    frame.index = pd.RangeIndex(len(frame))  # reset_index would copy every column
     rows = len(frame)
     if rows < MIN_ROWS:
         lost = f" ({dropped + duplicates} dropped)" if dropped + duplicates else ""
@@ -294,7 +301,7 @@ def _is_row_counter(values: pd.Series) -> bool:
 
 def _mostly_numeric(cells: pd.Series) -> bool:
     values = cells[cells != ""]
-    looks = values.str.fullmatch(r"[+-]?[\d.,\s]*\d[\d.,\s]*(?:[eE][+-]?\d+)?")
+    looks = values.str.fullmatch(f"[+-]?[\\d.,{WHITESPACE}]*\\d[\\d.,{WHITESPACE}]*(?:[eE][+-]?\\d+)?")
     return bool(len(values)) and float(looks.mean()) >= 0.8
 
 
