@@ -121,7 +121,7 @@ def _decodes(data: bytes, codec: str) -> bool:
             decoder.decode(view[start : start + (1 << 20)], final=start + (1 << 20) >= len(data))
     except UnicodeDecodeError:
         return False
-    return True
+    return not decoder.getstate()[0]  # utf-8-sig keeps a lone b"\xef" waiting for a BOM, even when final
 
 
 def _sniff(lines: list[str]) -> str:

@@ -207,9 +207,18 @@ def _in_chunks(parser: Callable[[pd.Series], pd.Series], values: pd.Series) -> p
     """`parser(values)` as datetime64[ns], a slice at a time: pandas turns the strings it parses
     into Python objects, so slices bound that copy to a fraction of the column."""
     if len(values) <= _CHUNK:
-        return parser(values).astype("datetime64[ns]")
-    parts = [parser(values.iloc[i : i + _CHUNK]).astype("datetime64[ns]") for i in range(0, len(values), _CHUNK)]
-    return pd.concat(parts)
+        return _nanoseconds(parser(values))
+    return pd.concat([_nanoseconds(parser(values.iloc[i : i + _CHUNK])) for i in range(0, len(values), _CHUNK)])
+
+
+def _nanoseconds(times: pd.Series) -> pd.Series:
+    """`times` as datetime64[ns]; a time outside 1677-2262, which that cannot hold, becomes NaT
+    (a row whose time cannot be read, as for any other unreadable time)."""
+    try:
+        return times.astype("datetime64[ns]")
+    except (ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        inside = (times >= pd.Timestamp.min) & (times <= pd.Timestamp.max)
+        return times.where(inside).astype("datetime64[ns]")
 
 
 def _unit(alias: str) -> tuple[int, str, str]:

@@ -486,3 +486,17 @@ def test_long_columns_give_what_the_whole_column_rules_give(head: list[str], tai
         assert got is None
     else:
         pd.testing.assert_series_equal(got, want, check_exact=True)
+
+
+def test_a_time_outside_what_pandas_can_hold_is_an_unreadable_time() -> None:
+    table = read_csv(csv_bytes("date,y\n2020-01-01,1\n2020-01-02,2\n6822-11-01,3\n2020-01-03,4\n2020-01-04,5\n"))
+    assert (table.rows, table.dropped) == (4, 1)
+    assert any("line 4" in note and "6822-11-01" in note for note in table.notes)
+
+
+@pytest.mark.parametrize("content", [b"\xef", b"\xef\xbb", b"a\xef", b"\xef\xbb\xbf"])
+def test_a_cut_off_byte_order_mark_is_not_an_internal_error(content: bytes) -> None:
+    with pytest.raises(DataError) as info:
+        read_csv(content)
+    assert_sentence(str(info.value))
+    assert "could not be read as a table" not in str(info.value)
