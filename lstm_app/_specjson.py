@@ -25,6 +25,7 @@ MAX_JSON_DEPTH = 32  # a valid experiment nests 5 levels deep (experiment → mo
 _T = TypeVar("_T")
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = bytes(range(256)).translate(None, b"[]{}")  # every byte but the brackets, to delete
+_SHOWN = 80  # characters of a value a message shows
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 4, 4, 4, 40, 40
 
@@ -34,10 +35,10 @@ def show(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
         return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
     try:
-        text = _REPR.repr(value)
+        text = " ".join(_REPR.repr(value).split())
     except (ValueError, RecursionError):  # an int beyond the digit limit deep inside a list
         text = f"a {type(value).__name__}"
-    return " ".join(text.split())
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
 def bad(argument: str, expected: str, got: object) -> SpecError:

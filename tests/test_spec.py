@@ -269,3 +269,11 @@ def test_parameter_budget_depends_on_the_input_width() -> None:
     assert params.check_budget(exp, n_features=1) == params.total(model, 1, 1000, "features")
     with pytest.raises(SpecError, match="lags as time steps"):
         params.check_budget(exp, n_features=100)
+
+
+def test_values_in_messages_are_shortened() -> None:
+    raw = _valid()
+    raw["name"] = {"deep": [[{"x": "y" * 1000}] * 50] * 50}
+    with pytest.raises(SpecError) as info:
+        ExperimentSpec.from_dict(raw)
+    assert "argument `name`" in str(info.value) and len(str(info.value)) < 250
