@@ -23,6 +23,7 @@ from .errors import DataError
 from .outcome import RunOutcome
 from .spec import ExperimentSpec, cudnn_eligible
 from .store import FINISHED, ExperimentRow, RunRow, Store
+from .text import one_line, quote
 
 __all__ = ["BEST_CSS", "Results", "actual_frame", "inside_table", "keras_script", "load", "styled_table"]
 
@@ -168,7 +169,8 @@ def keras_script(spec: ExperimentSpec) -> str:
         keras_code(model, n_features, spec.window.lookback, spec.window.framing, spec.training)
         for model in spec.models
     ]
-    header = f'"""Keras code of the models of experiment {spec.name!r} (LSTM Activation Lab)."""\n\n'
+    # a comment, not a docstring: no name (three quotes, a line break) can end a comment early
+    header = f"# Keras code of the models of experiment {quote(one_line(spec.name), 120)} (LSTM Activation Lab).\n\n"
     return header + "\n\n".join(blocks)
 
 

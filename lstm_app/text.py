@@ -2,7 +2,8 @@
 
 File, column and model names come from users and reach three places that interpret text:
 one-sentence messages (`quote`), Streamlit Markdown (`md_escape`, for `st.markdown`, `st.error`,
-`st.caption`, labels) and CSV files opened in a spreadsheet (`csv_cell`, `safe_frame`). No
+`st.caption`, labels), CSV files opened in a spreadsheet (`csv_cell`, `safe_frame`) and comments
+in exported code (`one_line`). No
 Streamlit import here: the CLI and the page share these helpers.
 """
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["WORD_JOINER", "csv_cell", "md_escape", "quote", "safe_frame"]
+__all__ = ["WORD_JOINER", "csv_cell", "md_escape", "one_line", "quote", "safe_frame"]
 
 # Invisible and unbreakable (U+2060): placed before the characters that Streamlit's text-node
 # plugins look for, it stops them without changing what the reader sees.
@@ -39,6 +40,14 @@ def quote(text: object, limit: int = 40) -> str:
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     return f"'{s}'"
+
+
+def one_line(text: object) -> str:
+    """`text` on one line of printable characters: whitespace and control runs become one space.
+
+    Safe inside a `#` comment of generated code, which only a line break can end.
+    """
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
 
 
 def md_escape(text: object) -> str:

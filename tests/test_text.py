@@ -139,3 +139,10 @@ def test_safe_frame_covers_cells_columns_and_row_labels() -> None:
 def test_quote_shortens_and_keeps_one_line() -> None:
     assert quote("a\nb   c") == "'a b c'"
     assert quote("x" * 100, 10) == "'" + "x" * 9 + "…'"
+
+
+def test_one_line_leaves_no_line_break_or_control_character() -> None:
+    from lstm_app.text import one_line
+
+    assert one_line('a\nb\r\nc\x00d\u2028e\x0bf  g') == "a b c d e f g"
+    assert one_line("Température °C") == "Température °C"
