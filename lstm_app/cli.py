@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import pandas as pd
 from . import data, params
 from .data import samples
 from .errors import LabError, SpecError
-from .spec import ACTIVATIONS, FRAMINGS, ExperimentSpec, LayerSpec, ModelSpec
+from .spec import ACTIVATIONS, FRAMINGS, MAX_JSON_BYTES, ExperimentSpec, LayerSpec, ModelSpec
+from .text import quote
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -109,20 +111,52 @@ def _add_run(sub: Any) -> None:
     p.set_defaults(func=_run)
 
 
+def _read_experiment(path: Path) -> ExperimentSpec:
+    """The experiment file, its size checked before it is read."""
+    if not path.is_file():
+        raise SpecError(f"The experiment file {quote(path, 80)} does not exist.")
+    try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise SpecError(f"The experiment file {quote(path, 80)} has {size:,} bytes, more than the "
+                            f"{MAX_JSON_BYTES:,} bytes an experiment may have: check that it is an experiment file.")
+        content = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"The experiment file {quote(path, 80)} could not be read ({exc.strerror}).") from None
+    return ExperimentSpec.from_json(content)
+
+
+def _check_out(out: Path) -> None:
+    """Create the results folder, or refuse it in one sentence, before anything trains."""
+    if out.exists() and not out.is_dir():
+        raise LabError(f"--out {quote(out, 80)} is a file, not a folder: give a folder for the results.")
+    above = next((p for p in out.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise LabError(f"--out {quote(out, 80)} lies under {quote(above, 80)}, which is a file, not a folder: "
+                       "give a folder for the results.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass  # creating a file is the one reliable test (permissions, read-only disks, root)
+    except OSError as exc:
+        raise LabError(f"The results folder {quote(out, 80)} cannot be written ({exc.strerror or exc}): "
+                       "choose a folder you may write to.") from None
+
+
 def _run(args: argparse.Namespace) -> int:
     from .runs import headless
 
     path: Path = args.experiment
-    if not path.is_file():
-        raise SpecError(f"The experiment file {str(path)!r} does not exist.")
-    spec = ExperimentSpec.from_json(path.read_bytes())
+    spec = _read_experiment(path)
     changes: dict[str, Any] = {}
-    if args.seeds:
+    if args.seeds is not None:
         changes["seeds"] = args.seeds
-    if args.epochs:
+    if args.epochs is not None:  # 0 and negatives are refused by TrainingSpec, not ignored
         changes["epochs"] = args.epochs
     if changes:
         spec = dataclasses.replace(spec, training=dataclasses.replace(spec.training, **changes))
+    params.check_budget(spec)
+    _check_out(args.out)
     table, frame, notes = headless.load_data(spec, args.data, base=path.parent)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -132,7 +166,11 @@ def _run(args: argparse.Namespace) -> int:
     outcomes, failures = headless.run_experiment(
         spec, frame, progress=lambda line: print(line, flush=True),
         model_dir=args.out if args.save_models else None)
-    comparison = headless.write_results(args.out, spec, table, outcomes, failures)
+    try:
+        comparison = headless.write_results(args.out, spec, table, outcomes, failures)
+    except OSError as exc:
+        raise LabError(f"The results could not be written to {quote(args.out, 80)} ({exc.strerror or exc}): "
+                       "check the free space and permissions there, then run again.") from None
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print()
         print(comparison.table().to_string())

@@ -27,6 +27,7 @@ from .presets import HOTEL_H2, hotel_replication, seed_question, sweep_models
 from .report.stats import finite_or_none
 from .runs.store import ExperimentRow, RunRow
 from .spec import ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
+from .text import md_escape
 from .windows import plan_split, suggest
 
 __all__ = [
@@ -61,19 +62,6 @@ __all__ = [
 NONE = "none"
 LAYER_COLUMNS = ("units", "activation", "recurrent_activation", "dropout")
 _uids = count(1)
-# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all
-# also covers LaTeX ($), emoji shortcodes and colour directives (:), HTML (<) and tables (|).
-_MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")
-# Bare-URL autolinks (GFM "www." and "scheme://") survive escaping when the text has no
-# punctuation to escape in between; a zero-width joiner after the scheme or "www" breaks them.
-_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)(?=\\[:.])")
-
-
-def md_escape(text: object) -> str:
-    """`text` on one line with Markdown, LaTeX, HTML and bare-URL autolinks neutralised, for
-    user-supplied names in st.markdown, st.error, st.info and the like."""
-    escaped = _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
-    return _AUTOLINK.sub("\\1\u2060", escaped)
 
 
 esc = md_escape  # the name the page used first

@@ -8,6 +8,9 @@ An LSTM layer of `m` units fed `p` inputs per time step has `4·m·(m+p+1)` weig
 gates, each with an input kernel (p·m), a recurrent kernel (m·m) and a bias (m). The count
 depends on the window length only when lags are fed as features, because then `p` is
 `lookback × features`.
+
+`check_budget` refuses experiments too big to train here, from the same counts, once the input
+width is known (the CLI before training, the worker before building, the page before submitting).
 """
 
 from __future__ import annotations
@@ -16,12 +19,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from .spec import FRAMINGS, ModelSpec
+from .errors import SpecError
+from .spec import FRAMINGS, ExperimentSpec, ModelSpec
+from .text import quote
 
 __all__ = [
-    "LayerCount", "LayerKind", "PlannedLayer", "count_layers", "input_shape", "layer_names", "layer_plan",
-    "lstm_params", "total",
+    "MAX_PARAMS_PER_EXPERIMENT", "MAX_PARAMS_PER_MODEL", "LayerCount", "LayerKind", "PlannedLayer", "check_budget",
+    "count_layers", "input_shape", "layer_names", "layer_plan", "lstm_params", "total",
 ]
+
+# A CPU trains a 5-million-weight LSTM on a few thousand windows in minutes per epoch; beyond
+# that (or 20 million over the models trained side by side) a run ties the machine up for hours.
+MAX_PARAMS_PER_MODEL = 5_000_000
+MAX_PARAMS_PER_EXPERIMENT = 20_000_000
 
 
 class LayerKind(StrEnum):
@@ -122,3 +132,27 @@ def count_layers(model: ModelSpec, n_features: int = 1, lookback: int = 12,
 def total(model: ModelSpec, n_features: int = 1, lookback: int = 12, framing: str = "steps") -> int:
     """Total trainable parameters of the model built for this input."""
     return sum(r.params for r in count_layers(model, n_features, lookback, framing))
+
+
+def check_budget(spec: ExperimentSpec, n_features: int | None = None) -> int:
+    """Raise `SpecError` if a model, or all models together, exceed the parameter budget.
+
+    `n_features` is the number of input columns (default: the target plus `spec.data.features`).
+    Returns the total count over all models.
+    """
+    n_features = 1 + len(spec.data.features) if n_features is None else n_features
+    window = spec.window
+    counts = [total(m, n_features, window.lookback, window.framing) for m in spec.models]
+    for model, count in zip(spec.models, counts, strict=True):
+        if count > MAX_PARAMS_PER_MODEL:
+            hint = " or lags as time steps" if window.framing == "features" else ""
+            raise SpecError(
+                f"Model {quote(model.name)} has {count:,} parameters for {n_features} input column(s), "
+                f"more than the {MAX_PARAMS_PER_MODEL:,} a model may have: use fewer units or layers{hint}."
+            )
+    if sum(counts) > MAX_PARAMS_PER_EXPERIMENT:
+        raise SpecError(
+            f"The {len(counts)} models have {sum(counts):,} parameters together, more than the "
+            f"{MAX_PARAMS_PER_EXPERIMENT:,} an experiment may have: train fewer or smaller models at a time."
+        )
+    return sum(counts)

@@ -4,6 +4,11 @@ Specs are plain data: they validate on construction (Keras-style messages, raise
 `SpecError`), round-trip through JSON with `to_dict`/`from_dict`, and know nothing of
 TensorFlow. A network is built from a spec only in `lstm_app.engine.model`, once the data fix
 the input width.
+
+Limits are checked before work is spent: `from_json` measures the text (`MAX_JSON_BYTES`,
+`MAX_JSON_DEPTH`) before parsing it, and `from_dict` counts each list (models, layers, seeds,
+features) before building what it holds. Wrong types anywhere raise `SpecError` naming the
+field. The parameter budget, which depends on the input width, is `lstm_app.params.check_budget`.
 """
 
 from __future__ import annotations
@@ -12,14 +17,23 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from .errors import SpecError
+from ._specjson import MAX_JSON_BYTES, MAX_JSON_DEPTH, build, loads, mapping, sequence
+from ._specjson import bad as _bad
 
 __all__ = [
     "ACTIVATIONS",
     "FRAMINGS",
     "LOSSES",
+    "MAX_DENSE_LAYERS",
+    "MAX_FEATURES",
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_LAYERS",
+    "MAX_MODELS",
+    "MAX_SEEDS",
+    "MAX_UNITS",
     "OPTIMIZERS",
     "SCALINGS",
     "DataSpec",
@@ -60,13 +74,14 @@ SCALINGS: dict[str, str] = {
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 LOSSES = ("mse", "mae", "huber")
 
-_T = TypeVar("_T")
-
-
-def _bad(argument: str, expected: str, got: object) -> SpecError:
-    return SpecError(
-        f"Received an invalid value for argument `{argument}`, expected {expected}, got {got!r}."
-    )
+# Width-independent size limits; one layer of MAX_UNITS fed one column stays within
+# `params.MAX_PARAMS_PER_MODEL`, which bounds the whole model once the input width is known.
+MAX_UNITS = 1024
+MAX_LAYERS = 8
+MAX_DENSE_LAYERS = 8
+MAX_MODELS = 64
+MAX_SEEDS = 100
+MAX_FEATURES = 100
 
 
 def _check_int(argument: str, value: object, low: int, high: int | None = None) -> None:
@@ -76,9 +91,19 @@ def _check_int(argument: str, value: object, low: int, high: int | None = None) 
         raise _bad(argument, f"an integer of at most {high}", value)
 
 
+def _finite(value: object) -> bool:
+    """A real number that is not NaN or infinite (an int too big for a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _check_float(argument: str, value: object, low: float, high: float, *, open_low: bool = False,
                  open_high: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = _finite(value)
     if ok:
         ok = (value > low if open_low else value >= low) and (
             value < high if open_high else value <= high
@@ -88,8 +113,13 @@ def _check_float(argument: str, value: object, low: float, high: float, *, open_
         raise _bad(argument, f"a number in {lo}{low}, {high}{hi}", value)
 
 
+def _listed(value: object) -> object:
+    """A tuple shown as the JSON list it came from."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 def _check_choice(argument: str, value: object, choices: Any) -> None:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise _bad(argument, "one of " + ", ".join(repr(c) for c in choices), value)
 
 
@@ -104,7 +134,7 @@ class LayerSpec:
     recurrent_dropout: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_int("units", self.units, 1, 4096)
+        _check_int("units", self.units, 1, MAX_UNITS)
         _check_choice("activation", self.activation, ACTIVATIONS)
         _check_choice("recurrent_activation", self.recurrent_activation, ACTIVATIONS)
         _check_float("dropout", self.dropout, 0.0, 1.0, open_high=True)
@@ -133,14 +163,16 @@ class ModelSpec:
             isinstance(x, LayerSpec) for x in layers
         ):
             raise _bad("layers", "at least one LSTM layer", self.layers)
-        if len(layers) > 8:
-            raise _bad("layers", "at most 8 stacked LSTM layers", len(layers))
+        if len(layers) > MAX_LAYERS:
+            raise _bad("layers", f"at most {MAX_LAYERS} stacked LSTM layers", len(layers))
         object.__setattr__(self, "layers", layers)
         if self.between is not None:
             _check_choice("between", self.between, ACTIVATIONS)
+        if not isinstance(self.dense, (list, tuple)) or len(self.dense) > MAX_DENSE_LAYERS:
+            raise _bad("dense", f"a list of at most {MAX_DENSE_LAYERS} hidden Dense layer sizes", _listed(self.dense))
         dense = tuple(self.dense)
         for units in dense:
-            _check_int("dense", units, 1, 4096)
+            _check_int("dense", units, 1, MAX_UNITS)
         object.__setattr__(self, "dense", dense)
         _check_choice("dense_activation", self.dense_activation, ACTIVATIONS)
 
@@ -186,7 +218,7 @@ class SplitSpec:
 
     def __post_init__(self) -> None:
         value = self.test_size
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not _finite(value):
             raise _bad("test_size", "a point count ≥ 1 or a fraction in (0, 1)", value)
         if 0 < value < 1:
             return
@@ -230,12 +262,12 @@ class TrainingSpec:
         _check_float("validation_share", self.validation_share, 0.0, 0.9)
         _check_int("patience", self.patience, 0, 10000)
         seeds = tuple(self.seeds) if isinstance(self.seeds, (list, tuple)) else self.seeds
-        if not isinstance(seeds, tuple) or not seeds or len(seeds) > 100:
-            raise _bad("seeds", "1 to 100 distinct integer seeds", self.seeds)
+        if not isinstance(seeds, tuple) or not seeds or len(seeds) > MAX_SEEDS:
+            raise _bad("seeds", f"1 to {MAX_SEEDS} distinct integer seeds", _listed(self.seeds))
         for seed in seeds:
             _check_int("seeds", seed, 0, 2**31 - 1)
         if len(set(seeds)) != len(seeds):
-            raise _bad("seeds", "distinct seeds", self.seeds)
+            raise _bad("seeds", "distinct seeds", _listed(self.seeds))
         object.__setattr__(self, "seeds", seeds)
         if self.clipnorm is not None:
             _check_float("clipnorm", self.clipnorm, 0.0, 1e6, open_low=True)
@@ -254,14 +286,22 @@ class DataSpec:
     sha256: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.source, str) or not self.source:
+        if not isinstance(self.source, str) or not self.source or len(self.source) > 4096:
             raise _bad("source", "a file name or 'sample:NAME'", self.source)
         if not isinstance(self.target, str) or not self.target:
             raise _bad("target", "a column name", self.target)
+        if self.time_column is not None and (not isinstance(self.time_column, str) or not self.time_column):
+            raise _bad("time_column", "a column name or null", self.time_column)
+        if (not isinstance(self.features, (list, tuple)) or len(self.features) > MAX_FEATURES
+                or not all(isinstance(f, str) and f for f in self.features)):
+            raise _bad("features", f"a list of at most {MAX_FEATURES} column names", _listed(self.features))
         features = tuple(self.features)
         if self.target in features:
             raise _bad("features", "extra input columns other than the target", list(features))
         object.__setattr__(self, "features", features)
+        if self.sha256 is not None and not (isinstance(self.sha256, str) and len(self.sha256) == 64
+                                            and all(c in "0123456789abcdef" for c in self.sha256)):
+            raise _bad("sha256", "the file's SHA-256 as 64 hexadecimal digits, or null", self.sha256)
 
 
 @dataclass(frozen=True)
@@ -278,9 +318,15 @@ class ExperimentSpec:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 120:
             raise _bad("name", "a non-empty name of at most 120 characters", self.name)
-        models = tuple(self.models)
-        if not models or len(models) > 64:
-            raise _bad("models", "1 to 64 models", len(models))
+        for argument, kind in (("data", DataSpec), ("window", WindowSpec), ("split", SplitSpec),
+                               ("training", TrainingSpec)):
+            if not isinstance(getattr(self, argument), kind):
+                raise _bad(argument, f"a {kind.__name__}", type(getattr(self, argument)).__name__)
+        models = tuple(self.models) if isinstance(self.models, (list, tuple)) else ()
+        if not models or len(models) > MAX_MODELS:
+            raise _bad("models", f"1 to {MAX_MODELS} models", len(models))
+        if not all(isinstance(m, ModelSpec) for m in models):
+            raise _bad("models", "ModelSpec values", self.models)
         names = [m.name for m in models]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -299,68 +345,45 @@ class ExperimentSpec:
 
     @classmethod
     def from_dict(cls, raw: Any) -> ExperimentSpec:
-        raw = _mapping("experiment", raw)
-        return _build(
+        """Build from parsed JSON; any wrong key, type or value is a `SpecError` naming the field."""
+        raw = mapping("experiment", raw)
+        return build(
             cls,
             raw,
             "experiment",
-            data=lambda v: _build(DataSpec, _mapping("data", v), "data"),
-            models=lambda v: tuple(_model(m) for m in _sequence("models", v)),
-            window=lambda v: _build(WindowSpec, _mapping("window", v), "window"),
-            split=lambda v: _build(SplitSpec, _mapping("split", v), "split"),
-            training=lambda v: _build(TrainingSpec, _mapping("training", v), "training"),
+            data=lambda v: build(DataSpec, mapping("data", v), "data",
+                                 features=lambda f: tuple(sequence(
+                                     "features", f, most=MAX_FEATURES,
+                                     expected=f"a list of at most {MAX_FEATURES} column names"))),
+            models=lambda v: tuple(
+                _model(m) for m in sequence("models", v, most=MAX_MODELS, expected=f"1 to {MAX_MODELS} models")
+            ),
+            window=lambda v: build(WindowSpec, mapping("window", v), "window"),
+            split=lambda v: build(SplitSpec, mapping("split", v), "split"),
+            training=lambda v: build(TrainingSpec, mapping("training", v), "training",
+                                     seeds=lambda x: tuple(sequence(
+                                         "seeds", x, most=MAX_SEEDS,
+                                         expected=f"1 to {MAX_SEEDS} distinct integer seeds"))),
         )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ExperimentSpec:
-        try:
-            raw = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise SpecError(f"The experiment file is not valid JSON ({exc}).") from None
-        return cls.from_dict(raw)
-
-
-def _mapping(where: str, value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _bad(where, "a JSON object", type(value).__name__)
-    return value
-
-
-def _sequence(where: str, value: Any) -> list[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise _bad(where, "a JSON list", type(value).__name__)
-    return value
-
-
-def _build(cls: type[_T], raw: dict[str, Any], where: str, **convert: Any) -> _T:
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(raw) - names)
-    if unknown:
-        raise SpecError(
-            f"Unknown key `{unknown[0]}` in `{where}`; allowed keys are {', '.join(sorted(names))}."
-        )
-    kwargs = {}
-    for key, value in raw.items():
-        if key in convert:
-            value = convert[key](value)
-        elif isinstance(value, (list, tuple)):
-            value = tuple(value)
-        kwargs[key] = value
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        raise SpecError(f"Incomplete `{where}` in the experiment file ({exc}).") from None
+        """Parse experiment JSON, refusing oversized or overly nested text before parsing it."""
+        return cls.from_dict(loads(text))
 
 
 def _model(raw: Any) -> ModelSpec:
-    raw = _mapping("models[]", raw)
-    return _build(
+    raw = mapping("models[]", raw)
+    return build(
         ModelSpec,
         raw,
         "models[]",
         layers=lambda v: tuple(
-            _build(LayerSpec, _mapping("layers[]", x), "layers[]") for x in _sequence("layers", v)
+            build(LayerSpec, mapping("layers[]", x), "layers[]")
+            for x in sequence("layers", v, most=MAX_LAYERS, expected=f"at most {MAX_LAYERS} stacked LSTM layers")
         ),
+        dense=lambda v: tuple(sequence("dense", v, most=MAX_DENSE_LAYERS,
+                                       expected=f"a list of at most {MAX_DENSE_LAYERS} hidden Dense layer sizes")),
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +97,131 @@ def test_readme_example_experiment_parses_and_ci_runs_the_readme_test_command() 
     assert [m.name for m in spec.models] == ["tanh", "relu inside", "relu between"]
     assert "./scripts/test.sh" in readme and "./scripts/dashboard.sh" in readme
     assert "exec ./scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+# --- arguments and outputs refused before training ------------------------------------------------
+
+
+def _tiny_experiment(tmp_path: Path, **changes: object) -> Path:
+    spec = presets.hotel_replication()
+    spec = ExperimentSpec("tiny", spec.data, (ModelSpec("tanh", (LayerSpec(3),)),), spec.window, spec.split,
+                          TrainingSpec(epochs=1, batch_size=16, seeds=(0,), patience=0))
+    raw = spec.to_dict()
+    raw.update(changes)
+    path = tmp_path / "exp.json"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def _refused(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the CLI, failing the test if it gets as far as training; return the one-line error."""
+    import lstm_app.runs.headless as headless
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the command trained although it should have refused first")
+
+    monkeypatch.setattr(headless, "run_experiment", no_training)
+    monkeypatch.setattr(headless, "load_data", no_training)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def test_run_refuses_an_out_that_is_a_file_or_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    exp = _tiny_experiment(tmp_path)
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("not a folder")
+    assert "is a file, not a folder" in _refused(["run", str(exp), "--out", str(a_file)], capsys, monkeypatch)
+    err = _refused(["run", str(exp), "--out", str(a_file / "deeper" / "out")], capsys, monkeypatch)
+    assert "which is a file" in err
+    assert a_file.read_text() == "not a folder"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write to any folder")
+def test_run_refuses_a_read_only_out(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    exp = _tiny_experiment(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        err = _refused(["run", str(exp), "--out", str(locked / "out")], capsys, monkeypatch)
+    finally:
+        locked.chmod(0o700)
+    assert "cannot be written" in err
+
+
+def test_run_refuses_zero_or_negative_epochs(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    exp = _tiny_experiment(tmp_path)
+    for epochs in ("0", "-3"):
+        err = _refused(["run", str(exp), "--out", str(tmp_path / "o"), "--epochs", epochs], capsys, monkeypatch)
+        assert f"argument `epochs`, expected a positive integer, got {epochs}." in err
+
+
+def test_run_refuses_a_model_over_the_parameter_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    big = ModelSpec("huge", tuple(LayerSpec(1024) for _ in range(8)))
+    exp = _tiny_experiment(tmp_path, models=[dataclasses.asdict(big)])
+    err = _refused(["run", str(exp), "--out", str(tmp_path / "o")], capsys, monkeypatch)
+    assert "'huge' has" in err and "parameters" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_run_refuses_bad_experiment_files_in_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    exp = tmp_path / "exp.json"
+    out = str(tmp_path / "o")
+    for content, word in [
+        ("[" * 50_000 + "]" * 50_000, "levels"),
+        (json.dumps({"name": "e", "data": {"source": "f.csv", "target": "y", "features": [[1]]},
+                     "models": [{"name": "a", "layers": [{"units": 2}]}]}), "argument `features`"),
+        (" " * 3_000_000, "bytes"),
+    ]:
+        exp.write_text(content)
+        assert word in _refused(["run", str(exp), "--out", out], capsys, monkeypatch)
+    assert "does not exist" in _refused(["run", str(tmp_path / "nope.json"), "--out", out], capsys, monkeypatch)
+
+
+def test_run_reports_a_failed_write_in_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import lstm_app.runs.headless as headless
+
+    exp = _tiny_experiment(tmp_path)
+    monkeypatch.setattr(headless, "run_experiment", lambda *a, **k: ({}, {(0, 0): "skipped"}))
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(headless, "write_results", disk_full)
+    assert main(["run", str(exp), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("error: The results could not be written") and "No space left on device" in err
+
+
+def test_written_csv_files_keep_formula_names_as_text(tmp_path: Path) -> None:
+    from lstm_app import data
+    from lstm_app.runs import headless
+
+    spec = presets.hotel_replication()
+    evil = "=cmd|' /C calc'!A0"
+    spec = ExperimentSpec("e", spec.data, (ModelSpec(evil, (LayerSpec(2),)), ModelSpec("@SUM(1)", (LayerSpec(2),))),
+                          spec.window, spec.split, TrainingSpec(epochs=1, seeds=(0,)))
+    table = data.read_csv(b"date,y\n2020-01-01,1\n2020-01-02,2\n2020-01-03,4\n")
+    headless.write_results(tmp_path, spec, table, {}, {(0, 0): "-boom", (1, 0): "failed"})
+    for name in ("metrics.csv", "summary.csv"):
+        with (tmp_path / name).open(newline="") as fh:
+            cells = [cell for row in csv.reader(fh) for cell in row]
+        assert "'" + evil in cells and "'@SUM(1)" in cells, name
+        assert not any(c.startswith(("=", "+", "@")) or (c.startswith("-") and not _number(c)) for c in cells), name
+    assert json.loads((tmp_path / "results.json").read_text())["runs"][0]["model"] == evil
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

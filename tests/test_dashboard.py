@@ -64,7 +64,8 @@ def markdown(at: AppTest) -> str:
 
 
 def plain(text: str) -> str:
-    return text.replace("\\", "")
+    """Markdown as the reader sees it: escapes and invisible word joiners removed."""
+    return text.replace("\\", "").replace("\u2060", "")
 
 
 def frames(at: AppTest) -> list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -321,3 +322,181 @@ def test_unclosed_quote_in_a_long_file_names_the_line_it_opens_on() -> None:
     with pytest.raises(DataError, match="line 2") as info:
         read_csv(b'date,value\n2020-01-01,"5\n' + rows)
     assert_sentence(str(info.value))
+
+
+def test_upload_limit_agrees_with_the_streamlit_config() -> None:
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    megabytes = config["server"]["maxUploadSize"]
+    assert megabytes == data.UPLOAD_LIMIT_MB
+    # Streamlit's upload widget counts a megabyte as 1,000,000 bytes (except on Windows), so a file
+    # the browser lets through is at most this big, and the reader must accept exactly that.
+    assert megabytes * 1_000_000 == data.MAX_BYTES
+    read_csv(b"y\n" + b"1\n" * 5)  # well under the limit
+    with pytest.raises(DataError, match=f"upload limit of {megabytes} MB"):
+        read_csv(b" " * (data.MAX_BYTES + 1))
+
+
+def test_a_long_text_cell_in_an_ignored_column_is_read() -> None:
+    note = "lorem ipsum, " * 16_000  # 208 kB, over the csv module's default field limit of 128 kB
+    text = "date,value,note\n" + "".join(f'2020-01-{d:02d},{d},"{note if d == 2 else "x"}"\n' for d in range(1, 11))
+    table = read_csv(csv_bytes(text))
+    assert table.rows == 10 and table.numeric_columns == ("value",) and table.text_columns == ("note",)
+
+
+# --- the bulk (pyarrow) path reads exactly what the line-by-line path reads ------------------------
+
+
+def _fast_and_slow(content: bytes) -> tuple[object, object]:
+    """(bulk result or None if it declines, line-by-line result), a DataError given as its message."""
+    from lstm_app.data import _bulk, _parse
+
+    def attempt(read):  # type: ignore[no-untyped-def]
+        try:
+            return read()
+        except DataError as exc:
+            return f"DataError: {exc}"
+
+    text, _, codec = _parse.decode_as(content)
+    if codec not in _bulk._PYARROW_CODECS:
+        return None, None
+    return attempt(lambda: _bulk._fast(content, text, True, codec)), attempt(lambda: _parse.split(text))
+
+
+def assert_same_split(fast: object, slow: object) -> None:
+    if isinstance(fast, str) or isinstance(slow, str):
+        assert fast == slow
+        return
+    pd.testing.assert_frame_equal(fast.cells.astype(object), slow.cells)
+    assert (fast.separator, fast.notes) == (slow.separator, slow.notes)
+
+
+SPLIT_FILES = [CORPUS / n for n in CORPUS_FILES if n != "expected.json"] + sorted(
+    sample_path(r[0]) for r in REAL)
+
+
+@pytest.mark.parametrize("path", SPLIT_FILES, ids=lambda p: p.name)
+def test_bulk_split_equals_line_by_line_split(path: Path) -> None:
+    try:
+        fast, slow = _fast_and_slow(path.read_bytes())
+    except DataError:
+        return  # refused while decoding (binary, empty, ZIP, gzip): the same for both paths
+    if fast is not None:
+        assert_same_split(fast, slow)
+
+
+def test_the_bulk_path_reads_most_of_the_corpus() -> None:
+    taken = 0
+    for path in SPLIT_FILES:
+        with contextlib.suppress(DataError):  # refused while decoding
+            taken += _fast_and_slow(path.read_bytes())[0] is not None
+    assert taken >= 0.8 * len(SPLIT_FILES)
+
+
+_cell = st.one_of(
+    st.sampled_from(["", " ", "NA", "-", "1,5", "1.234,5", "2020-01-03", "03/01/2020", "2015-W27", '"', '""',
+                     "a b", "x;y", "1e5", "inf", "ä", "  7 ", "\t", "sep=;"]),
+    st.floats(allow_nan=False, allow_infinity=False).map(str),
+    st.integers(-10**6, 10**6).map(str),
+    st.text(alphabet=' ,;|\t"abc01.-\r\n', max_size=6),
+)
+
+
+_rectangular = st.integers(1, 4).flatmap(
+    lambda width: st.lists(st.lists(_cell, min_size=width, max_size=width), min_size=1, max_size=8))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=_rectangular | st.lists(st.lists(_cell, min_size=1, max_size=4), min_size=1, max_size=8),
+    sep=st.sampled_from([",", ";", "\t", "|"]),
+    quote_all=st.booleans(),
+    line_end=st.sampled_from(["\n", "\r\n", "\r"]),
+    lead=st.sampled_from(["", "\n", "sep=;\n", " \n"]),
+)
+def test_bulk_split_equals_line_by_line_split_on_generated_text(rows: list[list[str]], sep: str, quote_all: bool,
+                                                                 line_end: str, lead: str) -> None:
+    def cell(value: str) -> str:
+        return '"' + value.replace('"', '""') + '"' if quote_all else value
+
+    text = lead + line_end.join(sep.join(cell(c) for c in row) for row in rows) + line_end
+    try:
+        fast, slow = _fast_and_slow(text.encode("utf-8"))
+    except DataError:
+        return
+    if fast is not None:
+        assert_same_split(fast, slow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=st.lists(st.sampled_from(["1", "22", " 3", "4 ", "5\t", "\x1f6", "7 8", '"9"', '" 9"', "", "x"]),
+                   min_size=1, max_size=12),
+    sep=st.sampled_from([",", ";", "\t"]),
+    chunk=st.integers(1, 9),
+)
+def test_edge_space_scan_finds_every_value_that_needs_stripping(cells: list[str], sep: str, chunk: int) -> None:
+    from unittest import mock
+
+    from lstm_app.data import _bulk
+
+    text = "\n".join(sep.join(cells[i : i + 3]) for i in range(0, len(cells), 3))
+    raw = text.encode()
+    needs = any(value.strip('"') != value.strip('"').strip() for line in text.split("\n")
+                for value in line.split(sep))
+    with mock.patch.object(_bulk, "_CHUNK", chunk):  # small chunks: values straddle their borders
+        found = _bulk._edge_spaces(b"xx" + raw, 2, sep)
+    assert found or not needs  # it may say yes when unsure, never no when a value needs stripping
+
+
+_number_text = st.one_of(
+    st.floats(allow_nan=False).map(repr), st.integers().map(str),
+    st.sampled_from(["", "NA", "nan", "N/A", "-", "inf", "-Infinity", "1,5", "1.234,5", "1 000", "+.5", "5.", "1e5",
+                     "1E-3", "x", "0x10", "1_000", "١٢", "nan(1)", "-0", "00.1", "1e400", "-.e1"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values=st.lists(_number_text, min_size=1, max_size=8), sep=st.sampled_from([",", ";"]),
+       arrow=st.booleans())
+def test_plain_number_fast_path_agrees_with_the_general_rules(values: list[str], sep: str, arrow: bool) -> None:
+    from lstm_app.data import _parse
+
+    column = pd.Series(values, index=range(2, 2 + len(values)), dtype="str" if arrow else object)
+    fast = _parse._plain_numbers(column)
+    general, bad, _ = _parse._convert(_parse.as_text(column), sep)
+    if fast is not None:
+        assert bad is None
+        pd.testing.assert_series_equal(fast, general, check_exact=True)
+    assert _parse.to_numbers(column, sep)[1] == bad
+
+
+@pytest.mark.parametrize("tail", [["x"], ["1.234,5"], ["1,5", "x"], ["NA", "7"], ["∞"], ["1 234"]])
+@pytest.mark.parametrize("head", [["1.5"], ["1,5"], ["x"], ["12.345"]])
+def test_long_columns_give_what_the_whole_column_rules_give(head: list[str], tail: list[str]) -> None:
+    from lstm_app.data import _parse
+
+    values = head * (_parse._PREFIX + 5) + tail
+    column = pd.Series(values, index=range(2, 2 + len(values)), dtype="str")
+    got, bad = _parse.to_numbers(column, ";")
+    want, want_bad, _ = _parse._convert(column, ";")
+    assert bad == want_bad
+    if want is None:
+        assert got is None
+    else:
+        pd.testing.assert_series_equal(got, want, check_exact=True)
+
+
+def test_a_time_outside_what_pandas_can_hold_is_an_unreadable_time() -> None:
+    table = read_csv(csv_bytes("date,y\n2020-01-01,1\n2020-01-02,2\n6822-11-01,3\n2020-01-03,4\n2020-01-04,5\n"))
+    assert (table.rows, table.dropped) == (4, 1)
+    assert any("line 4" in note and "6822-11-01" in note for note in table.notes)
+
+
+@pytest.mark.parametrize("content", [b"\xef", b"\xef\xbb", b"a\xef", b"\xef\xbb\xbf"])
+def test_a_cut_off_byte_order_mark_is_not_an_internal_error(content: bytes) -> None:
+    with pytest.raises(DataError) as info:
+        read_csv(content)
+    assert_sentence(str(info.value))
+    assert "could not be read as a table" not in str(info.value)

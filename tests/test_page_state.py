@@ -97,17 +97,6 @@ def test_seed_list_keeps_imported_seeds_and_tops_up() -> None:
 # -- Markdown escaping, plurals ---------------------------------------------------------------------
 
 
-def test_md_escape_neutralises_markdown_and_breaks_bare_url_autolinks() -> None:
-    assert ps.md_escape("**a** _b_ $c$ <d> [e](f) :red[g] #h") == (
-        r"\*\*a\*\* \_b\_ \$c\$ \<d\> \[e\]\(f\) \:red\[g\] \#h")
-    assert ps.md_escape("two\nlines") == "two lines"
-    for url in ("see https://evil.example/x", "www.evil.example", "mail me@evil.example"):
-        out = ps.md_escape(url)
-        assert "://" not in out and "www." not in out and "@" not in out.replace("\\@", "")
-        assert out.replace("\\", "").replace("\u2060", "") == url
-    assert ps.esc is ps.md_escape
-
-
 def test_plural() -> None:
     assert [ps.plural(n, "model") for n in (0, 1, 2)] == ["0 models", "1 model", "2 models"]
     assert ps.plural(1200, "run") == "1,200 runs"

@@ -88,3 +88,18 @@ def test_styled_table_highlights_the_best_cell_per_column(trained_store: tuple[P
     best = comparison.best()
     assert best and html.count("background-color: rgba(46, 160, 67, 0.28)") >= 1
     assert "naive (last value)" in html
+
+
+def test_keras_script_keeps_hostile_names_inside_comments() -> None:
+    from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec
+
+    spec = ExperimentSpec('x"""; print("exp"); """\\', DataSpec("f.csv", "y"),
+                          (ModelSpec('m"""\nprint("model")  #\x00', (LayerSpec(2),)),
+                           ModelSpec("ok\r\nimport os", (LayerSpec(2),))))
+    code = results.keras_script(spec)
+    tree = ast.parse(code)
+    calls = [node.func for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    assert not any(isinstance(f, ast.Name) and f.id == "print" for f in calls)
+    assert not any(isinstance(node, ast.Import) and node.names[0].name == "os" for node in ast.walk(tree))
+    assert sum(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in tree.body) == 0
+    assert code.count("keras.Sequential(") == 2

@@ -3,6 +3,7 @@
 The public names of `reader` are re-exported here; `samples` lists the bundled series.
 """
 
-from .reader import MAX_BYTES, MAX_MISSING_SHARE, MIN_ROWS, NO_TIME_LABEL, Table, read_csv, series
+from . import reader
+from .reader import *  # noqa: F403  (exactly reader.__all__)
 
-__all__ = ["MAX_BYTES", "MAX_MISSING_SHARE", "MIN_ROWS", "NO_TIME_LABEL", "Table", "read_csv", "series"]
+__all__ = list(reader.__all__)

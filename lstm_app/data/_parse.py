@@ -1,13 +1,17 @@
 """Bytes → a frame of stripped strings, and strings → numbers, for `lstm_app.data`.
 
-Tokenising uses the standard `csv` module rather than `pandas.read_csv` so that every problem
-(ragged line, unclosed quote, binary content) can be reported with its line number in one sentence.
+`split` tokenises with the standard `csv` module so that every problem (ragged line, unclosed
+quote, binary content) can be reported with its line number in one sentence; `lstm_app._bulk`
+reads plain files faster and falls back to it. `to_numbers` works column-wise (pyarrow kernels
+where pandas has them), never cell by cell in Python on the common path.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -16,11 +20,26 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..text import quote
 
-__all__ = ["MISSING_TOKENS", "RawTable", "decode", "quote", "split", "to_numbers"]
+try:  # pyarrow comes with Streamlit; without it numbers are converted by pandas alone
+    import pyarrow as pa
+    import pyarrow.compute as pc
+except ImportError:  # pragma: no cover
+    pa = None
+
+__all__ = [
+    "MISSING_ANY_CASE", "MISSING_TOKENS", "WHITESPACE", "RawTable", "as_text", "decode", "decode_as", "quote",
+    "split", "to_numbers",
+]
 
 MISSING_TOKENS = frozenset(
     {"", "na", "n/a", "nan", "null", "none", "-", "--", "?", ".", "#n/a", "missing", "nat"}
+)
+# Every capitalisation of the tokens, so that a column is matched as it is, without a lowered copy
+# (no other character lowers to one of their ASCII letters; tests/test_data.py checks).
+MISSING_ANY_CASE = frozenset(
+    "".join(chars) for token in MISSING_TOKENS for chars in itertools.product(*({c, c.upper()} for c in token))
 )
 _SEPARATORS = (",", ";", "\t", "|")
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -28,15 +47,17 @@ _NUMBER_DOT = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)?(?:\.\d*)?(?:[eE][+-]
 _NUMBER_COMMA = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)?(?:,\d*)?(?:[eE][+-]?\d+)?")
 _INF = re.compile(r"[+-]?(?:inf|infinity|∞)", re.IGNORECASE)
 _DIGIT_SPACE = re.compile(r"(?<=\d)[ \u00a0\u202f'](?=\d{3}(?!\d))")
+# Python's `\s` spelled out as characters: pandas hands `\s` to Python's `re` (one call per cell),
+# a class of plain characters to pyarrow's RE2 (one call per column).
+WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACED = "[ \u00a0\u202f']"  # the characters _DIGIT_SPACE removes, as literal characters for pyarrow
+_PREFIX = 2000  # values looked at before a whole column when it may be text
 _CLEAN_CELL = re.compile(r"[+-]?\d[\d.,:/ T-]*")
-
-
-def quote(text: object, limit: int = 40) -> str:
-    """Quote a name or a value for a one-line message, shortened and without line breaks."""
-    s = " ".join(str(text).split())
-    if len(s) > limit:
-        s = s[: limit - 1] + "…"
-    return f"'{s}'"
+# The csv module refuses fields over 128 kB by default, which reads a long text cell in an ignored
+# column as "a quote that is never closed"; a field can be as long as the file itself. The limit is
+# process-wide, so it is only ever raised.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+_MISSING_ARROW = pa.array(sorted(MISSING_ANY_CASE)) if pa is not None else None
 
 
 @dataclass(frozen=True)
@@ -50,36 +71,57 @@ class RawTable:
 
 def decode(data: bytes) -> tuple[str, tuple[str, ...]]:
     """Decode file bytes (UTF-8, UTF-8 with BOM, UTF-16 with BOM, else Windows-1252/Latin-1)."""
-    if not data.strip():
+    text, notes, _ = decode_as(data)
+    return text, notes
+
+
+def decode_as(data: bytes, head: int | None = None) -> tuple[str, tuple[str, ...], str]:
+    """`decode`, also naming the codec used: utf-16, utf-8-sig, cp1252 or latin-1.
+
+    With `head`, only the text of the first `head` bytes is returned (all of them are still
+    checked), so that a big file is not held twice, as bytes and as text.
+    """
+    if not data or data.isspace():  # not data.strip(), which would copy the whole file
         raise DataError("The file is empty: upload a CSV with a header row and at least one data row.")
-    head = data[:8]
-    if head.startswith(b"PK\x03\x04"):
+    magic = data[:8]
+    if magic.startswith(b"PK\x03\x04"):
         raise DataError(
             "The file is a ZIP archive or an Excel workbook, not a CSV: save the sheet as CSV and upload that."
         )
-    if head.startswith(b"\x1f\x8b"):
+    if magic.startswith(b"\x1f\x8b"):
         raise DataError("The file is gzip-compressed, not a plain CSV: decompress it and upload the CSV.")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if magic.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), ("The file is UTF-16 text; it was decoded as such.",)
+            return data.decode("utf-16"), ("The file is UTF-16 text; it was decoded as such.",), "utf-16"
         except UnicodeDecodeError:
             pass
     notes: tuple[str, ...] = ()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
+    codec = next(c for c in ("utf-8-sig", "cp1252", "latin-1") if _decodes(data, c))
+    if codec != "utf-8-sig":
         notes = ("The file is not UTF-8; it was read as Windows-1252/Latin-1.",)
+    if head is None or head >= len(data):
+        text = data.decode(codec)
+    else:
+        text = codecs.getincrementaldecoder(codec)().decode(memoryview(data)[:head])
     sample = text[:65536]
     control = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n\x0c")
     if "\x00" in sample or control > max(2, len(sample) // 100):
         raise DataError(
             "The file looks like binary data, not text: upload a CSV file (comma, semicolon or tab separated)."
         )
-    return text, notes
+    return text, notes, codec
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    """Whether `data` is valid in `codec`, checked a megabyte at a time (no copy of the whole)."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), 1 << 20):
+            decoder.decode(view[start : start + (1 << 20)], final=start + (1 << 20) >= len(data))
+    except UnicodeDecodeError:
+        return False
+    return not decoder.getstate()[0]  # utf-8-sig keeps a lone b"\xef" waiting for a BOM, even when final
 
 
 def _sniff(lines: list[str]) -> str:
@@ -207,18 +249,42 @@ def _name_columns(header: list[str]) -> list[str]:
     return names
 
 
+def as_text(cells: pd.Series) -> pd.Series:
+    """A column of `RawTable` cells (already stripped) as strings that `.str` matches column-wise."""
+    if isinstance(cells.dtype, pd.StringDtype) and not cells.hasnans:
+        return cells  # arrow-backed already: no copy
+    return cells.astype(object).map(str)
+
+
 def to_numbers(cells: pd.Series, separator: str) -> tuple[pd.Series | None, tuple[object, str] | None]:
-    """Convert a column of strings to float64, or return (None, (row label, first bad value)).
+    """Convert a column of stripped strings to float64, or return (None, (row label, first bad value)).
 
     Decimal point with `,` thousands and decimal comma with `.` thousands are both tried; when
     both fit every value, commas are read as decimal commas unless the file is comma-separated.
     """
-    values = cells.astype(object).map(str).str.strip()
-    missing = values.str.lower().isin(MISSING_TOKENS)
-    present = values[~missing].str.replace(_DIGIT_SPACE, "", regex=True)
+    values = as_text(cells)
+    plain = _plain_numbers(values)
+    if plain is not None:
+        return plain, None
+    if len(values) > _PREFIX:  # a text column usually shows itself early: look there first
+        out, bad, certain = _convert(values.iloc[:_PREFIX], separator)
+        if certain:
+            return None, bad
+    out, bad, _ = _convert(values, separator)
+    return out, bad
+
+
+def _convert(values: pd.Series, separator: str) -> tuple[pd.Series | None, tuple[object, str] | None, bool]:
+    """`to_numbers` of stripped strings; the flag says the bad value is bad whatever follows it."""
+    missing = values.isin(MISSING_ANY_CASE).to_numpy(dtype=bool)
+    present = values[~missing] if missing.any() else values
+    spaced = present.str.contains(_SPACED, regex=True).to_numpy(dtype=bool)
+    if spaced.any():  # the regex has a look-behind, so it runs in Python: only where it can match
+        present = present.copy()
+        present[spaced] = present[spaced].str.replace(_DIGIT_SPACE, "", regex=True)
     if present.empty:
-        return pd.Series(np.nan, index=values.index, dtype="float64"), None
-    is_inf = present.str.fullmatch(_INF)
+        return pd.Series(np.nan, index=values.index, dtype="float64"), None, False
+    is_inf = present.str.fullmatch(_INF).to_numpy(dtype=bool)
     finite = present[~is_inf]
     has_digit = finite.str.contains(r"\d", regex=True)
     dot_ok = finite.str.fullmatch(_NUMBER_DOT) & has_digit
@@ -234,13 +300,52 @@ def to_numbers(cells: pd.Series, separator: str) -> tuple[pd.Series | None, tupl
         bad = finite[~(dot_ok | comma_ok)]
         if bad.empty:  # every value is a number, but in two different decimal styles
             bad = finite[~dot_ok]
-        return None, (bad.index[0], str(bad.iloc[0]))
+            return None, (bad.index[0], str(bad.iloc[0])), False
+        return None, (bad.index[0], str(bad.iloc[0])), True
     if style == "dot":
         normal = finite.str.replace(",", "", regex=False)
     else:
         normal = finite.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    out = pd.Series(np.nan, index=values.index, dtype="float64")
-    out.loc[finite.index] = pd.to_numeric(normal, errors="coerce").astype("float64")
-    inf_values = present[is_inf]
-    out.loc[inf_values.index] = np.where(inf_values.str.startswith("-"), -np.inf, np.inf)
-    return out, None
+    out = np.full(len(values), np.nan)
+    where = np.flatnonzero(~missing)
+    out[where[~is_inf]] = _floats(normal)
+    out[where[is_inf]] = np.where(present[is_inf].str.startswith("-").to_numpy(dtype=bool), -np.inf, np.inf)
+    return pd.Series(out, index=values.index, dtype="float64"), None, False
+
+
+def _floats(numbers: pd.Series) -> np.ndarray:
+    """Strings already checked to be numbers → float64 (NaN where one still does not parse)."""
+    if pa is not None:
+        try:  # pyarrow's parser rounds correctly, like `float`, and is many times faster than pandas'
+            return np.asarray(pc.cast(pa.array(numbers, type=pa.string()), pa.float64()), dtype="float64")
+        except (pa.ArrowException, TypeError):
+            pass
+    return pd.to_numeric(numbers, errors="coerce").to_numpy(dtype="float64")
+
+
+def _plain_numbers(values: pd.Series) -> pd.Series | None:
+    """The common case at C speed: every value a missing token or a finite plain number (-1.5e3).
+
+    None when anything else is there. pyarrow's parser reads no finite number that the regexes
+    above would not (tested over every short string of digits, signs, points and exponents), so
+    a cast that succeeds with finite results is what the general path would have read.
+    """
+    if pa is None or values.empty:
+        return None
+    try:
+        text = pa.array(values)  # zero-copy for arrow-backed strings
+        if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type):
+            return None
+        try:
+            numbers = pc.cast(text, pa.float64())
+        except pa.ArrowInvalid:  # a missing-value token or text: null the tokens and try once more
+            missing = pc.is_in(text, value_set=_MISSING_ARROW)
+            if not pc.any(missing).as_py():
+                return None
+            numbers = pc.cast(pc.if_else(missing, pa.scalar(None, text.type), text), pa.float64())
+    except (pa.ArrowException, TypeError):
+        return None
+    if not pc.all(pc.is_finite(numbers)).as_py():  # nulls are skipped; inf and nan words are not plain
+        return None
+    floats = numbers.to_numpy(zero_copy_only=False) if isinstance(numbers, pa.Array) else numbers.to_numpy()
+    return pd.Series(floats, index=values.index, dtype="float64")  # nulls become NaN

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ._parse import MISSING_TOKENS, quote
+from ._parse import MISSING_ANY_CASE, as_text, quote
 
 __all__ = [
     "Axis", "Candidate", "find_time_column", "forced_time_column", "frequency", "gap_count", "name_score",
@@ -38,6 +38,7 @@ _FORMATS = (
     "%B %d, %Y", "%b %d, %Y", "%d-%b-%Y", "%d-%b-%y",
 )
 _SAMPLE = 200
+_CHUNK = 100_000  # values parsed as times at a time (every parser reads each value on its own)
 _UNITS: tuple[tuple[str, str, str], ...] = (
     # (offset name prefix, unit word, label for one unit)
     ("BMS", "month", "monthly"), ("BME", "month", "monthly"), ("SMS", "half-month", "semi-monthly"),
@@ -146,21 +147,24 @@ _COMPACT = ("dates (%Y%m%d)", _format_parser("%Y%m%d"))
 
 
 def parse_times(cells: pd.Series, *, hinted: bool, numbers: bool = False) -> Candidate | None:
-    """Read a column of strings as times with the parser that reads the most values, or None.
+    """Read a column of stripped strings as times with the parser that reads the most values, or None.
 
     Plain numbers are read as times (years such as 1700, compact dates such as 20150621) only when
     `numbers` is set; free-form parsing is tried only when `hinted` (the name suggests time).
     """
-    values = cells.astype(object).map(str).str.strip()
-    present = values[~values.str.lower().isin(MISSING_TOKENS)]
-    readable = present[present.str.contains(r"\d", regex=True)]
+    values = as_text(cells)
+    missing = values.isin(MISSING_ANY_CASE).to_numpy(dtype=bool)
+    present = values[~missing] if missing.any() else values  # a boolean index copies even when all true
+    digits = present.str.contains(r"\d", regex=True).to_numpy(dtype=bool)
+    readable = present[digits] if not digits.all() else present
     if readable.empty:
         return None
     total = len(present)
     present = readable
-    numbers_only = bool(present.str.fullmatch(_PURE_NUMBER).all())
-    parsers = list(_GENERAL) if not numbers_only else [_YEARS, _COMPACT] if numbers else []
     sample = present.iloc[:_SAMPLE]
+    # the sample first: a date in it settles the question without matching every value
+    numbers_only = bool(sample.str.fullmatch(_PURE_NUMBER).all() and present.str.fullmatch(_PURE_NUMBER).all())
+    parsers = list(_GENERAL) if not numbers_only else [_YEARS, _COMPACT] if numbers else []
     scored = [(int(p(sample).notna().sum()), how, p) for how, p in parsers]
     top = max((s for s, _, _ in scored), default=0)
     if top == 0 and hinted and parsers:
@@ -170,18 +174,51 @@ def parse_times(cells: pd.Series, *, hinted: bool, numbers: bool = False) -> Can
         return None
     best: Candidate | None = None
     best_key: tuple[int, int] | None = None
-    for score, how, parser in scored:
-        if score != top:
-            continue
-        times = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-        times.loc[present.index] = parser(present).astype("datetime64[ns]")
+    tied = [(how, parser) for score, how, parser in scored if score == top]
+    for how, parser in tied:
+        parsed_times = _in_chunks(parser, present)
+        if len(present) == len(values):  # nothing missing: no alignment needed
+            times = parsed_times.set_axis(values.index)
+        else:
+            times = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+            times.loc[present.index] = parsed_times
         parsed = int(times.notna().sum())
-        unique = pd.DatetimeIndex(times.dropna().drop_duplicates()).sort_values()
-        dups = parsed - len(unique)
-        key = (-parsed, dups + frequency(unique).gaps)
+        key = (-parsed, 0)
+        if len(tied) > 1:  # the parse with fewer repeated times and gaps wins a tie
+            unique = _sorted_unique(times if parsed == len(times) else times.dropna())
+            key = (-parsed, parsed - len(unique) + frequency(unique).gaps)
         if best_key is None or key < best_key:
             best, best_key = Candidate(times=times, how=how, parsed=parsed, present=total), key
     return best
+
+
+def _sorted_unique(times: pd.Series) -> pd.DatetimeIndex:
+    """The distinct times in order; for times already in order, without hashing or sorting them."""
+    if times.is_monotonic_increasing:
+        values = times.to_numpy()
+        keep = np.empty(len(values), dtype=bool)
+        keep[:1] = True
+        np.not_equal(values[1:], values[:-1], out=keep[1:])
+        return pd.DatetimeIndex(values[keep])
+    return pd.DatetimeIndex(times.drop_duplicates()).sort_values()
+
+
+def _in_chunks(parser: Callable[[pd.Series], pd.Series], values: pd.Series) -> pd.Series:
+    """`parser(values)` as datetime64[ns], a slice at a time: pandas turns the strings it parses
+    into Python objects, so slices bound that copy to a fraction of the column."""
+    if len(values) <= _CHUNK:
+        return _nanoseconds(parser(values))
+    return pd.concat([_nanoseconds(parser(values.iloc[i : i + _CHUNK])) for i in range(0, len(values), _CHUNK)])
+
+
+def _nanoseconds(times: pd.Series) -> pd.Series:
+    """`times` as datetime64[ns]; a time outside 1677-2262, which that cannot hold, becomes NaT
+    (a row whose time cannot be read, as for any other unreadable time)."""
+    try:
+        return times.astype("datetime64[ns]")
+    except (ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        inside = (times >= pd.Timestamp.min) & (times <= pd.Timestamp.max)
+        return times.where(inside).astype("datetime64[ns]")
 
 
 def _unit(alias: str) -> tuple[int, str, str]:

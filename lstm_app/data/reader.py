@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ._parse import decode, quote, split, to_numbers
+from ._bulk import read, release_memory
+from ._parse import WHITESPACE, quote, to_numbers
 from ._timeaxis import find_time_column, forced_time_column, frequency
 
 __all__ = [
@@ -35,12 +36,18 @@ __all__ = [
     "MAX_MISSING_SHARE",
     "MIN_ROWS",
     "NO_TIME_LABEL",
+    "UPLOAD_LIMIT_MB",
     "Table",
+    "load_bytes",
     "read_csv",
     "series",
 ]
 
-MAX_BYTES: int = 50 * 1024 * 1024
+# Must equal `server.maxUploadSize` in .streamlit/config.toml (a test reads both). Streamlit's
+# browser code counts that many megabytes of 1,000,000 bytes (1,048,576 on Windows only) and its
+# server 1,048,576; the reader takes the smaller, the limit the upload widget shows and enforces.
+UPLOAD_LIMIT_MB = 50
+MAX_BYTES: int = UPLOAD_LIMIT_MB * 1_000_000
 MIN_ROWS = 3
 MAX_MISSING_SHARE = 0.2
 NO_TIME_LABEL = "no time column (row order)"
@@ -116,6 +123,11 @@ def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
         return data, name or "upload.csv"
     if not isinstance(source, str | Path):
         raise TypeError(f"source must be a path or bytes, got {type(source).__name__}")
+    return load_bytes(source), name or Path(source).name
+
+
+def load_bytes(source: str | Path) -> bytes:
+    """The bytes of a CSV file; a missing file, a folder or a file over `MAX_BYTES` is a `DataError`."""
     path = Path(source).expanduser()
     if not path.exists():
         raise DataError(f"There is no file at {quote(path, 80)}: check the path, or use sample:NAME for a sample.")
@@ -123,7 +135,7 @@ def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
         raise DataError(f"{quote(path, 80)} is a folder, not a file: give the path of a CSV file.")
     try:
         _check_size(path.stat().st_size)
-        return path.read_bytes(), name or path.name
+        return path.read_bytes()
     except OSError as exc:
         raise DataError(
             f"The file {quote(path, 80)} could not be opened ({exc.strerror}): check its permissions."
@@ -133,7 +145,7 @@ def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
 def _check_size(size: int) -> None:
     if size > MAX_BYTES:
         raise DataError(
-            f"The file has {size:,} bytes, more than the {MAX_BYTES // 2**20} MB limit "
+            f"The file has {size:,} bytes, more than the upload limit of {UPLOAD_LIMIT_MB} MB "
             f"({MAX_BYTES:,} bytes): upload a smaller CSV, for example with older rows removed."
         )
 
@@ -157,10 +169,10 @@ def read_csv(source: str | Path | bytes, *, name: str | None = None, time_column
 
 
 def _build(data: bytes, name: str, forced: str | None) -> Table:
-    text, decode_notes = decode(data)
-    raw = split(text)
-    cells = raw.cells
+    raw, decode_notes = read(data)
+    cells, separator = raw.cells, raw.separator
     notes = [*decode_notes, *raw.notes]
+    del raw  # `cells` alone holds the strings now; each column goes as soon as it is read
     synthetic = {c for c in cells.columns if c.startswith("column ")}
     if forced is not None:
         time_col, cand, time_notes = forced_time_column(cells, forced)
@@ -177,19 +189,21 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
                 f"{dropped} row(s) were dropped because their {quote(time_col)} is not a time "
                 f"(first: line {bad.index[0]}, {quote(bad.iloc[0], 30)})."
             )
-        cells = cells[ok]
-        times = cand.times[ok]
+        cells = cells[ok] if dropped else cells
+        times = cand.times[ok] if dropped else cand.times
+        cells.pop(time_col)
     notes.extend(time_notes)
     numeric: dict[str, pd.Series] = {}
     text_cols: list[str] = []
     first_bad: tuple[str, object, str] | None = None
-    for col in cells.columns:
-        if col == time_col:
-            continue
-        values, bad = to_numbers(cells[col], raw.separator)
+    column: pd.Series | None = None
+    for col in list(cells.columns):
+        column = cells.pop(col)  # the previous column's strings are freed here
+        release_memory()
+        values, bad = to_numbers(column, separator)
         if values is None:
             text_cols.append(col)
-            if bad is not None and first_bad is None and _mostly_numeric(cells[col]):
+            if bad is not None and first_bad is None and _mostly_numeric(column):
                 first_bad = (col, bad[0], bad[1])
                 notes.append(
                     f"Column {quote(col)} was ignored as text because line {bad[0]} holds "
@@ -207,6 +221,8 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
                 "replace it with a number or leave the cell empty."
             )
         numeric[col] = values
+    column = None
+    release_memory()
     if text_cols:
         notes.append("Ignored text column(s): " + ", ".join(quote(c) for c in text_cols) + ".")
     if not numeric:
@@ -235,7 +251,9 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
             notes.append("Rows were not in time order; they were sorted by time.")
             frame = frame.sort_values(time_col, kind="mergesort")
         before = len(frame)
-        frame = frame.drop_duplicates(subset=[time_col], keep="last")
+        repeated = frame[time_col].duplicated(keep="last").to_numpy()
+        if repeated.any():  # indexing copies the frame even when nothing goes, so only when needed
+            frame = frame[~repeated]
         duplicates = before - len(frame)
         if duplicates and duplicates * 2 > before:
             raise DataError(
@@ -244,7 +262,7 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
             )
         if duplicates:
             notes.append(f"{duplicates} row(s) repeat an earlier timestamp; the last row of each time was kept.")
-    frame = frame.reset_index(drop=True)
+    frame.index = pd.RangeIndex(len(frame))  # reset_index would copy every column
     rows = len(frame)
     if rows < MIN_ROWS:
         lost = f" ({dropped + duplicates} dropped)" if dropped + duplicates else ""
@@ -283,7 +301,7 @@ def _is_row_counter(values: pd.Series) -> bool:
 
 def _mostly_numeric(cells: pd.Series) -> bool:
     values = cells[cells != ""]
-    looks = values.str.fullmatch(r"[+-]?[\d.,\s]*\d[\d.,\s]*(?:[eE][+-]?\d+)?")
+    looks = values.str.fullmatch(f"[+-]?[\\d.,{WHITESPACE}]*\\d[\\d.,{WHITESPACE}]*(?:[eE][+-]?\\d+)?")
     return bool(len(values)) and float(looks.mean()) >= 0.8
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..params import input_shape, layer_plan
 from ..spec import ModelSpec, TrainingSpec
+from ..text import one_line
 
 __all__ = ["keras_code"]
 
@@ -13,7 +14,7 @@ def keras_code(spec: ModelSpec, n_features: int, lookback: int, framing: str,
     """A self-contained script that builds (and compiles) the same network as `lstm_app.engine.model`."""
     shape = input_shape(n_features, lookback, framing)
     lines = [
-        f"# {spec.name}: {spec.describe()}",
+        f"# {one_line(spec.name)}: {spec.describe()}",  # a name with a line break would end the comment
         f"# Input: {shape[0]} time step(s) × {shape[1]} value(s) per step ({framing} framing).",
         "import keras",
         "",

@@ -21,6 +21,7 @@ from ..errors import DataError
 from ..outcome import RunOutcome
 from ..runs.store import FINISHED, ExperimentRow, RunRow, Store
 from ..spec import ExperimentSpec, cudnn_eligible
+from ..text import one_line, quote
 from .codegen import keras_code
 from .compare import Comparison, summarize
 
@@ -168,7 +169,8 @@ def keras_script(spec: ExperimentSpec) -> str:
         keras_code(model, n_features, spec.window.lookback, spec.window.framing, spec.training)
         for model in spec.models
     ]
-    header = f'"""Keras code of the models of experiment {spec.name!r} (LSTM Activation Lab)."""\n\n'
+    # a comment, not a docstring: no name (three quotes, a line break) can end a comment early
+    header = f"# Keras code of the models of experiment {quote(one_line(spec.name), 120)} (LSTM Activation Lab).\n\n"
     return header + "\n\n".join(blocks)
 
 

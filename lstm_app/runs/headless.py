@@ -22,6 +22,7 @@ from ..outcome import RunOutcome
 from ..report.compare import Comparison, summarize
 from ..report.stats import json_safe
 from ..spec import ExperimentSpec, slug
+from ..text import csv_cell, quote, safe_frame
 from . import schedule
 
 __all__ = ["RunFailures", "load_data", "run_experiment", "write_results"]
@@ -37,9 +38,9 @@ def load_data(spec: ExperimentSpec, override: Path | None = None,
     one the experiment was made with).
     """
     path = override if override is not None else samples.resolve(spec.data.source, base=base)
-    if not Path(path).is_file():
-        raise DataError(f"The data file {str(path)!r} named by the experiment does not exist: pass --data FILE.")
-    content = Path(path).read_bytes()
+    if not Path(path).exists():
+        raise DataError(f"The data file {quote(path, 80)} named by the experiment does not exist: pass --data FILE.")
+    content = data.load_bytes(path)
     table = data.read_csv(content, name=Path(path).name, time_column=spec.data.time_column)
     frame = data.series(table, spec.data.target, spec.data.features)
     notes = []
@@ -119,7 +120,11 @@ def _save(batched: Any, spec: ExperimentSpec, frame: pd.DataFrame, member: tuple
 def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
                   outcomes: dict[tuple[int, int], RunOutcome], failures: RunFailures,
                   comparison: Comparison | None = None) -> Comparison:
-    """Write results.json (everything), metrics.csv (one row per run) and summary.csv."""
+    """Write results.json (everything), metrics.csv (one row per run) and summary.csv.
+
+    Text in the CSV files goes through `csv_cell`, so a model named ``=cmd|...`` stays text in a
+    spreadsheet.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     comparison = comparison or summarize(spec, outcomes)
     runs: list[dict[str, Any]] = []
@@ -146,9 +151,10 @@ def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
         writer.writerow(["model", "seed", "status", *keys, "params", "epochs", "seconds_per_epoch", "message"])
         for entry in runs:
             metrics = entry.get("metrics") or {}
-            writer.writerow([entry["model"], entry["seed"], entry["status"], *(metrics.get(k) for k in keys),
-                             entry.get("params"), len(entry.get("epochs") or []),
-                             entry.get("seconds_per_epoch"), entry.get("message", "")])
-    comparison.table().to_csv(out_dir / "summary.csv")
+            writer.writerow([csv_cell(v) for v in (
+                entry["model"], entry["seed"], entry["status"], *(metrics.get(k) for k in keys),
+                entry.get("params"), len(entry.get("epochs") or []), entry.get("seconds_per_epoch"),
+                entry.get("message", ""))])
+    safe_frame(comparison.table()).to_csv(out_dir / "summary.csv")
     return comparison
 
