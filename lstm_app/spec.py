@@ -77,8 +77,8 @@ def _check_int(argument: str, value: object, low: int, high: int | None = None) 
 
 def _check_float(argument: str, value: object, low: float, high: float, *, open_low: bool = False,
                  open_high: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
+    ok = False
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         ok = (value > low if open_low else value >= low) and (
             value < high if open_high else value <= high
         )
@@ -325,7 +325,7 @@ def _mapping(where: str, value: Any) -> dict[str, Any]:
     return value
 
 
-def _sequence(where: str, value: Any) -> list[Any]:
+def _sequence(where: str, value: Any) -> list[Any] | tuple[Any, ...]:
     if not isinstance(value, (list, tuple)):
         raise _bad(where, "a JSON list", type(value).__name__)
     return value

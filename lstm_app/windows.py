@@ -136,7 +136,8 @@ class Prepared:
 
     @property
     def input_shape(self) -> tuple[int, int]:
-        return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
+        rows, columns = self.x_train.shape[1:]
+        return int(rows), int(columns)
 
     @property
     def n_features(self) -> int:
@@ -184,7 +185,7 @@ def future_index(index: pd.Index, steps: int) -> list[str] | list[int]:
         if freq is not None:
             future = pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]
         else:
-            step = (index[1:] - index[:-1]).median()
+            step = (index[1:] - index[:-1]).median()  # type: ignore[attr-defined]  # pandas-stubs lacks it
             future = pd.DatetimeIndex([index[-1] + step * (i + 1) for i in range(steps)])
         return [t.isoformat() for t in future]
     last = int(index[-1]) if len(index) and np.issubdtype(np.asarray(index).dtype, np.integer) else len(index) - 1

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ._parse import decode, quote, split, to_numbers
-from ._timeaxis import find_time_column, forced_time_column, frequency
+from ._timeaxis import Candidate, find_time_column, forced_time_column, frequency
 
 __all__ = [
     "MAX_BYTES",
@@ -162,6 +162,8 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
     cells = raw.cells
     notes = [*decode_notes, *raw.notes]
     synthetic = {c for c in cells.columns if c.startswith("column ")}
+    time_col: str | None
+    cand: Candidate | None
     if forced is not None:
         time_col, cand, time_notes = forced_time_column(cells, forced)
     else:
@@ -172,10 +174,10 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
         ok = cand.times.notna()
         dropped = int((~ok).sum())
         if dropped:
-            bad = cells.loc[~ok, time_col]
+            bad_rows = cells.loc[~ok, time_col]
             notes.append(
                 f"{dropped} row(s) were dropped because their {quote(time_col)} is not a time "
-                f"(first: line {bad.index[0]}, {quote(bad.iloc[0], 30)})."
+                f"(first: line {bad_rows.index[0]}, {quote(bad_rows.iloc[0], 30)})."
             )
         cells = cells[ok]
         times = cand.times[ok]

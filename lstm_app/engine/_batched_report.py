@@ -99,7 +99,7 @@ def outcome(exp: ExperimentSpec, model: ModelSpec, frame: pd.DataFrame, data: Pr
         out.status, out.diverged_epoch = RunStatus.DIVERGED, len(log.rows)
         out.message = "the trained model forecasts NaN or infinite values: the run diverged"
         return out
-    previous = float(frame.iloc[data.split.test_start - 1, 0])
+    previous = float(frame.iloc[:, 0].to_numpy(dtype=float)[data.split.test_start - 1])
     out.metrics = metrics.evaluate(forecast_, data.y_test, previous)
     out.test = TestForecast(tuple(_labels(data.index[data.split.test_start:])), tuple(data.y_test.tolist()),
                             tuple(forecast_.tolist()), tuple(metrics.naive_forecast(previous, data.y_test).tolist()))

@@ -150,7 +150,7 @@ def run_one(exp: ExperimentSpec, frame: pd.DataFrame, model_index: int, seed: in
         outcome.status, outcome.diverged_epoch = RunStatus.DIVERGED, len(watch.rows)
         outcome.message = "the trained model forecasts NaN or infinite values: the run diverged"
         return outcome
-    previous = float(frame.iloc[data.split.test_start - 1, 0])
+    previous = float(frame.iloc[:, 0].to_numpy(dtype=float)[data.split.test_start - 1])
     outcome.metrics = metrics.evaluate(forecast, data.y_test, previous)
     times = labels(data.index[data.split.test_start:])
     outcome.test = TestForecast(tuple(times), tuple(data.y_test.tolist()), tuple(forecast.tolist()),

@@ -146,7 +146,8 @@ def hln_factor(n: int, h: int = 1) -> float:
 
 def dm_variant(h: int = 1, power: float = 2) -> str:
     """The plain-words description of the DM test that `diebold_mariano` computes."""
-    loss = {1: "absolute-error", 2: "squared-error"}.get(power, f"|error|^{power}")
+    names: dict[float, str] = {1: "absolute-error", 2: "squared-error"}
+    loss = names.get(power, f"|error|^{power}")
     return (
         f"Diebold–Mariano (1995), {loss} loss, h = {h}, with the Harvey–Leybourne–Newbold (1997) "
         "small-sample correction; two-sided p-value from Student's t with n − 1 degrees of freedom"
