@@ -12,7 +12,19 @@ import pytest
 
 from factories import make_future, make_layer_stats, make_metrics, make_outcome, make_regions, make_test
 from lstm_app.errors import QueueFullError, SpecError, StoreError
-from lstm_app.outcome import EpochRow, LayerKind, LayerStats, Metrics, RunOutcome, RunStatus
+from lstm_app.outcome import (
+    ACTIVE,
+    ENDED,
+    FINISHED,
+    REQUEUEABLE,
+    EpochRow,
+    LayerKind,
+    LayerStats,
+    Metrics,
+    RunOutcome,
+    RunStatus,
+    in_order,
+)
 from lstm_app.runs._schema import MIGRATIONS
 from lstm_app.runs.store import SCHEMA_VERSION, Store, default_path
 
@@ -165,7 +177,7 @@ def test_an_outcome_round_trips_with_its_history_predictions_and_metrics(store, 
     assert row.finished_at is not None
     assert store.metrics(eid) == {run.id: Metrics(rmse=1.5, mae=1.0)}
     with pytest.raises(StoreError, match="finished run has status"):
-        store.finish(run.id, RunOutcome(status="running"))
+        store.finish(run.id, make_outcome(RunStatus.RUNNING))
 
 
 def test_unfinished_runs_have_no_outcome_and_failures_keep_their_reason(store, lab_spec, lab_csv) -> None:
@@ -274,6 +286,14 @@ def test_json_columns_accept_numpy_values(store, lab_spec, lab_csv) -> None:
     back = store.outcome(run.id)
     assert back is not None and back.test == make_test([0, 1], [1.0, 2.0], [1.5, 2.5])
     assert math.isclose(back.seconds_per_epoch or 0, 0.1)
+
+
+def test_run_status_sets_partition_the_statuses_as_the_store_uses_them() -> None:
+    assert {RunStatus.QUEUED, RunStatus.RUNNING} == ACTIVE and set(RunStatus) - ACTIVE == ENDED
+    assert {"done", "diverged", "cancelled"} == FINISHED and FINISHED <= ENDED  # the statuses with an outcome
+    assert {"interrupted", "failed", "cancelled"} == REQUEUEABLE and REQUEUEABLE <= ENDED
+    assert in_order(REQUEUEABLE) == (RunStatus.CANCELLED, RunStatus.FAILED, RunStatus.INTERRUPTED)
+    assert RunStatus("done") is RunStatus.DONE and RunStatus.DONE == "done" and f"{RunStatus.DONE}" == "done"
 
 
 def test_the_first_migrations_status_check_lists_exactly_the_run_statuses() -> None:
