@@ -193,7 +193,6 @@ class LayerStats:
     dead_share: float | None = None
     histogram: Histogram | None = None
 
-    _BASE: ClassVar[tuple[str, ...]] = ("name", "kind", "activation", "units", "finite")
     _VALUES: ClassVar[tuple[str, ...]] = ("min", "max", "max_abs", "mean", "share_outside_unit", "dead_units",
                                          "dead_share")
 
