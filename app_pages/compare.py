@@ -10,6 +10,7 @@ import streamlit as st
 from app_pages import common
 from lstm_app import page_state as ps
 from lstm_app.errors import LabError
+from lstm_app.outcome import ACTIVE, RunStatus
 from lstm_app.params import count_layers
 from lstm_app.presets import HOTEL_H2, PUBLISHED
 from lstm_app.report import charts, results
@@ -32,7 +33,7 @@ def exports(res: results.Results) -> None:
                        key="dl_json", width="stretch")
     c4.download_button("Keras code", results.keras_script(res.spec), f"{slug}_models.py", "text/x-python",
                        key="dl_code", width="stretch")
-    trained = [r for r in res.runs if r.status == "done"]
+    trained = [r for r in res.runs if r.status == RunStatus.DONE]
     if trained:
         pick = st.selectbox("Trained model (.keras)", trained, key="dl_run",
                             format_func=lambda r: f"{r.model_name} · seed {r.seed} (run {r.id})")
@@ -55,7 +56,7 @@ def refresh_when_done(eid: int) -> None:
 
     @st.fragment(run_every=2.0)
     def poll() -> None:
-        left = sum(1 for r in store.runs(eid) if r.status in ("queued", "running"))
+        left = sum(1 for r in store.runs(eid) if r.status in ACTIVE)
         if not left:
             st.rerun(scope="app")
         st.caption(f"{ps.plural(left, 'run')} still training; this page updates when they finish.")

@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages import common
 from lstm_app import page_state as ps
 from lstm_app.errors import LabError, SpecError, StoreError
+from lstm_app.outcome import RunStatus
 from lstm_app.runs.store import ExperimentRow
 from lstm_app.spec import ExperimentSpec
 from lstm_app.ui import PageState
@@ -96,7 +97,7 @@ def history(s: PageState, experiments: list[ExperimentRow]) -> None:
         c1.button("Rename", key="rename", on_click=_act, args=("rename", eid), width="stretch")
         c2.button("Re-run", key="rerun", on_click=_act, args=("rerun", eid), width="stretch")
         c1.button("Requeue", key="requeue", on_click=_act, args=("requeue", eid), width="stretch",
-                  disabled=not row.counts.get("interrupted"), help="Queue its interrupted runs again.")
+                  disabled=not row.counts.get(RunStatus.INTERRUPTED), help="Queue its interrupted runs again.")
         c2.button("Delete", key="delete", on_click=_act, args=("delete", eid), width="stretch",
                   disabled=confirming)
         if confirming:

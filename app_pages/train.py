@@ -9,12 +9,12 @@ import streamlit as st
 from app_pages import common
 from lstm_app import page_state as ps
 from lstm_app.errors import LabError
+from lstm_app.outcome import ACTIVE
 from lstm_app.runs import schedule
 from lstm_app.spec import ExperimentSpec
 from lstm_app.ui import Chosen
 
 state, store = common.state(), common.store()
-ACTIVE = ("queued", "running")
 
 
 def experiment(chosen: Chosen | None) -> ExperimentSpec | None:

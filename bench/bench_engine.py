@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from lstm_app.outcome import RunOutcome  # noqa: E402
 from lstm_app.runs.headless import load_data  # noqa: E402
 from lstm_app.spec import (  # noqa: E402
     DataSpec,
@@ -39,6 +40,10 @@ from lstm_app.spec import (  # noqa: E402
     TrainingSpec,
     WindowSpec,
 )
+
+
+def _rmse(outcome: RunOutcome) -> float | None:
+    return outcome.metrics.rmse if outcome.metrics else None
 
 
 def _hotel(seeds: int) -> tuple[ExperimentSpec, pd.DataFrame]:
@@ -60,23 +65,23 @@ def _large(seeds: int, epochs: int) -> tuple[ExperimentSpec, pd.DataFrame]:
     return spec, frame
 
 
-def _keras(spec: ExperimentSpec, frame: pd.DataFrame) -> tuple[float, list[float]]:
+def _keras(spec: ExperimentSpec, frame: pd.DataFrame) -> tuple[float, list[float | None]]:
     from lstm_app.engine import train
 
     start = time.perf_counter()
-    rmse = [train.run_one(spec, frame, i, seed).metrics.get("rmse") for i, seed in spec.runs()]
+    rmse = [_rmse(train.run_one(spec, frame, i, seed)) for i, seed in spec.runs()]
     return time.perf_counter() - start, rmse
 
 
-def _engine(spec: ExperimentSpec, frame: pd.DataFrame) -> tuple[float, list[float]]:
+def _engine(spec: ExperimentSpec, frame: pd.DataFrame) -> tuple[float, list[float | None]]:
     from lstm_app.engine import batched
 
     start = time.perf_counter()
     results = batched.train_group(spec, frame, spec.runs())
-    return time.perf_counter() - start, [r.outcome.metrics.get("rmse") for r in results]
+    return time.perf_counter() - start, [_rmse(r.outcome) for r in results]
 
 
-def _summary(rmse: list[float], spec: ExperimentSpec) -> str:
+def _summary(rmse: list[float | None], spec: ExperimentSpec) -> str:
     parts = []
     for m, model in enumerate(spec.models):
         values = [v for (i, _), v in zip(spec.runs(), rmse, strict=True) if i == m and v is not None]

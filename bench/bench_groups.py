@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lstm_app import data
+from lstm_app.outcome import ACTIVE, RunStatus
 from lstm_app.presets import hotel_replication
 from lstm_app.runs.runner import Runner
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
@@ -40,7 +41,7 @@ def _wait_all(runner: Runner, eid: int, timeout: float = 1800.0) -> list:  # typ
     deadline = time.monotonic() + timeout
     while True:
         runs = runner.store.runs(eid)
-        if all(r.status not in ("queued", "running") for r in runs):
+        if all(r.status not in ACTIVE for r in runs):
             return runs
         if time.monotonic() > deadline:
             raise TimeoutError("the benchmark waited too long")
@@ -52,7 +53,7 @@ def _through_app(runner: Runner, spec: ExperimentSpec, name: str, content: bytes
     eid = runner.submit(spec, name, content)
     runs = _wait_all(runner, eid)
     seconds = time.perf_counter() - started
-    bad = {r.status for r in runs} - {"done", "diverged"}
+    bad = {r.status for r in runs} - {RunStatus.DONE, RunStatus.DIVERGED}
     if bad:
         raise RuntimeError(f"benchmark runs ended {bad}: {[r.message for r in runs][:3]}")
     return seconds, runs

@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from lstm_app.outcome import ACTIVE, RunStatus
 from lstm_app.runs.runner import Runner, default_concurrency
 from lstm_app.spec import (
     DataSpec,
@@ -60,11 +61,11 @@ def _first_epoch(runner: Runner, csv: bytes, epochs: int) -> tuple[float, float]
     """Seconds from submit to the run's claim by a worker and to its first epoch row."""
     started = time.perf_counter()
     eid = runner.submit(_spec("latency", (0,), epochs), "bench.csv", csv)
-    _wait(lambda: runner.store.runs(eid)[0].status != "queued")
+    _wait(lambda: runner.store.runs(eid)[0].status != RunStatus.QUEUED)
     claimed = time.perf_counter() - started
     _wait(lambda: runner.store.runs(eid)[0].epoch >= 1)
     latency = time.perf_counter() - started
-    _wait(lambda: runner.store.runs(eid)[0].status not in ("queued", "running"))
+    _wait(lambda: runner.store.runs(eid)[0].status not in ACTIVE)
     return claimed, latency
 
 
@@ -74,10 +75,10 @@ def _throughput(concurrency: int, runs: int, csv: bytes, epochs: int) -> float:
         try:
             started = time.perf_counter()
             eid = runner.submit(_spec("throughput", tuple(range(runs)), epochs), "bench.csv", csv)
-            _wait(lambda: all(r.status not in ("queued", "running") for r in runner.store.runs(eid)))
+            _wait(lambda: all(r.status not in ACTIVE for r in runner.store.runs(eid)))
             seconds = time.perf_counter() - started
             statuses = {r.status for r in runner.store.runs(eid)}
-            if statuses != {"done"}:
+            if statuses != {RunStatus.DONE}:
                 raise RuntimeError(f"benchmark runs ended {statuses}")
             return seconds
         finally:

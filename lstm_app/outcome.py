@@ -1,20 +1,72 @@
-"""What one training run produces, as plain JSON-able data (no TensorFlow).
+"""What one training run produces, typed from the engine to the chart (no TensorFlow, no numpy).
 
-`train.run_one` returns a `RunOutcome`; the worker writes it to the store; charts and the CLI
-read it back with `RunOutcome.from_dict`. Times are ISO strings (or integer positions when the
-series has no time column) so they survive JSON.
+`train.run_one` and the batched engine return a `RunOutcome`; the worker writes it to the store;
+charts, the comparison and the CLI read its attributes. A run's status is a `RunStatus`;
+forecasts, regions, layer statistics and metrics are frozen dataclasses. JSON exists only at
+the store boundary and in `results.json`: every class here has `to_dict()`/`from_dict()` that
+write and read exactly the JSON shapes stored so far, so old stores still load. Times are ISO
+strings (or integer positions when the series has no time column) so they survive JSON.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
-__all__ = ["STATUSES", "EpochRow", "RunOutcome"]
+__all__ = [
+    "ACTIVE",
+    "ENDED",
+    "FINISHED",
+    "REQUEUEABLE",
+    "STATUSES",
+    "Diagnostics",
+    "EpochRow",
+    "FutureForecast",
+    "Histogram",
+    "Label",
+    "LayerKind",
+    "LayerStats",
+    "Metrics",
+    "Regions",
+    "RunOutcome",
+    "RunStatus",
+    "TestForecast",
+    "in_order",
+]
 
-# Every status a run can have, in the store and on the page.
-STATUSES = ("queued", "running", "done", "diverged", "cancelled", "failed", "interrupted")
+Label = str | int  # a time label: an ISO string, or a position when the series has no time column
+
+
+class RunStatus(StrEnum):
+    """Every status a run can have, in the store and on the page (equal to its string)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    DIVERGED = "diverged"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+STATUSES: tuple[RunStatus, ...] = tuple(RunStatus)
+# Waiting for or holding a worker.
+ACTIVE: frozenset[RunStatus] = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+# The statuses a stored `RunOutcome` has (a cancelled run keeps the epochs it finished).
+FINISHED: frozenset[RunStatus] = frozenset({RunStatus.DONE, RunStatus.DIVERGED, RunStatus.CANCELLED})
+# Everything that is not active: the run will not change again unless it is re-queued.
+ENDED: frozenset[RunStatus] = frozenset(RunStatus) - ACTIVE
+# What `Store.requeue` may queue again.
+REQUEUEABLE: frozenset[RunStatus] = frozenset({RunStatus.INTERRUPTED, RunStatus.FAILED, RunStatus.CANCELLED})
+
+
+def in_order(statuses: Iterable[str]) -> tuple[RunStatus, ...]:
+    """`statuses` as RunStatus in the enum's order (for SQL parameters and messages)."""
+    wanted = {RunStatus(s) for s in statuses}
+    return tuple(s for s in RunStatus if s in wanted)
 
 
 @dataclass(frozen=True)
@@ -28,40 +80,247 @@ class EpochRow:
     seconds: float
     grad_norms: tuple[float, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "loss": self.loss, "val_loss": self.val_loss, "seconds": self.seconds,
+                "grad_norms": list(self.grad_norms)}
 
-@dataclass
-class RunOutcome:
-    """The result of one model × seed run.
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> EpochRow:
+        return cls(raw["epoch"], raw.get("loss"), raw.get("val_loss"), raw["seconds"],
+                   tuple(raw.get("grad_norms") or ()))
 
-    status: done, diverged or cancelled (failures are exceptions, recorded by the worker).
-    metrics: rmse, mae, mfe, mda, naive_rmse, skill, volatility_ratio (original units); empty
-    when the run diverged before it could forecast.
-    test: {"time", "actual", "forecast", "naive"} over the test period, one-step-ahead from
-    actual history. future: {"time", "forecast"}, a recursive forecast past the series end.
-    regions: {"train_start", "val_start", "test_start", "end", "n_train", "n_val", "n_test"}: the
-    times (or positions) that bound the chronological split, and the window counts.
-    diagnostics: per-LSTM-layer output statistics on the test windows.
-    """
 
-    status: str
-    epochs: list[EpochRow] = field(default_factory=list)
-    message: str = ""
-    diverged_epoch: int | None = None
-    metrics: dict[str, float | None] = field(default_factory=dict)
-    test: dict[str, list[Any]] = field(default_factory=dict)
-    future: dict[str, list[Any]] = field(default_factory=dict)
-    regions: dict[str, Any] = field(default_factory=dict)
-    diagnostics: dict[str, Any] = field(default_factory=dict)
-    params: int = 0
-    seconds_per_epoch: float | None = None
+@dataclass(frozen=True)
+class TestForecast:
+    """The one-step-ahead test forecast from actual history, with the actual values and the
+    naive (last value) forecast, one entry per test time."""
+
+    __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
+
+    time: tuple[Label, ...]
+    actual: tuple[float, ...]
+    forecast: tuple[float, ...]
+    naive: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        return {"time": list(self.time), "actual": list(self.actual), "forecast": list(self.forecast),
+                "naive": list(self.naive)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> TestForecast:
+        return cls(*(tuple(raw.get(k) or ()) for k in ("time", "actual", "forecast", "naive")))
+
+
+@dataclass(frozen=True)
+class FutureForecast:
+    """The recursive forecast past the end of the series."""
+
+    time: tuple[Label, ...]
+    forecast: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        return {"time": list(self.time), "forecast": list(self.forecast)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> FutureForecast:
+        return cls(tuple(raw.get("time") or ()), tuple(raw.get("forecast") or ()))
+
+
+@dataclass(frozen=True)
+class Regions:
+    """The times (or positions) that bound the chronological split, and the window counts;
+    `val_start` is None without a validation part."""
+
+    train_start: Label
+    val_start: Label | None
+    test_start: Label
+    end: Label
+    n_train: int
+    n_val: int
+    n_test: int
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> RunOutcome:
-        raw = dict(raw)
-        raw["epochs"] = [
-            EpochRow(**{**e, "grad_norms": tuple(e.get("grad_norms", ()))}) for e in raw.get("epochs", [])
-        ]
-        return cls(**raw)
+    def from_dict(cls, raw: Mapping[str, Any]) -> Regions:
+        return cls(raw["train_start"], raw.get("val_start"), raw["test_start"], raw["end"],
+                   int(raw.get("n_train") or 0), int(raw.get("n_val") or 0), int(raw.get("n_test") or 0))
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Bin counts and the `len(counts) + 1` bin edges."""
+
+    counts: tuple[int, ...]
+    edges: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        return {"counts": list(self.counts), "edges": list(self.edges)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Histogram:
+        return cls(tuple(raw.get("counts") or ()), tuple(raw.get("edges") or ()))
+
+
+class LayerKind(StrEnum):
+    """An LSTM layer, or an activation layer between two of them."""
+
+    LSTM = "lstm"
+    BETWEEN = "between"
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """Output statistics of one layer on the test windows.
+
+    `finite` says whether every output was finite; the statistics are over the finite outputs
+    and all None when there was none. `dead_units` counts units whose |output| never exceeded
+    the engine's dead threshold.
+    """
+
+    name: str
+    kind: LayerKind
+    activation: str
+    units: int
+    finite: bool
+    min: float | None = None
+    max: float | None = None
+    max_abs: float | None = None
+    mean: float | None = None
+    share_outside_unit: float | None = None
+    dead_units: int | None = None
+    dead_share: float | None = None
+    histogram: Histogram | None = None
+
+    _VALUES: ClassVar[tuple[str, ...]] = ("min", "max", "max_abs", "mean", "share_outside_unit", "dead_units",
+                                         "dead_share")
+
+    @property
+    def has_values(self) -> bool:
+        """Whether any output was finite (so the statistics exist)."""
+        return any(getattr(self, k) is not None for k in self._VALUES) or self.histogram is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored shape: only the first five keys when no output was finite."""
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind.value, "activation": self.activation,
+                               "units": self.units, "finite": self.finite}
+        if self.has_values:
+            out.update({k: getattr(self, k) for k in self._VALUES})
+            out["histogram"] = None if self.histogram is None else self.histogram.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> LayerStats:
+        hist = raw.get("histogram")
+        return cls(str(raw["name"]), LayerKind(raw["kind"]), str(raw["activation"]), int(raw["units"]),
+                   bool(raw.get("finite", False)), **{k: raw.get(k) for k in cls._VALUES},
+                   histogram=Histogram.from_dict(hist) if hist else None)
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Output statistics of every LSTM layer (and activation layer between them), in order."""
+
+    layers: tuple[LayerStats, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """{"layers": [...]}, or {} without layers (a run that ended before forecasting)."""
+        return {"layers": [layer.to_dict() for layer in self.layers]} if self.layers else {}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Diagnostics:
+        return cls(tuple(LayerStats.from_dict(layer) for layer in raw.get("layers") or ()))
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Forecast metrics over the test period in original units (see `report.metrics`); None
+    where undefined."""
+
+    rmse: float | None = None
+    mae: float | None = None
+    mfe: float | None = None
+    mda: float | None = None
+    naive_rmse: float | None = None
+    naive_mae: float | None = None
+    skill: float | None = None
+    volatility_ratio: float | None = None
+
+    NAMES: ClassVar[tuple[str, ...]] = ("rmse", "mae", "mfe", "mda", "naive_rmse", "naive_mae", "skill",
+                                        "volatility_ratio")
+
+    def get(self, name: str) -> float | None:
+        """The metric called `name` (for code that loops over metric names); KeyError for others."""
+        if name not in self.NAMES:
+            raise KeyError(f"{name!r} is not a metric; expected one of {', '.join(self.NAMES)}")
+        value: float | None = getattr(self, name)
+        return value
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {name: getattr(self, name) for name in self.NAMES}
+
+    to_dict = as_dict
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Metrics:
+        """Metrics from {name: value}; names this program does not know are ignored."""
+        return cls(**{k: (None if raw[k] is None else float(raw[k])) for k in cls.NAMES if k in raw})
+
+
+def _part(value: TestForecast | FutureForecast | Regions | Metrics | None) -> dict[str, Any]:
+    return {} if value is None else value.to_dict()
+
+
+@dataclass
+class RunOutcome:
+    """The result of one model × seed run.
+
+    status: done, diverged or cancelled (failures are exceptions, recorded by the worker); the
+    page also builds outcomes of unfinished runs (queued, running) to show their history.
+    metrics, test, future and regions are None when the run did not get that far: a run that
+    diverged has no forecast, `future` exists only for a univariate series.
+    """
+
+    status: RunStatus
+    epochs: list[EpochRow] = field(default_factory=list)
+    message: str = ""
+    diverged_epoch: int | None = None
+    metrics: Metrics | None = None
+    test: TestForecast | None = None
+    future: FutureForecast | None = None
+    regions: Regions | None = None
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    params: int = 0
+    seconds_per_epoch: float | None = None
+
+    def __post_init__(self) -> None:
+        self.status = RunStatus(self.status)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of `results.json` runs (parts a run lacks are {})."""
+        return {
+            "status": self.status.value, "epochs": [e.to_dict() for e in self.epochs], "message": self.message,
+            "diverged_epoch": self.diverged_epoch, "metrics": _part(self.metrics), "test": _part(self.test),
+            "future": _part(self.future), "regions": _part(self.regions), "diagnostics": self.diagnostics.to_dict(),
+            "params": self.params, "seconds_per_epoch": self.seconds_per_epoch,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> RunOutcome:
+        """An outcome from `to_dict`'s shape (extra keys, like a results.json run's model name, are ignored)."""
+        metrics, test, future = raw.get("metrics"), raw.get("test"), raw.get("future")
+        regions = raw.get("regions")
+        return cls(
+            status=RunStatus(raw["status"]),
+            epochs=[EpochRow.from_dict(e) for e in raw.get("epochs") or ()],
+            message=str(raw.get("message") or ""),
+            diverged_epoch=raw.get("diverged_epoch"),
+            metrics=Metrics.from_dict(metrics) if metrics else None,
+            test=TestForecast.from_dict(test) if test else None,
+            future=FutureForecast.from_dict(future) if future else None,
+            regions=Regions.from_dict(regions) if regions else None,
+            diagnostics=Diagnostics.from_dict(raw.get("diagnostics") or {}),
+            params=int(raw.get("params") or 0),
+            seconds_per_epoch=raw.get("seconds_per_epoch"),
+        )

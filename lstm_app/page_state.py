@@ -22,6 +22,7 @@ import pandas as pd
 from . import data
 from .data.samples import PREFIX
 from .errors import DataError, SpecError
+from .outcome import RunStatus
 from .params import count_layers
 from .presets import HOTEL_H2, hotel_replication, seed_question, sweep_models
 from .report.stats import finite_or_none
@@ -83,7 +84,7 @@ def history_label(row: ExperimentRow) -> str:
     data_name = data_label(row.spec.data.source)
     stem = PurePath(data_name).stem
     name = row.name if stem in row.name else f"{row.name} · {data_name}"
-    return f"#{row.id} {name} · {row.counts.get('done', 0)}/{row.total} done"
+    return f"#{row.id} {name} · {row.counts.get(RunStatus.DONE, 0)}/{row.total} done"
 
 
 def read_upload(name: str, content: bytes) -> data.Table:
@@ -324,16 +325,16 @@ def run_line(run: RunRow) -> tuple[float, str]:
     if run.val_loss is not None:
         loss += f", val {run.val_loss:.4g}"
     epoch = f"epoch {run.epoch}/{run.epochs_total}"
-    if run.status == "queued":
+    if run.status == RunStatus.QUEUED:
         return 0.0, "queued, waiting for a worker"
-    if run.status == "running":
+    if run.status == RunStatus.RUNNING:
         cancelling = " · cancelling…" if run.cancel_requested else ""
         engine = " · in a batched group" if run.engine == "batched" else ""
         return fraction, f"{epoch} · {loss} · ETA {_seconds(run.eta_seconds)}{engine}{cancelling}"
-    if run.status == "done":
+    if run.status == RunStatus.DONE:
         engine = f" · {run.engine} engine" if run.engine else ""
         return 1.0, f"done: {run.message or epoch} · {loss}{engine}"
-    if run.status == "diverged":
+    if run.status == RunStatus.DIVERGED:
         return fraction, f"diverged: {run.message or 'the loss blew up'}"
     return fraction, f"{run.status}: {run.message or epoch}"
 

@@ -105,6 +105,7 @@ def _check_float(argument: str, value: object, low: float, high: float, *, open_
                  open_high: bool = False) -> None:
     ok = _finite(value)
     if ok:
+        assert isinstance(value, (int, float))  # _finite checked it; this tells the type checker
         ok = (value > low if open_low else value >= low) and (
             value < high if open_high else value <= high
         )
@@ -407,7 +408,8 @@ def cudnn_eligible(model: ModelSpec) -> tuple[bool, str]:
 
 
 def slug(name: str, sep: str = "-", fallback: str = "model", limit: int = 80) -> str:
-    """A file- and identifier-safe form of a user's name: letters and digits kept, anything
-    else `sep`, trimmed, at most `limit` characters (`fallback` when nothing is left)."""
-    cleaned = "".join(c if c.isalnum() else sep for c in name)[:limit].strip(sep)
+    """A file- and identifier-safe form of a user's name: ASCII letters and digits kept (Keras
+    refuses other characters in a model name), anything else `sep`, trimmed, at most `limit`
+    characters (`fallback` when nothing is left)."""
+    cleaned = "".join(c if c.isascii() and c.isalnum() else sep for c in name)[:limit].strip(sep)
     return cleaned or fallback

@@ -79,7 +79,7 @@ def _safe_labels(index: pd.Index) -> pd.Index:
 
     if isinstance(index, pd.MultiIndex):
         levels = [level.map(csv_cell) if _is_text(level.dtype) else level for level in index.levels]
-        return index.set_levels(levels).set_names([csv_cell(n) for n in index.names])
+        return index.set_levels(levels).set_names([csv_cell(n) for n in index.names])  # type: ignore[arg-type]
     labels = index.map(csv_cell) if _is_text(index.dtype) else index
     return labels.set_names([csv_cell(n) for n in index.names])
 
@@ -87,7 +87,7 @@ def _safe_labels(index: pd.Index) -> pd.Index:
 def _is_text(dtype: object) -> bool:
     import pandas as pd
 
-    return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
+    return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)  # type: ignore[arg-type]
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -96,7 +96,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for i in range(out.shape[1]):
         column = out.iloc[:, i]
         if _is_text(column.dtype):
-            out.isetitem(i, column.map(csv_cell))
+            out.isetitem(i, column.map(csv_cell))  # type: ignore[arg-type]  # stubs lack Series
     out.columns = _safe_labels(out.columns)
     out.index = _safe_labels(out.index)
     return out

@@ -137,7 +137,8 @@ class Prepared:
 
     @property
     def input_shape(self) -> tuple[int, int]:
-        return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
+        rows, columns = self.x_train.shape[1:]
+        return int(rows), int(columns)
 
     @property
     def n_features(self) -> int:
@@ -181,16 +182,16 @@ def future_index(index: pd.Index, steps: int) -> list[str] | list[int]:
     if steps <= 0:
         return []
     if isinstance(index, pd.DatetimeIndex) and len(index) >= 2:
-        freq = index.freq
+        freq: object = index.freq
         if freq is None and len(index) >= 3:
             with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset
                 warnings.simplefilter("ignore", DeprecationWarning)
                 found = pd.infer_freq(index[-min(len(index), 60):])
-            freq = getattr(found, "freqstr", found)
+            freq = None if found is None else str(getattr(found, "freqstr", found))
         if freq is not None:
-            future = pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]
+            future = pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]  # type: ignore[call-overload]
         else:
-            step = (index[1:] - index[:-1]).median()
+            step = (index[1:] - index[:-1]).median()  # type: ignore[attr-defined]  # pandas-stubs lacks it
             future = pd.DatetimeIndex([index[-1] + step * (i + 1) for i in range(steps)])
         return [t.isoformat() for t in future]
     last = int(index[-1]) if len(index) and np.issubdtype(np.asarray(index).dtype, np.integer) else len(index) - 1

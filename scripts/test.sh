@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Python packages into .venv, Debian's chromium for the
-# browser test), lint with ruff, then run the whole pytest suite. Extra arguments go to pytest.
+# browser test), lint with ruff, type-check with mypy, then run the whole pytest suite. Extra
+# arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 ensure_venv requirements-dev.txt
 if [ ! -x /usr/bin/chromium ]; then
@@ -12,4 +13,5 @@ if [ ! -x /usr/bin/chromium ]; then
   }
 fi
 .venv/bin/python -m ruff check .
+.venv/bin/python -m mypy lstm_app
 exec .venv/bin/python -m pytest "$@"

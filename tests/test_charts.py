@@ -9,10 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from lstm_app.outcome import EpochRow, RunOutcome
+from factories import make_epochs, make_future, make_layer_stats, make_outcome, make_regions
+from lstm_app.outcome import Diagnostics, EpochRow, LayerKind, LayerStats, RunOutcome, RunStatus
 from lstm_app.params import count_layers, total
 from lstm_app.presets import PUBLISHED
-from lstm_app.report import charts, metrics
+from lstm_app.report import charts
 from lstm_app.report.compare import summarize
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, TrainingSpec, WindowSpec
 
@@ -39,48 +40,33 @@ def _labels(index: pd.Index) -> list:
     return [t.isoformat() for t in index] if isinstance(index, pd.DatetimeIndex) else [int(i) for i in index]
 
 
-def _epochs(n: int, seed: int, scale: float = 1.0) -> list[EpochRow]:
-    return [EpochRow(e, 0.1 * scale * 0.8**e * (1 + seed / 10), 0.12 * scale * 0.85**e, 0.1,
-                     (0.5 * 0.9**e, 0.2 * 0.9**e)) for e in range(1, n + 1)]
-
-
-def _layers(between: bool, seed: int) -> list[dict]:
-    def entry(name: str, kind: str, act: str, spread: float) -> dict:
-        edges = np.linspace(-spread, spread, 11)
-        return {"name": name, "kind": kind, "activation": act, "units": 4, "finite": True, "min": -spread,
-                "max": spread, "max_abs": spread, "mean": 0.0, "share_outside_unit": 0.0, "dead_units": 1,
-                "dead_share": 0.25, "histogram": {"counts": list(range(10)), "edges": edges.tolist()}}
-    layers = [entry("lstm_1", "lstm", "tanh", 0.9 + seed)]
+def _layers(between: bool, seed: int) -> list[LayerStats]:
+    layers = [make_layer_stats("lstm_1", spread=0.9 + seed)]
     if between:
-        layers.append(entry("between_1", "between", "relu", 0.5))
-    return [*layers, entry("lstm_2", "lstm", "tanh", 0.8)]
+        layers.append(make_layer_stats("between_1", LayerKind.BETWEEN, "relu", spread=0.5))
+    return [*layers, make_layer_stats("lstm_2", spread=0.8)]
 
 
 def done(seed: int, index: pd.Index = TIMES, between: bool = False, shift: float = 0.0) -> RunOutcome:
     labels = _labels(index)
     actual = VALUES[TEST:]
-    forecast = actual + OFFSETS[seed] + shift
     future_labels = _labels(FUTURE_TIMES) if isinstance(index, pd.DatetimeIndex) else list(range(N, N + FUTURE))
-    return RunOutcome(
-        status="done", epochs=_epochs(10, seed), metrics=metrics.evaluate(forecast, actual, float(VALUES[TEST - 1])),
-        test={"time": labels[TEST:], "actual": actual.tolist(), "forecast": forecast.tolist(),
-              "naive": metrics.naive_forecast(float(VALUES[TEST - 1]), actual).tolist()},
-        future={"time": future_labels, "forecast": [60.0 + seed + k for k in range(FUTURE)]},
-        regions={"train_start": labels[0], "val_start": labels[VAL], "test_start": labels[TEST], "end": labels[-1]},
-        diagnostics={"layers": _layers(between, seed)}, params=1000, seconds_per_epoch=0.1)
+    return make_outcome(
+        epochs=make_epochs(10, seed), time=labels[TEST:], actual=actual, forecast=actual + OFFSETS[seed] + shift,
+        previous=float(VALUES[TEST - 1]), future=make_future(future_labels, [60.0 + seed + k for k in range(FUTURE)]),
+        regions=make_regions(labels, VAL, TEST), layers=_layers(between, seed), params=1000, seconds_per_epoch=0.1)
 
 
 def diverged(index: pd.Index = TIMES) -> RunOutcome:
-    labels = _labels(index)
     rows = [EpochRow(1, 0.1, 0.1, 0.1, (1.0, 1.0)), EpochRow(2, 0.5, 0.6, 0.1, (5.0, 3.0)),
             EpochRow(3, 1e7, None, 0.1, (float("nan"), 1e9)), EpochRow(4, None, None, 0.1, ())]
-    return RunOutcome(status="diverged", epochs=rows, diverged_epoch=4, message="training loss became NaN",
-                      regions={"train_start": labels[0], "val_start": labels[VAL], "test_start": labels[TEST],
-                               "end": labels[-1]}, params=1000)
+    return make_outcome(RunStatus.DIVERGED, epochs=rows, diverged_epoch=4, message="training loss became NaN",
+                        regions=make_regions(_labels(index), VAL, TEST), params=1000)
 
 
 def cancelled() -> RunOutcome:
-    return RunOutcome(status="cancelled", epochs=_epochs(3, 2, scale=2.0), message="cancelled after 3 of 50 epochs")
+    return make_outcome(RunStatus.CANCELLED, epochs=make_epochs(3, 2, scale=2.0),
+                        message="cancelled after 3 of 50 epochs")
 
 
 def outcomes(index: pd.Index = TIMES) -> dict[tuple[int, int], RunOutcome | None]:
@@ -422,8 +408,7 @@ def test_every_builder_copes_with_nothing_finished() -> None:
     spec = experiment()
     empty: dict[tuple[int, int], RunOutcome | None] = {(0, 0): None, (1, 1): diverged(), (2, 2): cancelled()}
     odd = done(0)
-    odd.diagnostics = {"layers": [{"name": "lstm_1", "kind": "lstm", "activation": "relu", "units": 4,
-                                   "finite": False}]}
+    odd.diagnostics = Diagnostics((make_layer_stats(activation="relu", finite=False),))
     for runs in ({}, empty, {(0, 0): odd}):
         for fig in (charts.forecast_overlay(spec, actual_series(), runs), charts.loss_curves(spec, runs),
                     charts.gradient_norms(spec, runs), charts.layer_histograms(spec, runs)):

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_app.outcome import RunOutcome
-from lstm_app.report import metrics
+from factories import make_outcome, make_test
+from lstm_app.outcome import RunOutcome, RunStatus
 from lstm_app.report.compare import NAIVE_LABEL, Comparison, forecast_band, summarize
+from lstm_app.report.stats import ForecastBand
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, TrainingSpec
 
 N = 20
@@ -28,21 +29,15 @@ def _pattern(seed: int, n: int = N) -> np.ndarray:
     return p / np.sqrt(np.mean(p**2))
 
 
-def run(rmse: float, pattern: np.ndarray | None = None, status: str = "done", n: int = N) -> RunOutcome:
+def run(rmse: float, pattern: np.ndarray | None = None, status: RunStatus = RunStatus.DONE,
+        n: int = N) -> RunOutcome:
     """A finished run whose test forecast misses the actual series by `rmse * pattern`."""
-    if status != "done":
-        return RunOutcome(status=status, params=1234, diverged_epoch=3 if status == "diverged" else None)
+    if status != RunStatus.DONE:
+        return make_outcome(status, params=1234, diverged_epoch=3 if status == RunStatus.DIVERGED else None)
     errors = rmse * (_pattern(0, n) if pattern is None else pattern)
     actual = ACTUAL[:n]
-    forecast = actual + errors
-    return RunOutcome(
-        status="done",
-        metrics=metrics.evaluate(forecast, actual, PREVIOUS),
-        test={"time": TIMES[:n], "actual": list(actual), "forecast": list(forecast),
-              "naive": list(metrics.naive_forecast(PREVIOUS, actual))},
-        params=1234,
-        seconds_per_epoch=0.25,
-    )
+    return make_outcome(time=TIMES[:n], actual=actual, forecast=actual + errors, previous=PREVIOUS, params=1234,
+                        seconds_per_epoch=0.25)
 
 
 def experiment(names: Sequence[str] = ("tanh", "ReLU between layers"),
@@ -72,10 +67,11 @@ def test_clearly_better_model_is_called_a_real_improvement() -> None:
     model = comparison.models[1]
     vs = model.vs_reference
     assert vs is not None
-    assert vs["rmse"]["mean"] == pytest.approx(-5.48)
-    assert vs["rmse"]["high"] < 0 and vs["wins"] == 5 and vs["n"] == 5 and vs["win_share"] == 1.0
-    assert vs["dm"]["p_value"] < 0.05 and vs["dm"]["statistic"] < 0
-    assert "Harvey–Leybourne–Newbold" in vs["dm_variant"]
+    assert vs.rmse.mean == pytest.approx(-5.48)
+    assert vs.rmse.high is not None and vs.rmse.high < 0
+    assert vs.rmse.wins == 5 and vs.rmse.n == 5 and vs.win_share == 1.0
+    assert vs.dm.p_value is not None and vs.dm.p_value < 0.05 and vs.dm.statistic is not None and vs.dm.statistic < 0
+    assert "Harvey–Leybourne–Newbold" in vs.dm.variant
     assert model.verdict.startswith("ReLU between layers: RMSE 5.48 lower than tanh (95% CI ")
     assert "better on 5 of 5 seeds; DM p" in model.verdict
     assert model.verdict.endswith("— a real improvement on this data.")
@@ -88,8 +84,9 @@ def test_difference_within_noise_never_claims_a_winner() -> None:
     model = [run(r, _pattern(200)) for r in (3, 5, 4, 6, 2)]
     summary = summarize(experiment(), outcomes_for(ref, model)).models[1]
     assert summary.vs_reference is not None
-    rmse = summary.vs_reference["rmse"]
-    assert rmse["low"] < 0 < rmse["high"] and not rmse["excludes_zero"]
+    rmse = summary.vs_reference.rmse
+    assert rmse.low is not None and rmse.high is not None
+    assert rmse.low < 0 < rmse.high and not rmse.excludes_zero
     assert summary.verdict.startswith("ReLU between layers: RMSE 0.20 lower than tanh (95% CI ")
     assert "lower RMSE on 3 of 5 seeds" in summary.verdict
     assert "within seed-to-seed noise on this data" in summary.verdict
@@ -114,8 +111,8 @@ def test_identical_models_say_no_difference() -> None:
     model = comparison.models[1]
     assert model.verdict == "ReLU between layers: RMSE identical to tanh on all 5 seeds — no difference on this data."
     assert model.vs_reference is not None
-    assert model.vs_reference["dm"]["p_value"] == 1.0
-    assert model.vs_reference["dm"]["statistic"] == 0.0
+    assert model.vs_reference.dm.p_value == 1.0
+    assert model.vs_reference.dm.statistic == 0.0
 
 
 def test_two_seeds_warn_too_few() -> None:
@@ -132,14 +129,14 @@ def test_two_seeds_warn_too_few() -> None:
 def test_one_paired_seed_gives_no_interval() -> None:
     model = [run(5), None, None, None, None]
     summary = summarize(experiment(), outcomes_for(REF, model)).models[1]
-    assert summary.vs_reference is not None and summary.vs_reference["rmse"]["low"] is None
+    assert summary.vs_reference is not None and summary.vs_reference.rmse.low is None
     assert "on the one seed where both finished (no confidence interval" in summary.verdict
     assert "only 1 seed: too few to tell noise from a difference" in summary.warnings
     assert not claims_winner(summary.verdict)
 
 
 def test_diverged_runs_are_left_out_and_counted() -> None:
-    model = [run(0, status="diverged"), run(0, status="diverged"), run(5), run(6), run(7)]
+    model = [run(0, status=RunStatus.DIVERGED), run(0, status=RunStatus.DIVERGED), run(5), run(6), run(7)]
     summary = summarize(experiment(), outcomes_for(REF, model)).models[1]
     assert (summary.seeds_done, summary.seeds_diverged, summary.seeds_unfinished) == (3, 2, 0)
     assert summary.divergence_rate == pytest.approx(0.4)
@@ -147,12 +144,12 @@ def test_diverged_runs_are_left_out_and_counted() -> None:
     assert summary.std["rmse"] == pytest.approx(1.0)
     assert summary.mean["params"] == 1234
     assert "2 of 5 seeds diverged and are left out" in summary.warnings
-    assert summary.vs_reference is not None and summary.vs_reference["seeds"] == [2, 3, 4]
-    assert summary.per_seed[0]["status"] == "diverged"
+    assert summary.vs_reference is not None and summary.vs_reference.seeds == (2, 3, 4)
+    assert summary.per_seed[0].status is RunStatus.DIVERGED
 
 
 def test_model_diverged_on_all_seeds() -> None:
-    model = [run(0, status="diverged") for _ in range(5)]
+    model = [run(0, status=RunStatus.DIVERGED) for _ in range(5)]
     comparison = summarize(experiment(), outcomes_for(REF, model))
     summary = comparison.models[1]
     assert summary.verdict == "ReLU between layers: diverged on all 5 seeds — no forecast to compare."
@@ -164,13 +161,13 @@ def test_model_diverged_on_all_seeds() -> None:
 
 
 def test_missing_and_cancelled_runs_are_counted_not_fatal() -> None:
-    model = [run(5), None, run(0, status="cancelled"), run(6), None]
+    model = [run(5), None, run(0, status=RunStatus.CANCELLED), run(6), None]
     comparison = summarize(experiment(), outcomes_for(REF, model))
     summary = comparison.models[1]
     assert (summary.seeds_done, summary.seeds_unfinished, summary.divergence_rate) == (2, 3, 0.0)
     assert any(w.startswith("3 of 5 seeds did not finish") for w in summary.warnings)
-    assert summary.per_seed[1]["status"] == "not finished"
-    assert summary.per_seed[2]["status"] == "cancelled"
+    assert summary.per_seed[1].status is None and summary.per_seed[1].label == "not finished"
+    assert summary.per_seed[2].status is RunStatus.CANCELLED
     empty = summarize(experiment(), outcomes_for(REF, [None] * 5)).models[1]
     assert empty.verdict == "ReLU between layers: no finished run yet."
     nothing = summarize(experiment(), {})
@@ -181,7 +178,7 @@ def test_missing_and_cancelled_runs_are_counted_not_fatal() -> None:
 
 
 def test_reference_without_finished_seed() -> None:
-    ref = [run(0, status="diverged")] * 5
+    ref = [run(0, status=RunStatus.DIVERGED)] * 5
     comparison = summarize(experiment(), outcomes_for(ref, REF))
     assert "not compared, because the reference tanh has no seed" in comparison.models[1].verdict
     assert comparison.models[0].verdict == "tanh: diverged on all 5 seeds — no forecast to compare."
@@ -196,7 +193,7 @@ def test_reference_is_selectable_by_index_or_name() -> None:
     assert by_index.reference_index == 1
     assert by_index.models[1].vs_reference is None and by_index.models[1].is_reference
     vs = by_index.models[0].vs_reference
-    assert vs is not None and vs["rmse"]["mean"] == pytest.approx(5.48)
+    assert vs is not None and vs.rmse.mean == pytest.approx(5.48)
     assert "RMSE 5.48 higher than ReLU between layers" in by_index.models[0].verdict
     assert "worse on 5 of 5 seeds" in by_index.models[0].verdict
     with pytest.raises(ValueError, match="`reference`"):
@@ -216,7 +213,7 @@ def test_few_test_points_leave_dm_out_of_the_verdict() -> None:
 
 
 def test_to_dict_is_json_without_nan() -> None:
-    model = [run(0, status="diverged"), run(5), None, run(6), run(7)]
+    model = [run(0, status=RunStatus.DIVERGED), run(5), None, run(6), run(7)]
     data = summarize(experiment(), outcomes_for(REF, model)).to_dict()
     text = json.dumps(data, allow_nan=False)
     back = json.loads(text)
@@ -224,7 +221,9 @@ def test_to_dict_is_json_without_nan() -> None:
     assert back["reference"] == "tanh"
     assert back["models"][1]["per_seed"]["2"]["status"] == "not finished"
     assert back["models"][1]["vs_reference"]["dm_variant"] == back["dm_variant"]
-    assert back["naive"]["rmse"] == pytest.approx(REF[0].metrics["naive_rmse"])
+    assert back["models"][1]["vs_reference"]["rmse"]["excludes_zero"] in (True, False)
+    assert back["models"][1]["per_seed"]["0"]["status"] == "diverged"
+    assert REF[0].metrics is not None and back["naive"]["rmse"] == pytest.approx(REF[0].metrics.naive_rmse)
 
 
 def test_tables_have_naive_row_and_formatted_cells() -> None:
@@ -239,9 +238,10 @@ def test_tables_have_naive_row_and_formatted_cells() -> None:
     assert table.loc["ReLU between layers", "Params"] == "1,234"
     assert table.loc[NAIVE_LABEL, "Skill"] == "0.000"
     numeric = comparison.numeric_table()
-    naive_rmse = REF[0].metrics["naive_rmse"]
+    assert REF[0].metrics is not None and REF[0].metrics.naive_rmse is not None
+    naive_rmse = REF[0].metrics.naive_rmse
     assert numeric.loc[NAIVE_LABEL, "RMSE"] == pytest.approx(naive_rmse)
-    assert numeric.loc[NAIVE_LABEL, "MAE"] == pytest.approx(REF[0].metrics["naive_mae"])
+    assert numeric.loc[NAIVE_LABEL, "MAE"] == pytest.approx(REF[0].metrics.naive_mae)
     assert math.isnan(numeric.loc[NAIVE_LABEL, "Params"])
     best = comparison.best()
     assert best["RMSE"] == ("ReLU between layers" if naive_rmse > 5.52 else NAIVE_LABEL)
@@ -252,15 +252,13 @@ def test_tables_have_naive_row_and_formatted_cells() -> None:
 
 
 def test_forecast_band_by_hand() -> None:
-    a = RunOutcome(status="done", test={"time": [1, 2, 3], "actual": [1.0, 2.0, 3.0],
-                                        "forecast": [1.0, 4.0, None]})
-    b = RunOutcome(status="done", test={"time": [1, 2, 3], "actual": [1.0, 2.0, 3.0],
-                                        "forecast": [3.0, 2.0, None]})
-    diverged = RunOutcome(status="diverged", test={"time": [1], "forecast": [99.0]})
+    a = make_outcome(test=make_test([1, 2, 3], [1.0, 2.0, 3.0], [1.0, 4.0, None]))
+    b = make_outcome(test=make_test([1, 2, 3], [1.0, 2.0, 3.0], [3.0, 2.0, None]))
+    diverged = make_outcome(RunStatus.DIVERGED, test=make_test([1], [], [99.0]))
     band = forecast_band([a, None, b, diverged])
-    assert band == {"time": [1, 2], "mean": [2.0, 3.0], "low": [1.0, 2.0], "high": [3.0, 4.0],
-                    "actual": [1.0, 2.0], "n": 2}
-    assert forecast_band([])["n"] == 0
+    assert band == ForecastBand(time=(1, 2), mean=(2.0, 3.0), low=(1.0, 2.0), high=(3.0, 4.0), actual=(1.0, 2.0),
+                                n=2)
+    assert forecast_band([]).n == 0
 
 
 @settings(max_examples=40, deadline=None)
@@ -273,7 +271,7 @@ def test_verdict_claims_a_winner_only_when_the_interval_excludes_zero(pairs: lis
     summary = comparison.models[1]
     assert summary.vs_reference is not None
     visible = "on average the same as" not in summary.verdict
-    assert claims_winner(summary.verdict) == (summary.vs_reference["rmse"]["excludes_zero"] and visible)
+    assert claims_winner(summary.verdict) == (summary.vs_reference.rmse.excludes_zero and visible)
     json.dumps(comparison.to_dict(), allow_nan=False)
 
 
@@ -282,7 +280,8 @@ def test_dm_that_does_not_confirm_the_interval_is_said() -> None:
     ref = [run(5, _pattern(100)) for _ in seeds]
     model = [run(m, _pattern(300)) for m in (6, 6.1, 6, 6.1)]
     summary = summarize(experiment(seeds=seeds), outcomes_for(ref, model, seeds=seeds)).models[1]
-    assert summary.vs_reference is not None and summary.vs_reference["dm"]["p_value"] >= 0.05
+    p_value = summary.vs_reference.dm.p_value if summary.vs_reference else None
+    assert p_value is not None and p_value >= 0.05
     assert "worse on 4 of 4 seeds" in summary.verdict
     assert summary.verdict.endswith(
         "a real deterioration on this data, though the DM test on the seed-averaged forecasts "
@@ -296,7 +295,8 @@ def test_dm_difference_inside_seed_noise_is_not_a_winner() -> None:
     # Noisy per seed (CI contains 0), but the errors cancel in the seed average.
     model = [run(m, sign * _pattern(300)) for m, sign in zip((4, 6, 3, 7.5), (1, -1, 1, -1), strict=True)]
     summary = summarize(experiment(seeds=seeds), outcomes_for(ref, model, seeds=seeds)).models[1]
-    assert summary.vs_reference is not None and summary.vs_reference["dm"]["p_value"] < 0.05
+    p_value = summary.vs_reference.dm.p_value if summary.vs_reference else None
+    assert p_value is not None and p_value < 0.05
     assert not claims_winner(summary.verdict)
     assert summary.verdict.startswith("ReLU between layers: RMSE 0.13 higher than tanh (95% CI −")
     assert summary.verdict.endswith(

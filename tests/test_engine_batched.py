@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from lstm_app import params
-from lstm_app.outcome import EpochRow
+from lstm_app.outcome import EpochRow, LayerKind
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
 
 batched = pytest.importorskip("lstm_app.engine.batched")
@@ -167,7 +167,7 @@ def alone() -> object:
 def test_a_run_in_a_group_equals_the_same_run_alone(grouped: list, alone: object) -> None:
     for mine, theirs in zip(grouped[2].weights, alone.weights, strict=True):
         np.testing.assert_allclose(mine, theirs, atol=1e-4)
-    assert grouped[2].outcome.metrics["rmse"] == pytest.approx(alone.outcome.metrics["rmse"], rel=1e-4)
+    assert grouped[2].outcome.metrics.rmse == pytest.approx(alone.outcome.metrics.rmse, rel=1e-4)
     assert not np.allclose(grouped[0].weights[0], grouped[3].weights[0])  # other seed, other run
 
 
@@ -181,16 +181,19 @@ def test_outcomes_have_what_run_one_produces(grouped: list) -> None:
     assert all(len(r.grad_norms) == 2 and r.grad_norms[0] > 0 and r.val_loss is not None for r in out.epochs)
     assert out.params == reference.params == params.total(RELU_BETWEEN, 1, 3, "steps")
     assert out.regions == reference.regions
-    assert set(out.metrics) == set(reference.metrics)
-    for key in ("time", "actual", "naive"):
-        assert out.test[key] == reference.test[key]
-    assert out.future["time"] == reference.future["time"] and len(out.future["forecast"]) == 4
-    layers, theirs = out.diagnostics["layers"], reference.diagnostics["layers"]
-    assert [(d["name"], d["kind"], d["activation"]) for d in layers] == [
-        (d["name"], d["kind"], d["activation"]) for d in theirs]
-    assert set(layers[0]) == set(theirs[0]) and layers[1]["min"] >= 0.0
+    assert out.metrics is not None and reference.metrics is not None
+    assert [k for k, v in out.metrics.as_dict().items() if v is None] == [
+        k for k, v in reference.metrics.as_dict().items() if v is None]
+    assert out.test is not None and reference.test is not None
+    assert (out.test.time, out.test.actual, out.test.naive) == (
+        reference.test.time, reference.test.actual, reference.test.naive)
+    assert out.future is not None and reference.future is not None
+    assert out.future.time == reference.future.time and len(out.future.forecast) == 4
+    layers, theirs = out.diagnostics.layers, reference.diagnostics.layers
+    assert [(d.name, d.kind, d.activation) for d in layers] == [(d.name, d.kind, d.activation) for d in theirs]
+    assert layers[0].has_values == theirs[0].has_values and layers[1].min is not None and layers[1].min >= 0.0
     assert out.seconds_per_epoch is not None and out.seconds_per_epoch > 0
-    assert [d["kind"] for d in grouped[0].outcome.diagnostics["layers"]] == ["lstm", "lstm"]
+    assert [d.kind for d in grouped[0].outcome.diagnostics.layers] == [LayerKind.LSTM, LayerKind.LSTM]
 
 
 def test_the_exported_keras_model_forecasts_what_the_engine_did(grouped: list) -> None:
@@ -202,7 +205,7 @@ def test_the_exported_keras_model_forecasts_what_the_engine_did(grouped: list) -
         net = batched.to_keras(model, data.input_shape, weights)
         assert net.count_params() == grouped[k].outcome.params
         scaled = net.predict(data.x_test, verbose=0).reshape(-1)
-        engine = data.scaler.scale_target(np.array(grouped[k].outcome.test["forecast"]))
+        engine = data.scaler.scale_target(np.array(grouped[k].outcome.test.forecast))
         np.testing.assert_allclose(scaled, engine, atol=1e-4)
 
 
@@ -226,10 +229,10 @@ def test_a_diverging_run_stops_alone_and_the_others_are_untouched() -> None:
     assert statuses[1] == statuses[3] == "diverged" and statuses[0] == statuses[2] == "done"
     relu = out[1].outcome
     assert "the run diverged" in relu.message and relu.diverged_epoch == len(relu.epochs) == len(rows[1])
-    assert relu.metrics == {} and all(np.isfinite(w).all() for w in out[1].weights)
+    assert relu.metrics is None and all(np.isfinite(w).all() for w in out[1].weights)
     alone = batched.train_group(exp, series(), [members[0], members[2]])
     for k, solo in zip((0, 2), alone, strict=True):
-        assert out[k].outcome.metrics == pytest.approx(solo.outcome.metrics, rel=1e-4)
+        assert out[k].outcome.metrics.as_dict() == pytest.approx(solo.outcome.metrics.as_dict(), rel=1e-4)
         assert len(rows[k]) == 2
 
 
@@ -292,7 +295,7 @@ def test_a_cancelled_run_stops_alone(alone: object) -> None:
     out = batched.train_group(GROUP, series(), [MEMBERS[1], MEMBERS[2]], on_epoch=lambda i, row: seen.append(i),
                               should_stop=lambda i: i == 0 and 0 in seen)
     assert out[0].outcome.status == "cancelled" and out[0].outcome.message == "cancelled after 1 of 3 epochs"
-    assert len(out[0].outcome.epochs) == 1 and out[0].outcome.metrics == {}
+    assert len(out[0].outcome.epochs) == 1 and out[0].outcome.metrics is None
     assert out[1].outcome.status == "done" and len(out[1].outcome.epochs) == 3
     for mine, theirs in zip(out[1].weights, alone.weights, strict=True):
         np.testing.assert_allclose(mine, theirs, atol=1e-4)
@@ -321,7 +324,7 @@ def test_recurrent_dropout_trains_in_its_own_group_and_repeats_exactly() -> None
     exp = experiment(model, TANH, epochs=2, lookback=3)
     assert batched.group_key(model, exp.training, exp.window) != batched.group_key(TANH, exp.training, exp.window)
     a, b = (batched.train_group(exp, series(), [(0, 7)])[0] for _ in range(2))
-    assert a.outcome.status == "done" and np.isfinite(a.outcome.metrics["rmse"])
+    assert a.outcome.status == "done" and np.isfinite(a.outcome.metrics.rmse)
     assert a.outcome.metrics == b.outcome.metrics and a.outcome.epochs[-1].loss == b.outcome.epochs[-1].loss
     assert all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights, strict=True))
 
@@ -338,5 +341,5 @@ def test_the_hotel_replication_lands_where_keras_does() -> None:
     out = batched.train_group(spec, frame, runs)
     assert all(r.outcome.status == "done" for r in out)
     for m in (0, 1):  # Keras's per-run path: tanh 75.6 ± 1.9, relu 75.0 ± 2.2 over 10 seeds
-        rmse = [r.outcome.metrics["rmse"] for (i, _), r in zip(runs, out, strict=True) if i == m]
+        rmse = [r.outcome.metrics.rmse for (i, _), r in zip(runs, out, strict=True) if i == m]
         assert 65 < np.mean(rmse) < 90, rmse

@@ -32,9 +32,9 @@ def test_naive_forecast_and_skill_by_hand() -> None:
     assert naive.tolist() == [9.0, 10.0, 12.0, 11.0]
     naive_rmse = math.sqrt((1 + 4 + 1 + 16) / 4)
     out = metrics.evaluate(FORECAST, ACTUAL, previous=9.0)
-    assert out["naive_rmse"] == pytest.approx(naive_rmse)
-    assert out["skill"] == pytest.approx(1 - math.sqrt(7 / 4) / naive_rmse)
-    assert out["naive_mae"] == pytest.approx((1 + 2 + 1 + 4) / 4)
+    assert out.naive_rmse == pytest.approx(naive_rmse)
+    assert out.skill == pytest.approx(1 - math.sqrt(7 / 4) / naive_rmse)
+    assert out.naive_mae == pytest.approx((1 + 2 + 1 + 4) / 4)
     assert metrics.skill(1.0, 0.0) is None
 
 

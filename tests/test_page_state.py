@@ -13,6 +13,7 @@ from lstm_app import page_state as ps
 from lstm_app.data import read_csv
 from lstm_app.data.samples import sample_path
 from lstm_app.errors import DataError, SpecError, StoreError
+from lstm_app.outcome import RunStatus
 from lstm_app.presets import hotel_replication
 from lstm_app.runs.store import ExperimentRow, RunRow, Store
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
@@ -203,7 +204,7 @@ def test_default_names_are_origin_data_and_date() -> None:
 
 def test_history_label_shows_the_data_file() -> None:
     spec = hotel_replication()
-    row = ExperimentRow(4, "smoke", 0.0, "x", spec, {"done": 2, "queued": 1})
+    row = ExperimentRow(4, "smoke", 0.0, "x", spec, {RunStatus.DONE: 2, RunStatus.QUEUED: 1})
     assert ps.history_label(row) == "#4 smoke · hotel_h2_weekly_cancellations.csv · 2/3 done"
     named = ExperimentRow(5, "preset · hotel_h2_weekly_cancellations · 2025-01-01 10:00", 0.0, "x", spec, {})
     assert ps.history_label(named) == "#5 preset · hotel_h2_weekly_cancellations · 2025-01-01 10:00 · 0/0 done"

@@ -65,7 +65,7 @@ def test_one_layer_plan_drives_the_model_the_code_export_and_the_table() -> None
     from lstm_app.engine.model import build_model
     from lstm_app.report.codegen import keras_code
 
-    spec = ModelSpec("m", (LayerSpec(6, "relu", dropout=0.1), LayerSpec(3)), between="elu", dense=(4,))
+    spec = ModelSpec("relu between/é", (LayerSpec(6, "relu", dropout=0.1), LayerSpec(3)), between="elu", dense=(4,))
     plan = params.layer_plan(spec, n_features=2, lookback=5, framing="features")
     assert [p.kind for p in plan] == ["lstm", "between", "lstm", "dense", "output"]
     built = build_model(spec, params.input_shape(2, 5, "features"))

@@ -124,12 +124,13 @@ def test_two_experiments_at_once_both_complete_without_mixing_results(make_runne
             # Each run's results are its own model's: the parameter count pins the model ...
             assert outcome.params == params.total(model, 1, spec.window.lookback, spec.window.framing)
             assert [e.epoch for e in store.history(run.id)] == [1, 2, 3]
-            assert outcome.metrics["rmse"] is not None and len(outcome.test["forecast"]) == 8
+            assert outcome.metrics is not None and outcome.test is not None
+            assert outcome.metrics.rmse is not None and len(outcome.test.forecast) == 8
             if run.engine == "keras":
                 assert Path(run.model_path or "").is_file()
             else:
                 assert run.engine == "batched" and store.weights(run.id)
-            forecasts.append(tuple(outcome.test["forecast"]))
+            forecasts.append(outcome.test.forecast)
         assert len(set(forecasts)) == len(forecasts)  # ... and different models/seeds differ
 
 
@@ -207,7 +208,8 @@ def test_a_restarted_runner_interrupts_stale_runs_and_keeps_finished_ones(
     [kept] = store.runs(done)
     outcome = store.outcome(kept.id)
     assert kept.status == "done" and outcome is not None
-    assert outcome.metrics["rmse"] is not None and outcome.test["forecast"] and outcome.future["forecast"]
+    assert outcome.metrics is not None and outcome.metrics.rmse is not None
+    assert outcome.test is not None and outcome.test.forecast and outcome.future is not None and outcome.future.forecast
     assert runner.requeue_interrupted() == 2
     assert {r.status for r in store.runs(stale)} <= {"queued", "running"}
     assert runner.cancel_experiment(stale) == 2

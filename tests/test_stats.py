@@ -10,8 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
+from factories import make_test
 from lstm_app.report.stats import (
     DMResult,
+    ForecastBand,
     PairedDiff,
     decimals_for,
     diebold_mariano,
@@ -196,14 +198,13 @@ def test_dm_with_longer_horizon_uses_autocovariances() -> None:
 
 
 def test_forecast_band_aligns_on_times() -> None:
-    a = {"time": ["t1", "t2", "t3"], "actual": [1.0, 2.0, 3.0], "forecast": [1.0, 4.0, None]}
-    b = {"time": ["t2", "t3", "t4"], "actual": [2.0, None, 4.0], "forecast": [2.0, 5.0, 6.0]}
-    broken = {"time": ["t1", "t1"], "forecast": [9.0, 9.0]}  # a repeated time: skipped
-    band = forecast_band([a, b, broken, {}])
-    assert band == {"time": ["t1", "t2", "t3", "t4"], "mean": [1.0, 3.0, 5.0, 6.0],
-                    "low": [1.0, 2.0, 5.0, 6.0], "high": [1.0, 4.0, 5.0, 6.0],
-                    "actual": [1.0, 2.0, 3.0, 4.0], "n": 2}
-    assert forecast_band([])["n"] == 0
+    a = make_test(["t1", "t2", "t3"], [1.0, 2.0, 3.0], [1.0, 4.0, None])
+    b = make_test(["t2", "t3", "t4"], [2.0, None, 4.0], [2.0, 5.0, 6.0])
+    broken = make_test(["t1", "t1"], [], [9.0, 9.0])  # a repeated time: skipped
+    band = forecast_band([a, b, broken, make_test([], [], [])])
+    assert band == ForecastBand(time=("t1", "t2", "t3", "t4"), mean=(1.0, 3.0, 5.0, 6.0), low=(1.0, 2.0, 5.0, 6.0),
+                                high=(1.0, 4.0, 5.0, 6.0), actual=(1.0, 2.0, 3.0, 4.0), n=2)
+    assert forecast_band([]) == ForecastBand() and forecast_band([]).n == 0
 
 
 def test_number_formatting() -> None:

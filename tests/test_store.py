@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 import threading
@@ -9,8 +10,22 @@ from pathlib import Path
 
 import pytest
 
+from factories import make_future, make_layer_stats, make_metrics, make_outcome, make_regions, make_test
 from lstm_app.errors import QueueFullError, SpecError, StoreError
-from lstm_app.outcome import EpochRow, RunOutcome
+from lstm_app.outcome import (
+    ACTIVE,
+    ENDED,
+    FINISHED,
+    REQUEUEABLE,
+    EpochRow,
+    LayerKind,
+    LayerStats,
+    Metrics,
+    RunOutcome,
+    RunStatus,
+    in_order,
+)
+from lstm_app.runs._schema import MIGRATIONS
 from lstm_app.runs.store import SCHEMA_VERSION, Store, default_path
 
 
@@ -23,16 +38,19 @@ def _experiment(store: Store, spec, csv: bytes) -> int:
     return store.create_experiment(spec, store.put_dataset("tiny.csv", csv))
 
 
-def _outcome(status: str = "done") -> RunOutcome:
-    return RunOutcome(
-        status=status,
+TIMES = ["2021-01-01", "2021-02-01", "2021-03-01", "2021-03-02"]
+
+
+def _outcome(status: RunStatus = RunStatus.DONE) -> RunOutcome:
+    return make_outcome(
+        status,
         epochs=[EpochRow(1, 0.5, 0.6, 0.1, (0.01,)), EpochRow(2, 0.25, float("nan"), 0.1, (0.02,))],
         message="2 epochs",
-        metrics={"rmse": 1.5, "mae": 1.0, "skill": float("nan")},
-        test={"time": ["2021-03-01", "2021-03-02"], "actual": [1.0, 2.0], "forecast": [1.1, 1.9]},
-        future={"time": ["2021-03-03"], "forecast": [2.5]},
-        regions={"train_end": "2021-02-01"},
-        diagnostics={"layers": [{"mean": 0.1}]},
+        metrics=make_metrics(1.5, mae=1.0, skill=float("nan")),
+        test=make_test(TIMES[2:], [1.0, 2.0], [1.1, 1.9], [0.9, 1.0]),
+        future=make_future(["2021-03-03"], [2.5]),
+        regions=make_regions(TIMES, 1, 2),
+        layers=[make_layer_stats(), make_layer_stats("lstm_2", activation="relu", finite=False)],
         params=64,
         seconds_per_epoch=0.1,
     )
@@ -148,17 +166,18 @@ def test_an_outcome_round_trips_with_its_history_predictions_and_metrics(store, 
     store.finish(run.id, _outcome(), tmp_path / "m.keras")
     back = store.outcome(run.id)
     assert back is not None
-    assert back.status == "done" and back.params == 64 and back.message == "2 epochs"
-    assert back.metrics == {"rmse": 1.5, "mae": 1.0, "skill": None}  # NaN is stored as NULL
-    assert back.test == _outcome().test and back.future == _outcome().future
-    assert back.regions == {"train_end": "2021-02-01"} and back.diagnostics == {"layers": [{"mean": 0.1}]}
+    assert back.status is RunStatus.DONE and back.params == 64 and back.message == "2 epochs"
+    assert back.metrics == Metrics(rmse=1.5, mae=1.0)  # NaN is stored as NULL
+    sent = _outcome()
+    assert (back.test, back.future, back.regions, back.diagnostics) == (
+        sent.test, sent.future, sent.regions, sent.diagnostics)
     assert [e.epoch for e in back.epochs] == [1, 2] and back.epochs[1].val_loss is None
     row = store.run(run.id)
     assert (row.status, row.epoch, row.eta_seconds, row.model_path) == ("done", 2, 0, str(tmp_path / "m.keras"))
     assert row.finished_at is not None
-    assert store.metrics(eid) == {run.id: {"rmse": 1.5, "mae": 1.0, "skill": None}}
+    assert store.metrics(eid) == {run.id: Metrics(rmse=1.5, mae=1.0)}
     with pytest.raises(StoreError, match="finished run has status"):
-        store.finish(run.id, RunOutcome(status="running"))
+        store.finish(run.id, make_outcome(RunStatus.RUNNING))
 
 
 def test_unfinished_runs_have_no_outcome_and_failures_keep_their_reason(store, lab_spec, lab_csv) -> None:
@@ -262,8 +281,81 @@ def test_json_columns_accept_numpy_values(store, lab_spec, lab_csv) -> None:
     run = store.claim_next(1)
     assert run is not None
     outcome = _outcome()
-    outcome.test = {"forecast": np.array([1.5, 2.5]), "n": np.int64(3)}
+    outcome.test = make_test([np.int64(0), np.int64(1)], np.array([1.0, 2.0]), np.array([1.5, 2.5]))
     store.finish(run.id, outcome)
     back = store.outcome(run.id)
-    assert back is not None and back.test == {"forecast": [1.5, 2.5], "n": 3}
+    assert back is not None and back.test == make_test([0, 1], [1.0, 2.0], [1.5, 2.5])
     assert math.isclose(back.seconds_per_epoch or 0, 0.1)
+
+
+def test_run_status_sets_partition_the_statuses_as_the_store_uses_them() -> None:
+    assert {RunStatus.QUEUED, RunStatus.RUNNING} == ACTIVE and set(RunStatus) - ACTIVE == ENDED
+    assert {"done", "diverged", "cancelled"} == FINISHED and FINISHED <= ENDED  # the statuses with an outcome
+    assert {"interrupted", "failed", "cancelled"} == REQUEUEABLE and REQUEUEABLE <= ENDED
+    assert in_order(REQUEUEABLE) == (RunStatus.CANCELLED, RunStatus.FAILED, RunStatus.INTERRUPTED)
+    assert RunStatus("done") is RunStatus.DONE and RunStatus.DONE == "done" and f"{RunStatus.DONE}" == "done"
+
+
+def test_the_first_migrations_status_check_lists_exactly_the_run_statuses() -> None:
+    import re
+
+    check = re.search(r"CHECK \(status IN \(([^)]*)\)\)", MIGRATIONS[0])
+    assert check is not None
+    assert re.findall(r"'(\w+)'", check.group(1)) == [s.value for s in RunStatus]
+    assert "DEFAULT 'queued'" in MIGRATIONS[0] and RunStatus.QUEUED == "queued"
+
+
+# runs[0] of the results.json that `python -m lstm_app run examples/hotel_h2_replication.json --out o
+# --seeds 0 --epochs 2` wrote before results were typed (with its model, model_index and seed): the
+# shape stores and results.json files hold, which must keep loading and be written back unchanged.
+RESULTS_RUN = json.loads((Path(__file__).parent / "results_run.json").read_text())
+RESULTS_JSON_RUN = {k: v for k, v in RESULTS_RUN.items() if k not in ("model", "model_index", "seed")}
+# A layer whose outputs were all NaN, as `engine.diagnostics.layer_stats` wrote it: five keys only.
+NON_FINITE_LAYER = {"name": "lstm_2", "kind": "lstm", "activation": "relu", "units": 4, "finite": False}
+
+
+def test_a_run_in_todays_json_shape_loads_typed_and_writes_back_unchanged() -> None:
+    out = RunOutcome.from_dict(RESULTS_RUN)  # a results.json run: its model name and seed are ignored
+    assert out.status is RunStatus.DONE and out.metrics is not None
+    assert out.metrics.rmse == RESULTS_JSON_RUN["metrics"]["rmse"]
+    assert out.test is not None and list(out.test.forecast) == RESULTS_JSON_RUN["test"]["forecast"]
+    assert out.regions is not None and out.regions.n_test == len(out.test.time) == 10
+    (layer,) = out.diagnostics.layers
+    assert layer.kind is LayerKind.LSTM and layer.histogram is not None and sum(layer.histogram.counts) == 40
+    assert out.to_dict() == RESULTS_JSON_RUN
+    assert json.dumps(out.to_dict()) == json.dumps(RESULTS_JSON_RUN)  # same keys in the same order
+
+
+def test_a_layer_without_finite_outputs_keeps_its_short_shape() -> None:
+    layer = LayerStats.from_dict(NON_FINITE_LAYER)
+    assert not layer.finite and not layer.has_values and layer.max_abs is None and layer.histogram is None
+    assert layer.to_dict() == NON_FINITE_LAYER == make_layer_stats("lstm_2", activation="relu", finite=False).to_dict()
+
+
+def test_a_diverged_run_keeps_the_empty_parts_of_todays_json_shape() -> None:
+    raw = {"status": "diverged", "epochs": [], "message": "the run diverged", "diverged_epoch": 1, "metrics": {},
+           "test": {}, "future": {}, "regions": {}, "diagnostics": {}, "params": 12, "seconds_per_epoch": None}
+    out = RunOutcome.from_dict(raw)
+    assert (out.metrics, out.test, out.future, out.regions, out.diagnostics.layers) == (None, None, None, None, ())
+    assert out.to_dict() == raw
+
+
+def test_a_store_written_before_typed_results_still_loads(store, lab_spec, lab_csv) -> None:
+    _experiment(store, lab_spec(), lab_csv)
+    run = store.claim_next(1)
+    assert run is not None
+    store.finish(run.id, _outcome())
+    raw = RESULTS_JSON_RUN
+    con = sqlite3.connect(store.path)  # the rows an older program wrote for this run
+    with con:
+        con.execute("UPDATE predictions SET test = ?, future = ?, regions = ?, diagnostics = ? WHERE run_id = ?",
+                    (*(json.dumps(raw[k]) for k in ("test", "future", "regions", "diagnostics")), run.id))
+        con.execute("DELETE FROM metrics WHERE run_id = ?", (run.id,))
+        con.executemany("INSERT INTO metrics (run_id, name, value) VALUES (?, ?, ?)",
+                        [(run.id, k, v) for k, v in raw["metrics"].items()])
+    con.close()
+    back = store.outcome(run.id)
+    assert back is not None
+    expected = RunOutcome.from_dict(raw)
+    assert (back.metrics, back.test, back.future, back.regions, back.diagnostics) == (
+        expected.metrics, expected.test, expected.future, expected.regions, expected.diagnostics)

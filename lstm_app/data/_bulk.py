@@ -76,7 +76,7 @@ def release_memory() -> None:
     each parsing step; `malloc_trim` returns it. Elsewhere this does nothing.
     """
     if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
+        _MALLOC_TRIM(0)  # type: ignore[operator]  # a ctypes function
 
 
 def _fast(data: bytes, head: str, complete: bool, codec: str) -> RawTable | None:

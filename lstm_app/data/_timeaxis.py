@@ -251,8 +251,8 @@ def gap_count(times: pd.DatetimeIndex, n: int, word: str) -> tuple[int, pd.Times
         ordinals = np.asarray(times.to_period(code).asi8, dtype="int64")
         steps = np.diff(ordinals)
     else:
-        step = pd.Timedelta(1, unit={"day": "D", "business day": "D", "hour": "h", "minute": "min",
-                                     "second": "s"}.get(word, "D")) * n
+        unit = {"day": "D", "business day": "D", "hour": "h", "minute": "min", "second": "s"}.get(word, "D")
+        step = pd.Timedelta(1, unit=unit) * n  # type: ignore[arg-type]  # pandas-stubs wants a Literal unit
         steps = np.rint(np.diff(times.asi8) / step.value).astype("int64") * n
     missing = np.clip(steps // n - 1, 0, None)
     total = int(missing.sum())

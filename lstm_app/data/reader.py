@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import DataError
 from ._bulk import read, release_memory
 from ._parse import WHITESPACE, quote, to_numbers
-from ._timeaxis import find_time_column, forced_time_column, frequency
+from ._timeaxis import Candidate, find_time_column, forced_time_column, frequency
 
 __all__ = [
     "MAX_BYTES",
@@ -174,6 +174,8 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
     notes = [*decode_notes, *raw.notes]
     del raw  # `cells` alone holds the strings now; each column goes as soon as it is read
     synthetic = {c for c in cells.columns if c.startswith("column ")}
+    time_col: str | None
+    cand: Candidate | None
     if forced is not None:
         time_col, cand, time_notes = forced_time_column(cells, forced)
     else:
@@ -184,10 +186,10 @@ def _build(data: bytes, name: str, forced: str | None) -> Table:
         ok = cand.times.notna()
         dropped = int((~ok).sum())
         if dropped:
-            bad = cells.loc[~ok, time_col]
+            bad_rows = cells.loc[~ok, time_col]
             notes.append(
                 f"{dropped} row(s) were dropped because their {quote(time_col)} is not a time "
-                f"(first: line {bad.index[0]}, {quote(bad.iloc[0], 30)})."
+                f"(first: line {bad_rows.index[0]}, {quote(bad_rows.iloc[0], 30)})."
             )
         cells = cells[ok] if dropped else cells
         times = cand.times[ok] if dropped else cand.times

@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 @contextlib.contextmanager
-def _quiet_stderr():  # type: ignore[no-untyped-def]
+def _quiet_stderr() -> Iterator[None]:
     """Point file descriptor 2 at /dev/null for the duration (C++ writes bypass sys.stderr)."""
     sys.stderr.flush()
     saved = os.dup(2)

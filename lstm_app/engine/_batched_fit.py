@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
-from ..outcome import EpochRow
+from ..outcome import EpochRow, RunStatus
 from ..report.stats import finite_or_none
 from ._batched_loop import GroupTrainer
 
@@ -22,10 +23,11 @@ __all__ = ["RunLog", "fit"]
 
 @dataclass
 class RunLog:
-    """One run's history: rows, and how it ended (`done`, `stopped` early, `diverged`, `cancelled`)."""
+    """One run's history: rows, and how it ended (done, "stopped" early, diverged, cancelled;
+    "active" while it trains)."""
 
     rows: list[EpochRow] = field(default_factory=list)
-    status: str = "active"
+    status: RunStatus | Literal["active", "stopped"] = "active"
     message: str = ""
     diverged_epoch: int | None = None
     best: float | None = None  # EarlyStopping's best monitored value
@@ -60,7 +62,7 @@ def fit(trainer: GroupTrainer, *, on_epoch: Callable[[int, EpochRow], None] | No
             for r in np.flatnonzero(active):
                 if should_stop(int(r)):
                     active[r] = False
-                    logs[r].status = "cancelled"
+                    logs[r].status = RunStatus.CANCELLED
                     logs[r].message = f"cancelled after {len(logs[r].rows)} of {training.epochs} epochs"
         if not active.any():
             break
@@ -83,7 +85,7 @@ def fit(trainer: GroupTrainer, *, on_epoch: Callable[[int, EpochRow], None] | No
             elif val is not None and _bad(val, limit):
                 log.message = _diverged("validation loss", val, epoch + 1, limit)
             if log.message:
-                log.status, log.diverged_epoch = "diverged", epoch + 1
+                log.status, log.diverged_epoch = RunStatus.DIVERGED, epoch + 1
                 active[r], broken[r] = False, True
             if patience > 0:
                 keep[r] = _early_stopping(log, val if val is not None else loss, epoch, patience)
@@ -94,10 +96,10 @@ def fit(trainer: GroupTrainer, *, on_epoch: Callable[[int, EpochRow], None] | No
         if keep.any():
             trainer.keep_best(keep)
     for r in np.flatnonzero(active):
-        logs[r].status = "done"
+        logs[r].status = RunStatus.DONE
     if patience > 0:
         trainer.restore_best(np.array([log.has_best for log in logs]))
-        trainer.sanitize(np.array([log.status == "diverged" for log in logs]))
+        trainer.sanitize(np.array([log.status == RunStatus.DIVERGED for log in logs]))
     return logs
 
 

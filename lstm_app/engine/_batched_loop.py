@@ -96,10 +96,11 @@ class GroupTrainer:
 
     # --- one epoch, in the graph ---------------------------------------------------------
 
-    def _masks(self, epoch: tf.Tensor, step: tf.Tensor, batch: int) -> list[tuple[tf.Tensor | None, ...]]:
-        """Dropout masks per LSTM layer for one batch: the same at every time step, scaled
-        by 1/(1 − rate), drawn from (run seed, epoch, step, layer)."""
-        out: list[tuple[tf.Tensor | None, ...]] = []
+    def _masks(self, epoch: tf.Tensor, step: tf.Tensor, batch: int) -> list[tuple[tf.Tensor | None, tf.Tensor | None]]:
+        """Dropout masks per LSTM layer for one batch (input, recurrent; None where a layer has
+        none): the same at every time step, scaled by 1/(1 − rate), drawn from (run seed, epoch,
+        step, layer)."""
+        out: list[tuple[tf.Tensor | None, tf.Tensor | None]] = []
         salt_base = tf.bitwise.bitwise_xor(
             tf.cast(epoch, tf.uint32) * tf.constant(0x9E3779B9, tf.uint32),
             tf.cast(step, tf.uint32) * tf.constant(16, tf.uint32))
@@ -117,7 +118,7 @@ class GroupTrainer:
                 u = uniform(self._keys, salt_base + tf.constant(2 * i + kind, tf.uint32), shape)
                 rate = tf.reshape(rates, (-1, *[1] * len(shape)))
                 masks.append(tf.cast(u >= rate, tf.float32) / (1.0 - rate))
-            out.append(tuple(masks))
+            out.append((masks[0], masks[1]))
             width = m
         return out
 

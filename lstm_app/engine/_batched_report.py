@@ -16,13 +16,15 @@ import pandas as pd
 import tensorflow as tf
 
 from .. import params
-from ..outcome import RunOutcome
+from ..outcome import Diagnostics, FutureForecast, LayerKind, LayerStats, RunOutcome, RunStatus, TestForecast
 from ..report import metrics
 from ..spec import ExperimentSpec, ModelSpec
 from ..windows import Prepared, future_index
 from ._batched_fit import RunLog
 from ._batched_net import Plan, forward
 from .diagnostics import layer_stats as _stats
+from .train import labels as _labels
+from .train import regions as _regions
 
 __all__ = ["Forecasts", "forecast", "outcome"]
 
@@ -65,68 +67,47 @@ def forecast(plan: Plan, weights: Sequence[tf.Tensor], data: Prepared, future_st
     return Forecasts(test, future, [v.numpy() for v in layers])
 
 
-def _labels(index: pd.Index) -> list[str] | list[int]:
-    if isinstance(index, pd.DatetimeIndex):
-        return [t.isoformat() for t in index]
-    return [int(i) for i in index]
-
-
-def _regions(data: Prepared) -> dict[str, object]:
-    labels, s = _labels(data.index), data.split
-    return {
-        "train_start": labels[0],
-        "val_start": labels[s.val_start] if s.n_val else None,
-        "test_start": labels[s.test_start],
-        "end": labels[-1],
-        "n_train": s.n_train, "n_val": s.n_val, "n_test": s.n_test,
-    }
-
-
 def _activation(name: str) -> str:
     return str(keras.activations.serialize(keras.activations.get(name)))
 
 
-def _layers(model: ModelSpec, values: Sequence[np.ndarray]) -> list[dict[str, Any]]:
+def _layers(model: ModelSpec, values: Sequence[np.ndarray]) -> tuple[LayerStats, ...]:
     """`diagnostics.layer_outputs` for one run: LSTM outputs, and between outputs where the model has them."""
-    out: list[dict[str, Any]] = []
+    out: list[LayerStats] = []
     names = iter(params.layer_names(model))
     for i, layer in enumerate(model.layers):
-        out.append(_stats(next(names), "lstm", _activation(layer.activation), values[2 * i]))
+        out.append(_stats(next(names), LayerKind.LSTM, _activation(layer.activation), values[2 * i]))
         if i < len(model.layers) - 1 and model.between:
-            out.append(_stats(next(names), "between", _activation(model.between), values[2 * i + 1]))
-    return out
+            out.append(_stats(next(names), LayerKind.BETWEEN, _activation(model.between), values[2 * i + 1]))
+    return tuple(out)
 
 
 def outcome(exp: ExperimentSpec, model: ModelSpec, frame: pd.DataFrame, data: Prepared, log: RunLog,
             run: int, forecasts: Forecasts) -> RunOutcome:
     """Run `run`'s `RunOutcome`, as `train.run_one` would have made it."""
     epochs = exp.training.epochs
-    out = RunOutcome(status="done", epochs=list(log.rows), regions=_regions(data),
+    out = RunOutcome(status=RunStatus.DONE, epochs=list(log.rows), regions=_regions(data),
                      params=params.total(model, data.n_features, exp.window.lookback, exp.window.framing))
     seconds = [r.seconds for r in log.rows]
     # The first epoch includes graph tracing; later epochs are the honest per-epoch cost.
     out.seconds_per_epoch = float(np.median(seconds[1:] if len(seconds) > 1 else seconds)) if seconds else None
-    if log.status in ("diverged", "cancelled"):
-        out.status, out.message, out.diverged_epoch = log.status, log.message, log.diverged_epoch
+    if log.status in (RunStatus.DIVERGED, RunStatus.CANCELLED):
+        out.status, out.message, out.diverged_epoch = RunStatus(log.status), log.message, log.diverged_epoch
         return out
     forecast_ = data.scaler.inverse_target(forecasts.test[run])
     if not np.all(np.isfinite(forecast_)):
-        out.status, out.diverged_epoch = "diverged", len(log.rows)
+        out.status, out.diverged_epoch = RunStatus.DIVERGED, len(log.rows)
         out.message = "the trained model forecasts NaN or infinite values: the run diverged"
         return out
-    previous = float(frame.iloc[data.split.test_start - 1, 0])
+    previous = float(frame.iloc[:, 0].to_numpy(dtype=float)[data.split.test_start - 1])
     out.metrics = metrics.evaluate(forecast_, data.y_test, previous)
-    out.test = {
-        "time": _labels(data.index[data.split.test_start:]),
-        "actual": data.y_test.tolist(),
-        "forecast": forecast_.tolist(),
-        "naive": metrics.naive_forecast(previous, data.y_test).tolist(),
-    }
+    out.test = TestForecast(tuple(_labels(data.index[data.split.test_start:])), tuple(data.y_test.tolist()),
+                            tuple(forecast_.tolist()), tuple(metrics.naive_forecast(previous, data.y_test).tolist()))
     if forecasts.future is not None:
         future = data.scaler.inverse_target(forecasts.future[run])
         if np.all(np.isfinite(future)):
-            out.future = {"time": future_index(data.index, len(future)), "forecast": future.tolist()}
-    out.diagnostics = {"layers": _layers(model, [v[run] for v in forecasts.layers])}
+            out.future = FutureForecast(tuple(future_index(data.index, len(future))), tuple(future.tolist()))
+    out.diagnostics = Diagnostics(_layers(model, [v[run] for v in forecasts.layers]))
     if len(log.rows) < epochs:
         out.message = f"early stopping after {len(log.rows)} of {epochs} epochs (best weights restored)"
     else:

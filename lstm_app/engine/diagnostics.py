@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import keras
 import numpy as np
 import tensorflow as tf
 
+from ..outcome import Histogram, LayerKind, LayerStats
 from .model import lstm_layers
 
 __all__ = ["DEAD_THRESHOLD", "HISTOGRAM_BINS", "PROBE_SIZE", "GradientProbe", "layer_outputs", "layer_stats"]
@@ -48,32 +47,30 @@ class GradientProbe:
         return tuple(v if np.isfinite(v) else float("nan") for v in values)
 
 
-def layer_stats(name: str, kind: str, activation: str, values: np.ndarray) -> dict[str, Any]:
-    units = values.shape[-1]
+def layer_stats(name: str, kind: LayerKind, activation: str, values: np.ndarray) -> LayerStats:
+    """Statistics of one layer's outputs `values` (..., units) over their finite entries."""
+    units = int(values.shape[-1])
     flat = values.reshape(-1, units)
     finite = flat[np.isfinite(flat)]
     if finite.size == 0:
-        return {"name": name, "kind": kind, "activation": activation, "units": units, "finite": False}
+        return LayerStats(name, kind, activation, units, finite=False)
     counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS)
     per_unit = np.nanmax(np.abs(flat), axis=0)
-    return {
-        "name": name,
-        "kind": kind,
-        "activation": activation,
-        "units": int(units),
-        "finite": bool(finite.size == flat.size),
-        "min": float(finite.min()),
-        "max": float(finite.max()),
-        "max_abs": float(np.abs(finite).max()),
-        "mean": float(finite.mean()),
-        "share_outside_unit": float(np.mean(np.abs(finite) > 1.0)),
-        "dead_units": int(np.sum(per_unit <= DEAD_THRESHOLD)),
-        "dead_share": float(np.mean(per_unit <= DEAD_THRESHOLD)),
-        "histogram": {"counts": counts.tolist(), "edges": edges.tolist()},
-    }
+    return LayerStats(
+        name, kind, activation, units,
+        finite=bool(finite.size == flat.size),
+        min=float(finite.min()),
+        max=float(finite.max()),
+        max_abs=float(np.abs(finite).max()),
+        mean=float(finite.mean()),
+        share_outside_unit=float(np.mean(np.abs(finite) > 1.0)),
+        dead_units=int(np.sum(per_unit <= DEAD_THRESHOLD)),
+        dead_share=float(np.mean(per_unit <= DEAD_THRESHOLD)),
+        histogram=Histogram(tuple(int(c) for c in counts), tuple(float(e) for e in edges)),
+    )
 
 
-def layer_outputs(model: keras.Model, x: np.ndarray) -> list[dict[str, Any]]:
+def layer_outputs(model: keras.Model, x: np.ndarray) -> list[LayerStats]:
     """Output statistics of every LSTM layer (and activation layer between them) on `x`."""
     picked = [
         layer for layer in model.layers
@@ -87,9 +84,7 @@ def layer_outputs(model: keras.Model, x: np.ndarray) -> list[dict[str, Any]]:
         values = [values]
     out = []
     for layer, value in zip(picked, values, strict=True):
-        if isinstance(layer, keras.layers.LSTM):
-            kind, activation = "lstm", keras.activations.serialize(layer.activation)
-        else:
-            kind, activation = "between", keras.activations.serialize(layer.activation)
+        kind = LayerKind.LSTM if isinstance(layer, keras.layers.LSTM) else LayerKind.BETWEEN
+        activation = keras.activations.serialize(layer.activation)
         out.append(layer_stats(layer.name, kind, str(activation), np.asarray(value)))
     return out

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from ..outcome import EpochRow, RunOutcome
+from ..outcome import Diagnostics, EpochRow, FutureForecast, Label, Regions, RunOutcome, RunStatus, TestForecast
 from ..report import metrics
 from ..report.stats import finite_or_none as _finite
 from ..spec import ExperimentSpec, TrainingSpec
@@ -27,7 +27,7 @@ from ..windows import Prepared, future_index, prepare
 from .diagnostics import GradientProbe, layer_outputs
 from .model import build_model
 
-__all__ = ["make_optimizer", "run_one", "seed_everything"]
+__all__ = ["labels", "make_optimizer", "regions", "run_one", "seed_everything"]
 
 _determinism = False
 
@@ -132,35 +132,31 @@ def run_one(exp: ExperimentSpec, frame: pd.DataFrame, model_index: int, seed: in
         epochs=training.epochs, batch_size=training.batch_size, shuffle=True,
         callbacks=callbacks, verbose=0,
     )
-    outcome = RunOutcome(status="done", epochs=watch.rows, params=int(model.count_params()),
-                         regions=_regions(data))
+    outcome = RunOutcome(status=RunStatus.DONE, epochs=watch.rows, params=int(model.count_params()),
+                         regions=regions(data))
     seconds = [r.seconds for r in watch.rows]
     # The first epoch includes graph tracing; later epochs are the honest per-epoch cost.
     outcome.seconds_per_epoch = float(np.median(seconds[1:] if len(seconds) > 1 else seconds)) if seconds else None
     if watch.diverged:
-        outcome.status, outcome.message = "diverged", watch.diverged
+        outcome.status, outcome.message = RunStatus.DIVERGED, watch.diverged
         outcome.diverged_epoch = watch.diverged_epoch
         return outcome
     if watch.cancelled:
-        outcome.status = "cancelled"
+        outcome.status = RunStatus.CANCELLED
         outcome.message = f"cancelled after {len(watch.rows)} of {training.epochs} epochs"
         return outcome
     forecast = data.scaler.inverse_target(model.predict(data.x_test, verbose=0).reshape(-1))
     if not np.all(np.isfinite(forecast)):
-        outcome.status, outcome.diverged_epoch = "diverged", len(watch.rows)
+        outcome.status, outcome.diverged_epoch = RunStatus.DIVERGED, len(watch.rows)
         outcome.message = "the trained model forecasts NaN or infinite values: the run diverged"
         return outcome
-    previous = float(frame.iloc[data.split.test_start - 1, 0])
+    previous = float(frame.iloc[:, 0].to_numpy(dtype=float)[data.split.test_start - 1])
     outcome.metrics = metrics.evaluate(forecast, data.y_test, previous)
-    times = _labels(data.index[data.split.test_start:])
-    outcome.test = {
-        "time": times,
-        "actual": data.y_test.tolist(),
-        "forecast": forecast.tolist(),
-        "naive": metrics.naive_forecast(previous, data.y_test).tolist(),
-    }
+    times = labels(data.index[data.split.test_start:])
+    outcome.test = TestForecast(tuple(times), tuple(data.y_test.tolist()), tuple(forecast.tolist()),
+                                tuple(metrics.naive_forecast(previous, data.y_test).tolist()))
     outcome.future = _future(model, data, exp.window.future_steps)
-    outcome.diagnostics = {"layers": layer_outputs(model, data.x_test)}
+    outcome.diagnostics = Diagnostics(tuple(layer_outputs(model, data.x_test)))
     outcome.message = _summary(watch.rows, training.epochs)
     if save_path is not None:
         save_path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,29 +170,26 @@ def _summary(rows: list[EpochRow], epochs: int) -> str:
     return f"trained {len(rows)} epochs"
 
 
-def _labels(index: pd.Index) -> list[str] | list[int]:
+def labels(index: pd.Index) -> list[Label]:
+    """Time labels as stored: ISO strings for a DatetimeIndex, else integer positions."""
     if isinstance(index, pd.DatetimeIndex):
         return [t.isoformat() for t in index]
     return [int(i) for i in index]
 
 
-def _regions(data: Prepared) -> dict[str, object]:
-    labels = _labels(data.index)
-    s = data.split
-    return {
-        "train_start": labels[0],
-        "val_start": labels[s.val_start] if s.n_val else None,
-        "test_start": labels[s.test_start],
-        "end": labels[-1],
-        "n_train": s.n_train, "n_val": s.n_val, "n_test": s.n_test,
-    }
+def regions(data: Prepared) -> Regions:
+    """The bounds of the chronological split as time labels, and the window counts."""
+    names, s = labels(data.index), data.split
+    return Regions(train_start=names[0], val_start=names[s.val_start] if s.n_val else None,
+                   test_start=names[s.test_start], end=names[-1], n_train=s.n_train, n_val=s.n_val,
+                   n_test=s.n_test)
 
 
-def _future(model: keras.Model, data: Prepared, steps: int) -> dict[str, list]:
+def _future(model: keras.Model, data: Prepared, steps: int) -> FutureForecast | None:
     """Recursive forecast of `steps` points past the end (only when the target is the only
     input: extra input columns have no known future values)."""
     if steps <= 0 or data.n_features != 1:
-        return {}
+        return None
     window = data.last_window().astype("float32").copy()
     out: list[float] = []
     shape = (1, *data.input_shape)
@@ -206,5 +199,5 @@ def _future(model: keras.Model, data: Prepared, steps: int) -> dict[str, list]:
         window = np.concatenate([window[1:], [[value]]]).astype("float32")
     forecast = data.scaler.inverse_target(np.array(out))
     if not np.all(np.isfinite(forecast)):
-        return {}
-    return {"time": future_index(data.index, steps), "forecast": forecast.tolist()}
+        return None
+    return FutureForecast(tuple(future_index(data.index, steps)), tuple(forecast.tolist()))

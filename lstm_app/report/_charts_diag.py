@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb, qualitative
 from plotly.subplots import make_subplots
 
-from ..outcome import RunOutcome
+from ..outcome import LayerKind, LayerStats, RunOutcome, RunStatus
 from ..spec import ExperimentSpec
 from .stats import finite_or_none as finite
 
@@ -172,7 +171,7 @@ def loss_curves(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
             seeds: dict[int, pd.Series] = {}
             for seed, o in runs:
                 points = {e.epoch: v for e in o.epochs if (v := positive(getattr(e, key))) is not None}
-                diverged = o.status == "diverged"
+                diverged = o.status == RunStatus.DIVERGED
                 if points:
                     fig.add_trace(go.Scatter(
                         x=list(points), y=list(points.values()), mode="lines",
@@ -190,7 +189,7 @@ def loss_curves(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
                 continue
             frame = pd.DataFrame(seeds).sort_index()
             mean, n = frame.mean(axis=1), frame.notna().sum(axis=1)
-            kept += [float(v) for v in frame.stack()]
+            kept += [float(v) for v in frame.stack().to_numpy()]
             has_val |= key == "val_loss"
             fig.add_trace(go.Scatter(
                 x=mean.index.tolist(), y=mean.tolist(), customdata=n.tolist(), mode="lines",
@@ -235,7 +234,7 @@ def gradient_norms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
     shown: set[str] = set()
     for i, model in enumerate(spec.models):
         name = user_text(model.name)
-        runs = [(s, o) for s, o in runs_of(outcomes, i) if o.status != "diverged"]
+        runs = [(s, o) for s, o in runs_of(outcomes, i) if o.status != RunStatus.DIVERGED]
         for j in range(layers):
             seeds = {
                 s: pd.Series(points, dtype=float) for s, o in runs
@@ -267,20 +266,19 @@ def gradient_norms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
     return fig
 
 
-def _first_diagnosed(outcomes: Outcomes, index: int) -> tuple[int, list[dict[str, Any]]] | None:
+def _first_diagnosed(outcomes: Outcomes, index: int) -> tuple[int, tuple[LayerStats, ...]] | None:
     for seed, o in runs_of(outcomes, index):
-        layers = (o.diagnostics or {}).get("layers") or []
-        if o.status == "done" and layers:
-            return seed, layers
+        if o.status == RunStatus.DONE and o.diagnostics.layers:
+            return seed, o.diagnostics.layers
     return None
 
 
-def _slots(layers: Sequence[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
-    """Diagnostics entries by slot: LSTM k at 2(k − 1), the activation after it at 2(k − 1) + 1."""
-    slots: dict[int, Mapping[str, Any]] = {}
+def _slots(layers: Sequence[LayerStats]) -> dict[int, LayerStats]:
+    """Layer statistics by slot: LSTM k at 2(k − 1), the activation after it at 2(k − 1) + 1."""
+    slots: dict[int, LayerStats] = {}
     lstm = 0
     for entry in layers:
-        if entry.get("kind") == "between":
+        if entry.kind == LayerKind.BETWEEN:
             slots[2 * max(lstm, 1) - 1] = entry
         else:
             lstm += 1
@@ -288,11 +286,11 @@ def _slots(layers: Sequence[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
     return slots
 
 
-def _layer_label(entry: Mapping[str, Any], lstm_number: int) -> str:
-    activation = user_text(entry.get("activation", "?"))
-    if entry.get("kind") == "between":
+def _layer_label(entry: LayerStats, lstm_number: int) -> str:
+    activation = user_text(entry.activation)
+    if entry.kind == LayerKind.BETWEEN:
         return f"{activation} between"
-    return f"LSTM {lstm_number} ({activation}, {user_text(entry.get('units', '?'))} units)"
+    return f"LSTM {lstm_number} ({activation}, {user_text(entry.units)} units)"
 
 
 def layer_histograms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
@@ -312,8 +310,8 @@ def layer_histograms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
             if entry is None:
                 titles.append("")
                 continue
-            stats = ("non-finite outputs" if "max_abs" not in entry else
-                     f"max |h| {entry['max_abs']:.3g} · dead {entry.get('dead_share', 0):.0%}")
+            stats = ("non-finite outputs" if entry.max_abs is None else
+                     f"max |h| {entry.max_abs:.3g} · dead {entry.dead_share or 0:.0%}")
             titles.append(f"{_layer_label(entry, slot // 2 + 1)}<br>{stats}")
     row_px, gap_px = 150, 58  # the gap holds each cell's two-line title
     body = rows * row_px + (rows - 1) * gap_px
@@ -322,10 +320,10 @@ def layer_histograms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
     for r, ((_, raw, (seed, _)), row) in enumerate(zip(shown, placed, strict=True), start=1):
         name, color = user_text(raw), colors[raw]
         for c, entry in ((columns.index(slot) + 1, entry) for slot, entry in row.items()):
-            hist = entry.get("histogram") or {}
-            counts = np.asarray(hist.get("counts") or [], dtype=float)
-            edges = np.asarray(hist.get("edges") or [], dtype=float)
-            layer = user_text(entry.get("name"))
+            hist = entry.histogram
+            counts = np.asarray(hist.counts if hist else [], dtype=float)
+            edges = np.asarray(hist.edges if hist else [], dtype=float)
+            layer = user_text(entry.name)
             if counts.size and edges.size == counts.size + 1 and counts.sum() > 0:
                 share = counts / counts.sum() * 100
                 fig.add_trace(go.Bar(

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..outcome import Regions, RunOutcome, RunStatus
 from ..params import LayerCount, LayerKind
 from ..spec import ExperimentSpec
 from ._charts_diag import (
@@ -160,22 +161,21 @@ def _times(labels: Sequence[Any]) -> list[Any]:
     return labels
 
 
-def _mean_future(done: Sequence[Any]) -> pd.Series:
-    parts = [pd.Series(pd.to_numeric(pd.Series(o.future["forecast"]), errors="coerce").to_numpy(),
-                       index=_times(o.future["time"]))
-             for o in done if len(o.future.get("time") or []) == len(o.future.get("forecast") or []) > 0]
+def _mean_future(done: Sequence[RunOutcome]) -> pd.Series:
+    futures = [o.future for o in done if o.future is not None]
+    parts = [pd.Series(pd.to_numeric(pd.Series(f.forecast), errors="coerce").to_numpy(), index=_times(f.time))
+             for f in futures if len(f.time) == len(f.forecast) > 0]
     if not parts:
         return pd.Series(dtype=float)
     return pd.concat(parts, axis=1).mean(axis=1).dropna().sort_index()
 
 
-def _regions(fig: go.Figure, regions: Mapping[str, Any], future_end: Any) -> tuple[Any, Any] | None:
+def _regions(fig: go.Figure, regions: Regions | None, future_end: Any) -> tuple[Any, Any] | None:
     """Shade train / validation / test / future and label each at the top; returns (test start, end)."""
-    if not regions or regions.get("test_start") is None or regions.get("end") is None:
+    if regions is None:
         return None
-    val = regions["test_start"] if regions.get("val_start") is None else regions["val_start"]
-    start = regions["test_start"] if regions.get("train_start") is None else regions["train_start"]
-    start, val, test, end = _times([start, val, regions["test_start"], regions["end"]])
+    val = regions.test_start if regions.val_start is None else regions.val_start
+    start, val, test, end = _times([regions.train_start, val, regions.test_start, regions.end])
     spans = [("train", start, val), ("validation", val, test), ("test", test, end)]
     if future_end is not None:
         spans.append(("future", end, future_end))
@@ -203,23 +203,23 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
         line={"color": ACTUAL_COLOR, "width": 1.5}, hovertemplate=f"actual: %{{y:{fmt}}}<extra></extra>"))
     future_end, drawn = None, []
     for i, model in enumerate(spec.models):
-        done = [o for _, o in runs_of(outcomes, i) if o.status == "done"]
+        done = [o for _, o in runs_of(outcomes, i) if o.status == RunStatus.DONE]
         band = forecast_band(done)
-        if not band["n"]:
+        if not band.n:
             continue
-        color, x, name = colors[model.name], _times(band["time"]), user_text(model.name)
-        if band["n"] > 1:
-            fig.add_trace(go.Scatter(x=x, y=band["low"], mode="lines", line={"width": 0, "color": color},
+        color, x, name = colors[model.name], _times(band.time), user_text(model.name)
+        if band.n > 1:
+            fig.add_trace(go.Scatter(x=x, y=list(band.low), mode="lines", line={"width": 0, "color": color},
                                      name=f"{name} band low", legendgroup=name, showlegend=False,
                                      hoverinfo="skip"))
-            fig.add_trace(go.Scatter(x=x, y=band["high"], mode="lines", line={"width": 0, "color": color},
+            fig.add_trace(go.Scatter(x=x, y=list(band.high), mode="lines", line={"width": 0, "color": color},
                                      fill="tonexty", fillcolor=rgba(color, 0.18), name=f"{name} band high",
                                      legendgroup=name, showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(
-            x=x, y=band["mean"], customdata=np.column_stack([band["low"], band["high"]]), mode="lines+markers",
+            x=x, y=list(band.mean), customdata=np.column_stack([band.low, band.high]), mode="lines+markers",
             name=name, legendgroup=name, line={"color": color, "width": 2}, marker={"size": 4},
             hovertemplate=(f"{name}: %{{y:{fmt}}} (seeds %{{customdata[0]:{fmt}}} to "
-                           f"%{{customdata[1]:{fmt}}}, n = {band['n']})<extra></extra>")))
+                           f"%{{customdata[1]:{fmt}}}, n = {band.n})<extra></extra>")))
         future = _mean_future(done)
         if not future.empty:
             fig.add_trace(go.Scatter(
@@ -228,8 +228,8 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
                 hovertemplate=f"{name} future: %{{y:{fmt}}}<extra></extra>"))
             future_end = future.index[-1] if future_end is None else max(future_end, future.index[-1])
         drawn.append(model.name)
-    finished = [o for o in outcomes.values() if o is not None and o.regions]
-    finished.sort(key=lambda o: o.status != "done")
+    finished = [o for o in outcomes.values() if o is not None and o.regions is not None]
+    finished.sort(key=lambda o: o.status != RunStatus.DONE)
     bounds = _regions(fig, finished[0].regions, future_end) if finished else None
     target = user_text(spec.data.target)
     has_future = future_end is not None
@@ -303,8 +303,8 @@ def _format(comparison: Comparison, metric: str) -> str:
 def _seed_values(m: ModelSummary, metric: str) -> tuple[list[tuple[int, float]], list[int]]:
     """(seed, value) of the finished seeds, and the diverged seeds."""
     values = [(s, v) for s, row in m.per_seed.items()
-              if row.get("status") == "done" and (v := finite(row.get(metric))) is not None]
-    return values, [s for s, row in m.per_seed.items() if row.get("status") == "diverged"]
+              if row.status == RunStatus.DONE and (v := finite(row.get(metric))) is not None]
+    return values, [s for s, row in m.per_seed.items() if row.status == RunStatus.DIVERGED]
 
 
 def _x_range(values: Sequence[float]) -> list[float]:

@@ -9,22 +9,25 @@ model that says "better" or "worse" only when the interval excludes zero.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..outcome import RunOutcome
+from ..outcome import Metrics, RunOutcome, RunStatus
 from ..spec import ExperimentSpec
 from . import stats
+from ._verdicts import MIN_DM_POINTS, reference_verdict, seeds_text, verdict
 from .metrics import mae, mfe
 
 __all__ = [
-    "BEST", "LABELS", "MIN_DM_POINTS", "MIN_SEEDS", "NAIVE_LABEL",
-    "Comparison", "ModelSummary", "forecast_band", "summarize",
+    "BEST", "LABELS", "MIN_DM_POINTS", "MIN_SEEDS", "NAIVE_LABEL", "NOT_FINISHED",
+    "Comparison", "ModelSummary", "SeedRow", "Versus", "forecast_band", "summarize",
 ]
 
 # Metric key -> column label, in table order.
@@ -39,27 +42,62 @@ BEST: dict[str, str | None] = {
 }
 NAIVE_LABEL = "naive (last value)"
 MIN_SEEDS = 3  # below this many paired seeds the verdict warns
-MIN_DM_POINTS = 10  # below this many test points the DM test is left out of the verdict
+NOT_FINISHED = "not finished"  # a per-seed status for a run without an outcome
 _ERROR_METRICS = ("rmse", "mae", "mfe")  # in the series' units, formatted to its scale
-_NOT_FINISHED = "not finished"
 _finite, _fmt = stats.finite_or_none, stats.format_number
 
 
-def _seeds(n: int) -> str:
-    return f"{n} seed" if n == 1 else f"{n} seeds"
+def forecast_band(outcomes: Iterable[RunOutcome | None]) -> stats.ForecastBand:
+    """Seed-averaged test forecast with its min–max band over the runs that finished (done),
+    see `stats.forecast_band`."""
+    return stats.forecast_band([o.test for o in outcomes if _done(o) and o is not None and o.test is not None])
 
 
-def forecast_band(outcomes: Iterable[RunOutcome | None]) -> dict[str, Any]:
-    """Seed-averaged test forecast with its min–max band over the runs that finished ("done").
+@dataclass(frozen=True)
+class SeedRow:
+    """One seed of one model: its status (None when the run has no outcome) and its values by
+    the metric keys of `LABELS` (None where missing)."""
 
-    Returns {"time", "mean", "low", "high", "actual", "n"}, see `stats.forecast_band`.
-    """
-    return stats.forecast_band([o.test for o in outcomes if o is not None and o.status == "done"])
+    status: RunStatus | None
+    values: dict[str, float | None]
+
+    @property
+    def label(self) -> str:
+        """The status as the tables show it ("not finished" without an outcome)."""
+        return NOT_FINISHED if self.status is None else self.status.value
+
+    def get(self, key: str) -> float | None:
+        return self.values.get(key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.label, **{k: self.values.get(k) for k in LABELS}}
+
+
+@dataclass(frozen=True)
+class Versus:
+    """A model against the reference, paired by seed over `seeds` (where both finished): the
+    differences model − reference in RMSE and MAE, and the DM test on the seed-mean forecasts."""
+
+    reference: str
+    seeds: tuple[int, ...]
+    rmse: stats.PairedDiff
+    mae: stats.PairedDiff
+    dm: stats.DMResult
+
+    @property
+    def win_share(self) -> float | None:
+        """Share of the paired seeds where the model's RMSE is lower."""
+        return self.rmse.wins / self.rmse.n if self.rmse.n else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reference": self.reference, "seeds": list(self.seeds), "rmse": self.rmse.to_dict(),
+                "mae": self.mae.to_dict(), "wins": self.rmse.wins, "n": self.rmse.n, "win_share": self.win_share,
+                "dm": self.dm.to_dict(), "dm_variant": self.dm.variant}
 
 
 @dataclass
 class ModelSummary:
-    """One model over its seeds. `mean`/`std`/`per_seed` use the metric keys of `LABELS`;
+    """One model over its seeds. `mean`/`std` are keyed by the metric keys of `LABELS`;
     `vs_reference` is None for the reference itself; `warnings` are short lower-case clauses."""
 
     name: str
@@ -72,14 +110,21 @@ class ModelSummary:
     divergence_rate: float | None
     mean: dict[str, float | None]
     std: dict[str, float | None]
-    per_seed: dict[int, dict[str, Any]]
-    vs_reference: dict[str, Any] | None
+    per_seed: dict[int, SeedRow]
+    vs_reference: Versus | None
     verdict: str
     warnings: list[str] = field(default_factory=list)
 
     def message(self) -> str:
         """The verdict followed by the warnings as sentences."""
         return " ".join([self.verdict, *(w[0].upper() + w[1:] + "." for w in self.warnings)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
+            "per_seed": {seed: row.to_dict() for seed, row in self.per_seed.items()},
+            "vs_reference": None if self.vs_reference is None else self.vs_reference.to_dict(),
+        }
 
 
 @dataclass
@@ -102,7 +147,7 @@ class Comparison:
             "reference": self.reference, "reference_index": self.reference_index,
             "seeds": list(self.seeds), "dm_variant": self.dm_variant, "naive": self.naive,
             "confidence": self.confidence, "notes": self.notes,
-            "models": [vars(m) for m in self.models],
+            "models": [m.to_dict() for m in self.models],
         })
 
     def numeric_table(self) -> pd.DataFrame:
@@ -111,7 +156,7 @@ class Comparison:
         for m in self.models:
             row = {label: _nan(m.mean.get(key)) for key, label in LABELS.items()}
             row["Diverged"] = _nan(m.divergence_rate)
-            row["ΔRMSE"] = _nan((m.vs_reference or {}).get("rmse", {}).get("mean"))
+            row["ΔRMSE"] = _nan(None if m.vs_reference is None else m.vs_reference.rmse.mean)
             rows[m.name] = row
         rows[NAIVE_LABEL] = {label: _nan(self.naive.get(key)) for key, label in LABELS.items()}
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(BEST)).astype(float)
@@ -157,7 +202,7 @@ class Comparison:
     def per_seed_table(self) -> pd.DataFrame:
         """One row per model × seed: status and the raw metric values (NaN where missing)."""
         records = [
-            {"Model": m.name, "Seed": seed, "Status": row["status"],
+            {"Model": m.name, "Seed": seed, "Status": row.label,
              **{label: _nan(row.get(key)) for key, label in LABELS.items()}}
             for m in self.models for seed, row in m.per_seed.items()
         ]
@@ -180,18 +225,21 @@ class Comparison:
         vs = m.vs_reference
         if vs is None:
             return {self._delta: "reference", "Lower RMSE on": "—", "DM p": "—"}
-        diff, dm = vs["rmse"], vs["dm"]
-        text = _fmt(diff["mean"], self.decimals, signed=True)
-        if diff["low"] is not None:
-            low, high = (_fmt(diff[k], self.decimals) for k in ("low", "high"))
-            text += f" ({low} to {high})"
-        wins = f"{diff['wins']} of {diff['n']}" if diff["n"] else "—"
-        p = "—" if dm["p_value"] is None else stats.format_p(dm["p_value"]).removeprefix("p = ").removeprefix("p ")
+        diff, dm = vs.rmse, vs.dm
+        text = _fmt(diff.mean, self.decimals, signed=True)
+        if diff.low is not None:
+            text += f" ({_fmt(diff.low, self.decimals)} to {_fmt(diff.high, self.decimals)})"
+        wins = f"{diff.wins} of {diff.n}" if diff.n else "—"
+        p = "—" if dm.p_value is None else stats.format_p(dm.p_value).removeprefix("p = ").removeprefix("p ")
         return {self._delta: text, "Lower RMSE on": wins, "DM p": p}
 
 
 def _done(run: RunOutcome | None) -> bool:
-    return run is not None and run.status == "done"
+    return run is not None and run.status == RunStatus.DONE
+
+
+def _metrics(run: RunOutcome) -> Metrics:
+    return run.metrics or Metrics()
 
 
 def _nan(value: object) -> float:
@@ -219,15 +267,15 @@ def summarize(
             f"Received an invalid value for argument `reference`, expected a model index from 0 to "
             f"{len(names) - 1} or a model name, got {reference!r}."
         )
-    outcomes = {key: run for key, run in outcomes.items() if run is not None}  # None = not finished
+    present = {key: run for key, run in outcomes.items() if run is not None}  # None = not finished
     seeds = spec.training.seeds
-    runs = {i: {s: outcomes.get((i, s)) for s in seeds} for i in range(len(names))}
-    naive, notes = _naive(list(outcomes.values()))
-    rmses = [_finite(o.metrics.get("rmse")) for o in outcomes.values() if o.status == "done"]
+    runs = {i: {s: present.get((i, s)) for s in seeds} for i in range(len(names))}
+    naive, notes = _naive(list(present.values()))
+    rmses = [_finite(_metrics(o).rmse) for o in present.values() if o.status == RunStatus.DONE]
     scale = naive.get("rmse") or (statistics.median([r for r in rmses if r is not None] or [0.0]) or None)
     decimals = stats.decimals_for(scale)
     variant = stats.dm_variant()
-    stray = len(set(outcomes) - set(spec.runs()))
+    stray = len(set(present) - set(spec.runs()))
     notes = [
         "Means and differences use the seeds that finished without diverging; a difference is "
         f"model − reference per seed, over the seeds where both finished, with a {confidence:.0%} "
@@ -248,7 +296,7 @@ def summarize(
 
 def _naive(outcomes: list[RunOutcome]) -> tuple[dict[str, float | None], list[str]]:
     """The naive row (RMSE from the runs' metrics, MAE/MFE from their test lists) and notes."""
-    values = [_finite(o.metrics.get("naive_rmse")) for o in outcomes]
+    values = [_finite(_metrics(o).naive_rmse) for o in outcomes]
     found = [v for v in values if v is not None]
     naive: dict[str, float | None] = dict.fromkeys(LABELS)
     naive.update(rmse=found[0] if found else None, skill=0.0 if found else None)
@@ -256,43 +304,49 @@ def _naive(outcomes: list[RunOutcome]) -> tuple[dict[str, float | None], list[st
     if found and max(found) - min(found) > 1e-9 * max(1.0, abs(max(found))):
         notes.append("The naive RMSE differs between runs: the runs may not share one split.")
     for o in outcomes:
-        actual, guess = o.test.get("actual") or [], o.test.get("naive") or []
+        actual, guess = (o.test.actual, o.test.naive) if o.test is not None else ((), ())
         pairs = [(_finite(g), _finite(a)) for g, a in zip(guess, actual, strict=False)]
-        pairs = [(g, a) for g, a in pairs if g is not None and a is not None]
-        if pairs and len(guess) == len(actual):
-            g, a = [p[0] for p in pairs], [p[1] for p in pairs]
-            naive.update(mae=mae(g, a), mfe=mfe(g, a))  # type: ignore[arg-type]
+        kept = [(g, a) for g, a in pairs if g is not None and a is not None]
+        if kept and len(guess) == len(actual):
+            g, a = np.array([p[0] for p in kept]), np.array([p[1] for p in kept])
+            naive.update(mae=mae(g, a), mfe=mfe(g, a))
             break
-    if naive["mae"] is None:
-        naive["mae"] = _finite(next((o.metrics.get("naive_mae") for o in outcomes
-                                            if o.metrics.get("naive_mae") is not None), None))
+    if naive.get("mae") is None:  # no usable test lists: the runs' own naive MAE
+        naive.update(mae=_finite(next((m for o in outcomes if (m := _metrics(o).naive_mae) is not None), None)))
     return naive, notes
 
 
-def _seed_row(run: RunOutcome | None) -> dict[str, Any]:
+def _seed_row(run: RunOutcome | None) -> SeedRow:
     if run is None:
-        return {"status": _NOT_FINISHED, **dict.fromkeys(LABELS)}
-    row: dict[str, Any] = {"status": run.status}
-    row.update({k: _finite(run.metrics.get(k)) for k in LABELS if k in run.metrics})
-    row["seconds_per_epoch"] = _finite(run.seconds_per_epoch)
-    row["params"] = run.params or None
-    return {k: row.get(k) for k in ("status", *LABELS)}
+        return SeedRow(None, dict.fromkeys(LABELS))
+    values: dict[str, float | None] = {k: _finite(run.metrics.get(k)) if run.metrics and k in Metrics.NAMES
+                                       else None for k in LABELS}
+    values.update(seconds_per_epoch=_finite(run.seconds_per_epoch), params=run.params or None)
+    return SeedRow(run.status, values)
+
+
+def _versus(ref_name: str, paired: list[int], mine: list[SeedRow], theirs: list[SeedRow], dm: stats.DMResult,
+            confidence: float) -> Versus:
+    def diff(metric: str) -> stats.PairedDiff:
+        return stats.paired_difference([r.get(metric) for r in mine], [r.get(metric) for r in theirs], confidence)
+
+    return Versus(ref_name, tuple(paired), diff("rmse"), diff("mae"), dm)
 
 
 def _summarize_model(
     i: int, names: list[str], runs: dict[int, dict[int, RunOutcome | None]], ref: int,
-    ref_band: dict[str, Any], naive: dict[str, float | None], decimals: int, confidence: float,
+    ref_band: stats.ForecastBand, naive: dict[str, float | None], decimals: int, confidence: float,
 ) -> ModelSummary:
     mine, theirs = runs[i], runs[ref]
     total = len(mine)
     done = [s for s, o in mine.items() if _done(o)]
-    diverged = sum(1 for o in mine.values() if o is not None and o.status == "diverged")
+    diverged = sum(1 for o in mine.values() if o is not None and o.status == RunStatus.DIVERGED)
     rate = diverged / (len(done) + diverged) if done or diverged else None
     per_seed = {s: _seed_row(o) for s, o in mine.items()}
     mean: dict[str, float | None] = {}
     std: dict[str, float | None] = {}
     for key in LABELS:
-        mean[key], std[key] = stats.mean_std(per_seed[s][key] for s in done)
+        mean[key], std[key] = stats.mean_std(per_seed[s].get(key) for s in done)
     mean["params"] = next((float(o.params) for o in mine.values() if o is not None and o.params), None)
     std["params"] = None
     warnings = []
@@ -301,105 +355,41 @@ def _summarize_model(
     if total - len(done) - diverged:
         warnings.append(f"{total - len(done) - diverged} of {total} seeds did not finish "
                         "(queued, running, failed or cancelled) and are left out")
-    vs: dict[str, Any] | None = None
+    vs: Versus | None = None
     name, ref_name = names[i], names[ref]
+    rmse_mean, rmse_std, naive_rmse = (mean.get("rmse"), std.get("rmse"), naive.get("rmse"))
     if i == ref:
-        verdict = _reference_verdict(name, mean, std, len(done), diverged, total, naive, decimals)
+        text = reference_verdict(name, rmse_mean, rmse_std, len(done), diverged, total, naive_rmse, decimals)
         if 0 < len(done) < MIN_SEEDS:
-            warnings.append(f"only {_seeds(len(done))}: too few to tell noise from a difference")
+            warnings.append(f"only {seeds_text(len(done))}: too few to tell noise from a difference")
     elif not done:
-        verdict = _reference_verdict(name, mean, std, 0, diverged, total, naive, decimals)
+        text = reference_verdict(name, rmse_mean, rmse_std, 0, diverged, total, naive_rmse, decimals)
     else:
         paired = [s for s in done if _done(theirs[s])]
-        diffs = {
-            key: stats.paired_difference([per_seed[s][key] for s in paired],
-                                   [_seed_row(theirs[s])[key] for s in paired], confidence)
-            for key in ("rmse", "mae")
-        }
         dm = _dm(forecast_band(mine.values()), ref_band)
-        n = diffs["rmse"].n
+        vs = _versus(ref_name, paired, [per_seed[s] for s in paired], [_seed_row(theirs[s]) for s in paired], dm,
+                     confidence)
+        n = vs.rmse.n
         if 0 < n < MIN_SEEDS:
-            warnings.append(f"only {_seeds(n)}: too few to tell noise from a difference")
+            warnings.append(f"only {seeds_text(n)}: too few to tell noise from a difference")
         if 0 < dm.n < MIN_DM_POINTS:
             warnings.append(f"only {dm.n} test points: too few for the Diebold–Mariano test, "
                             "so it is left out of the verdict")
-        vs = {"reference": ref_name, "seeds": paired, "rmse": diffs["rmse"].to_dict(),
-              "mae": diffs["mae"].to_dict(), "wins": diffs["rmse"].wins, "n": n,
-              "win_share": diffs["rmse"].wins / n if n else None,
-              "dm": dm.to_dict(), "dm_variant": dm.variant}
         if not any(_done(o) for o in theirs.values()):
-            verdict = (f"{name}: not compared, because the reference {ref_name} has no seed that "
-                       "finished without diverging.")
+            text = (f"{name}: not compared, because the reference {ref_name} has no seed that "
+                    "finished without diverging.")
         else:
-            verdict = _verdict(name, ref_name, diffs["rmse"], dm, decimals)
+            text = verdict(name, ref_name, vs.rmse, dm, decimals)
     return ModelSummary(name, i, i == ref, total, len(done), diverged, total - len(done) - diverged,
-                        rate, mean, std, per_seed, vs, verdict, warnings)
+                        rate, mean, std, per_seed, vs, text, warnings)
 
 
-def _dm(band: dict[str, Any], ref_band: dict[str, Any]) -> stats.DMResult:
+def _dm(band: stats.ForecastBand, ref_band: stats.ForecastBand) -> stats.DMResult:
     """DM test of the model's seed-averaged forecast against the reference's, on common times."""
-    ours = dict(zip(band["time"], band["mean"], strict=True))
+    ours = dict(zip(band.time, band.mean, strict=True))
     errors_model, errors_ref = [], []
-    for t, f, a in zip(ref_band["time"], ref_band["mean"], ref_band["actual"], strict=True):
+    for t, f, a in zip(ref_band.time, ref_band.mean, ref_band.actual, strict=True):
         if t in ours and a is not None:
             errors_model.append(ours[t] - a)
             errors_ref.append(f - a)
     return stats.diebold_mariano(errors_model, errors_ref)
-
-
-def _reference_verdict(name: str, mean: dict[str, float | None], std: dict[str, float | None],
-                       done: int, diverged: int, total: int, naive: dict[str, float | None],
-                       decimals: int) -> str:
-    if not done:
-        if diverged == total:
-            return f"{name}: diverged on all {_seeds(total)} — no forecast to compare."
-        if diverged:
-            return f"{name}: diverged on {diverged} of {_seeds(total)} and no other seed finished."
-        return f"{name}: no finished run yet."
-    rmse = _fmt(mean["rmse"], decimals)
-    if std["rmse"] is not None:
-        rmse += " ± " + _fmt(std["rmse"], decimals)
-    base = f" (naive last-value RMSE {_fmt(naive['rmse'], decimals)})" if naive["rmse"] else ""
-    return f"{name}: the reference — RMSE {rmse} over {_seeds(done)}{base}."
-
-
-def _verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, decimals: int) -> str:
-    """One sentence on the RMSE difference; "better"/"worse" only when the CI excludes 0."""
-    if diff.n == 0 or diff.mean is None:
-        return f"{name}: not compared with {ref}: no seed on which both finished."
-
-    def num(x: float | None) -> str:
-        return _fmt(x, decimals)
-
-    word = "higher" if diff.mean > 0 else "lower"
-    # A mean that rounds to 0 at the data's scale (or is float noise) is "the same".
-    than = f"{num(abs(diff.mean))} {word} than" if float(num(abs(diff.mean))) else "on average the same as"
-    if diff.n == 1:
-        return (f"{name}: RMSE {than} {ref} on the one seed where both finished (no confidence "
-                "interval from a single seed).")
-    if diff.mean == 0 and diff.sd == 0:
-        return f"{name}: RMSE identical to {ref} on all {diff.n} seeds — no difference on this data."
-    assert diff.low is not None and diff.high is not None
-    low, high = (diff.low, diff.high) if diff.mean >= 0 else (-diff.high, -diff.low)
-    dm_ok = dm.p_value is not None and dm.n >= MIN_DM_POINTS
-    dm_text = f"; DM {stats.format_p(dm.p_value)}" if dm_ok and dm.p_value is not None else ""
-    dm_significant = dm_ok and dm.p_value is not None and dm.p_value < 0.05
-    ci = f"{diff.confidence:.0%} CI {num(low)} to {num(high)}"
-    if diff.excludes_zero and than.startswith("on average"):
-        return f"{name}: RMSE {than} {ref} ({ci}) — a consistent but negligible difference on this data."
-    if not diff.excludes_zero:
-        tail = "within seed-to-seed noise on this data"
-        if dm_significant:
-            tail += (", although the DM test on the seed-averaged forecasts finds a difference "
-                     "(it ignores seed-to-seed variation)")
-        wins = f"lower RMSE on {diff.wins} of {diff.n} seeds"
-        return f"{name}: RMSE {than} {ref} ({ci}, {wins}{dm_text}) — {tail}."
-    better = diff.mean < 0
-    count = diff.wins if better else diff.losses
-    tail = "a real improvement on this data" if better else "a real deterioration on this data"
-    if dm_significant and (dm.statistic or 0) * diff.mean < 0:
-        tail += ", though the DM test on the seed-averaged forecasts points the other way"
-    elif dm_ok and not dm_significant:
-        tail += ", though the DM test on the seed-averaged forecasts does not confirm it"
-    return (f"{name}: RMSE {than} {ref} ({ci}, {'better' if better else 'worse'} on {count} of "
-            f"{diff.n} seeds{dm_text}) — {tail}.")

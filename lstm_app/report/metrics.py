@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from ..outcome import Metrics
+
 __all__ = ["evaluate", "mae", "mda", "mfe", "naive_forecast", "rmse", "skill", "volatility_ratio"]
 
 
@@ -68,17 +70,17 @@ def volatility_ratio(forecast: np.ndarray, actual: np.ndarray) -> float | None:
     return float(np.std(f)) / sd if sd > 0 else None
 
 
-def evaluate(forecast: np.ndarray, actual: np.ndarray, previous: float) -> dict[str, float | None]:
+def evaluate(forecast: np.ndarray, actual: np.ndarray, previous: float) -> Metrics:
     """All metrics at once; `previous` is the actual value just before the test period."""
     naive = naive_forecast(previous, actual)
     model_rmse, naive_rmse = rmse(forecast, actual), rmse(naive, actual)
-    return {
-        "rmse": model_rmse,
-        "mae": mae(forecast, actual),
-        "mfe": mfe(forecast, actual),
-        "mda": mda(forecast, actual),
-        "naive_rmse": naive_rmse,
-        "naive_mae": mae(naive, actual),
-        "skill": skill(model_rmse, naive_rmse),
-        "volatility_ratio": volatility_ratio(forecast, actual),
-    }
+    return Metrics(
+        rmse=model_rmse,
+        mae=mae(forecast, actual),
+        mfe=mfe(forecast, actual),
+        mda=mda(forecast, actual),
+        naive_rmse=naive_rmse,
+        naive_mae=mae(naive, actual),
+        skill=skill(model_rmse, naive_rmse),
+        volatility_ratio=volatility_ratio(forecast, actual),
+    )

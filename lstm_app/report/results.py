@@ -18,8 +18,8 @@ from pandas.io.formats.style import Styler
 
 from .. import data
 from ..errors import DataError
-from ..outcome import RunOutcome
-from ..runs.store import FINISHED, ExperimentRow, RunRow, Store
+from ..outcome import ACTIVE, FINISHED, LayerStats, RunOutcome, RunStatus
+from ..runs.store import ExperimentRow, RunRow, Store
 from ..spec import ExperimentSpec, cudnn_eligible
 from ..text import one_line, quote
 from .codegen import keras_code
@@ -61,12 +61,12 @@ class Results:
     @property
     def active(self) -> bool:
         """Whether any run is still queued or running."""
-        return any(r.status in ("queued", "running") for r in self.runs)
+        return any(r.status in ACTIVE for r in self.runs)
 
     @property
     def has_forecasts(self) -> bool:
         """Whether at least one run finished with a test forecast."""
-        return any(o is not None and o.status == "done" and o.test for o in self.outcomes.values())
+        return any(o is not None and o.status == RunStatus.DONE and o.test is not None for o in self.outcomes.values())
 
 
 @functools.lru_cache(maxsize=16)
@@ -122,7 +122,7 @@ def load(store: Store, experiment_id: int, reference: int = 0) -> Results:
     return Results(experiment, tuple(runs), frame, error, outcomes, comparison)
 
 
-def _mean(values: list[float]) -> float:
+def _mean(values: list[float | None]) -> float:
     finite = [v for v in values if v is not None and math.isfinite(v)]
     return sum(finite) / len(finite) if finite else math.nan
 
@@ -132,27 +132,21 @@ def inside_table(spec: ExperimentSpec, outcomes: Mapping[tuple[int, int], RunOut
     seeds), with the model's volatility ratio, seconds per epoch and cuDNN eligibility."""
     rows = []
     for i, model in enumerate(spec.models):
-        done = [o for (m, _), o in outcomes.items() if m == i and o is not None and o.status == "done"]
-        layers: dict[str, dict[str, list[float]]] = {}
-        order: list[str] = []
+        done = [o for (m, _), o in outcomes.items() if m == i and o is not None and o.status == RunStatus.DONE]
+        by_name: dict[str, list[LayerStats]] = {}  # in the order the layers first appear
         for o in done:
-            for layer in o.diagnostics.get("layers", []):
-                name = str(layer.get("name", "?"))
-                if name not in layers:
-                    order.append(name)
-                    layers[name] = {"max_abs": [], "dead_share": [], "activation": [str(layer.get("activation", ""))]}
-                layers[name]["max_abs"].append(layer.get("max_abs", math.nan))
-                layers[name]["dead_share"].append(layer.get("dead_share", math.nan))
+            for layer in o.diagnostics.layers:
+                by_name.setdefault(layer.name, []).append(layer)
         eligible, _ = cudnn_eligible(model)
-        vol = _mean([o.metrics.get("volatility_ratio") for o in done])  # type: ignore[misc]
-        spe = _mean([o.seconds_per_epoch for o in done])  # type: ignore[misc]
-        for name in order or ["—"]:
-            stats = layers.get(name, {})
+        vol = _mean([o.metrics.volatility_ratio if o.metrics else None for o in done])
+        spe = _mean([o.seconds_per_epoch for o in done])
+        for name in by_name or ["—"]:
+            seen = by_name.get(name, [])
             rows.append({
                 "Model": model.name,
-                "Layer": name if name == "—" else f"{name} ({stats['activation'][0]})",
-                "max |h|": _mean(stats.get("max_abs", [])),
-                "Dead units": _mean(stats.get("dead_share", [])),
+                "Layer": f"{name} ({seen[0].activation})" if seen else name,
+                "max |h|": _mean([layer.max_abs for layer in seen]),
+                "Dead units": _mean([layer.dead_share for layer in seen]),
                 "Vol. ratio": vol,
                 "s/epoch (CPU)": spe,
                 "cuDNN on GPU": "yes" if eligible else "no",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,8 +18,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _scipy_stats
 
+from ..outcome import Label, TestForecast
+
 __all__ = [
     "DMResult",
+    "ForecastBand",
     "PairedDiff",
     "decimals_for",
     "diebold_mariano",
@@ -143,7 +146,8 @@ def hln_factor(n: int, h: int = 1) -> float:
 
 def dm_variant(h: int = 1, power: float = 2) -> str:
     """The plain-words description of the DM test that `diebold_mariano` computes."""
-    loss = {1: "absolute-error", 2: "squared-error"}.get(power, f"|error|^{power}")
+    names: dict[float, str] = {1: "absolute-error", 2: "squared-error"}
+    loss = names.get(power, f"|error|^{power}")
     return (
         f"Diebold–Mariano (1995), {loss} loss, h = {h}, with the Harvey–Leybourne–Newbold (1997) "
         "small-sample correction; two-sided p-value from Student's t with n − 1 degrees of freedom"
@@ -218,36 +222,48 @@ def diebold_mariano(
     return DMResult(statistic, p_value, n, variant, mean_d)
 
 
-def forecast_band(tests: Iterable[Mapping[str, Sequence[Any]]]) -> dict[str, Any]:
-    """Mean and min–max band of several test forecasts ({"time", "forecast", "actual"} each).
+@dataclass(frozen=True)
+class ForecastBand:
+    """The seed-mean forecast with its min–max band, over the times where at least one forecast
+    is finite; `actual` per time (None where unknown), `n` the number of forecasts used."""
+
+    time: tuple[Label, ...] = ()
+    mean: tuple[float, ...] = ()
+    low: tuple[float, ...] = ()
+    high: tuple[float, ...] = ()
+    actual: tuple[float | None, ...] = ()
+    n: int = 0
+
+
+def forecast_band(tests: Iterable[TestForecast]) -> ForecastBand:
+    """Mean and min–max band of several test forecasts.
 
     Forecasts are aligned on their times; a forecast whose times and values differ in length
-    or repeat a time is skipped. Returns {"time", "mean", "low", "high", "actual", "n"}: lists
-    over the times with at least one finite forecast, `n` the number of forecasts used.
+    or repeat a time is skipped.
     """
     columns: dict[int, pd.Series] = {}
     actual: dict[Any, float | None] = {}
     for k, test in enumerate(tests):
-        times, forecast = list(test.get("time") or []), list(test.get("forecast") or [])
+        times, forecast = list(test.time), list(test.forecast)
         if not times or len(times) != len(forecast) or len(set(times)) < len(times):
             continue
         values = [finite_or_none(f) for f in forecast]
         columns[k] = pd.Series([math.nan if v is None else v for v in values], index=times)
-        for t, a in zip(times, test.get("actual") or [], strict=False):
+        for t, a in zip(times, test.actual, strict=False):
             if actual.get(t) is None:
                 actual[t] = finite_or_none(a)
     if not columns:
-        return {"time": [], "mean": [], "low": [], "high": [], "actual": [], "n": 0}
+        return ForecastBand()
     frame = pd.DataFrame(columns).astype(float)
     frame = frame[frame.notna().any(axis=1)]
-    return {
-        "time": frame.index.tolist(),
-        "mean": [float(x) for x in frame.mean(axis=1)],
-        "low": [float(x) for x in frame.min(axis=1)],
-        "high": [float(x) for x in frame.max(axis=1)],
-        "actual": [actual.get(t) for t in frame.index],
-        "n": len(columns),
-    }
+    return ForecastBand(
+        time=tuple(frame.index.tolist()),
+        mean=tuple(float(x) for x in frame.mean(axis=1)),
+        low=tuple(float(x) for x in frame.min(axis=1)),
+        high=tuple(float(x) for x in frame.max(axis=1)),
+        actual=tuple(actual.get(t) for t in frame.index),
+        n=len(columns),
+    )
 
 
 def decimals_for(scale: float | None) -> int:

@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 
-from ..outcome import EpochRow
+from ..outcome import EpochRow, RunStatus
 from ._schema import RUN_COLUMNS, RunRow, StoreBase, dumps, real, run_row
 
 __all__ = ["GroupOps"]
@@ -20,7 +20,7 @@ class GroupOps(StoreBase):
         """The oldest queued run (not claimed), or None."""
         with self._db() as con:
             row = con.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1"
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE status = ? ORDER BY id LIMIT 1", (RunStatus.QUEUED,)
             ).fetchone()
         return run_row(row) if row else None
 
@@ -33,15 +33,15 @@ class GroupOps(StoreBase):
         marks = ", ".join("?" * len(ids))
         with self._db(write=True) as con:
             con.execute(
-                "UPDATE runs SET status = 'running', worker_pid = ?, started_at = ?, epoch = 0, "
+                "UPDATE runs SET status = ?, worker_pid = ?, started_at = ?, epoch = 0, "
                 "message = '', exit_code = NULL, cancel_requested = 0, cancel_requested_at = NULL, "
-                f"engine = ?, engine_reason = ? WHERE status = 'queued' AND id IN ({marks})",
-                (worker_pid, time.time(), engine, reason, *ids),
+                f"engine = ?, engine_reason = ? WHERE status = ? AND id IN ({marks})",
+                (RunStatus.RUNNING, worker_pid, time.time(), engine, reason, RunStatus.QUEUED, *ids),
             )
             rows = con.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs WHERE worker_pid = ? AND status = 'running' "
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE worker_pid = ? AND status = ? "
                 f"AND id IN ({marks}) ORDER BY id",
-                (worker_pid, *ids),
+                (worker_pid, RunStatus.RUNNING, *ids),
             ).fetchall()
         return [run_row(r) for r in rows]
 

@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import StoreError
-from ..outcome import EpochRow
+from ..outcome import ACTIVE, REQUEUEABLE, EpochRow, RunStatus, in_order
 from ._schema import RUN_COLUMNS, RunRow, StoreBase, dumps, real, run_row
 
-__all__ = ["REQUEUEABLE", "RunLifecycle"]
+__all__ = ["RunLifecycle"]
 
-REQUEUEABLE = ("interrupted", "failed", "cancelled")
+_ACTIVE = in_order(ACTIVE)
 
 
 class RunLifecycle(StoreBase):
@@ -25,15 +25,15 @@ class RunLifecycle(StoreBase):
         """Atomically move the oldest queued run to running for `worker_pid`; None when none."""
         with self._db(write=True) as con:
             row = con.execute(
-                "SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1"
+                "SELECT id FROM runs WHERE status = ? ORDER BY id LIMIT 1", (RunStatus.QUEUED,)
             ).fetchone()
             if row is None:
                 return None
             con.execute(
-                "UPDATE runs SET status = 'running', worker_pid = ?, started_at = ?, epoch = 0, "
+                "UPDATE runs SET status = ?, worker_pid = ?, started_at = ?, epoch = 0, "
                 "message = '', exit_code = NULL, cancel_requested = 0, cancel_requested_at = NULL "
                 "WHERE id = ?",
-                (worker_pid, time.time(), row[0]),
+                (RunStatus.RUNNING, worker_pid, time.time(), row[0]),
             )
             return run_row(con.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", row).fetchone())
 
@@ -59,7 +59,8 @@ class RunLifecycle(StoreBase):
             )
 
     def _end(
-        self, run_id: int, status: str, reason: str, exit_code: int | None, only: tuple[str, ...]
+        self, run_id: int, status: RunStatus, reason: str, exit_code: int | None,
+        only: tuple[RunStatus, ...] = _ACTIVE,
     ) -> bool:
         marks = ", ".join("?" * len(only))
         with self._db(write=True) as con:
@@ -72,43 +73,42 @@ class RunLifecycle(StoreBase):
 
     def fail(self, run_id: int, reason: str, exit_code: int | None = None) -> bool:
         """Mark a queued or running run failed with a one-line reason; False if it was not."""
-        return self._end(run_id, "failed", reason, exit_code, ("queued", "running"))
+        return self._end(run_id, RunStatus.FAILED, reason, exit_code)
 
     def interrupt(self, run_id: int, reason: str, exit_code: int | None = None) -> bool:
         """Mark a queued or running run interrupted (it can be re-queued); False if it was not."""
-        return self._end(run_id, "interrupted", reason, exit_code, ("queued", "running"))
+        return self._end(run_id, RunStatus.INTERRUPTED, reason, exit_code)
 
     def mark_cancelled(self, run_id: int, reason: str, exit_code: int | None = None) -> bool:
         """Mark a running run cancelled without an outcome (its worker was killed); keeps history."""
-        return self._end(run_id, "cancelled", reason, exit_code, ("queued", "running"))
+        return self._end(run_id, RunStatus.CANCELLED, reason, exit_code)
 
-    def request_cancel(self, run_id: int) -> str:
+    def request_cancel(self, run_id: int) -> RunStatus:
         """Cancel a run: one not started yet ends cancelled now, a running one is flagged for its
         worker. Returns the run's status afterwards."""
         now = time.time()
         with self._db(write=True) as con:
             con.execute(
-                "UPDATE runs SET status = 'cancelled', message = 'cancelled before it started', "
-                "finished_at = ? WHERE id = ? AND status IN ('queued', 'interrupted')",
-                (now, run_id),
+                "UPDATE runs SET status = ?, message = 'cancelled before it started', "
+                "finished_at = ? WHERE id = ? AND status IN (?, ?)",
+                (RunStatus.CANCELLED, now, run_id, RunStatus.QUEUED, RunStatus.INTERRUPTED),
             )
             con.execute(
                 "UPDATE runs SET cancel_requested = 1, "
-                "cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ? AND status = 'running'",
-                (now, run_id),
+                "cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ? AND status = ?",
+                (now, run_id, RunStatus.RUNNING),
             )
             row = con.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise StoreError(f"No run {run_id} in the run store.")
-        return str(row[0])
+        return RunStatus(row[0])
 
     def cancel_experiment(self, experiment_id: int) -> int:
         """Cancel every queued, interrupted or running run of an experiment; returns how many."""
         with self._db() as con:
             ids = [i for (i,) in con.execute(
-                "SELECT id FROM runs WHERE experiment_id = ? "
-                "AND status IN ('queued', 'interrupted', 'running')",
-                (experiment_id,),
+                "SELECT id FROM runs WHERE experiment_id = ? AND status IN (?, ?, ?)",
+                (experiment_id, RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.INTERRUPTED),
             )]
         for run_id in ids:
             self.request_cancel(run_id)
@@ -126,7 +126,7 @@ class RunLifecycle(StoreBase):
         with self._db() as con:
             rows = con.execute(
                 "SELECT id, worker_pid, cancel_requested_at FROM runs "
-                "WHERE status = 'running' AND cancel_requested = 1"
+                "WHERE status = ? AND cancel_requested = 1", (RunStatus.RUNNING,)
             ).fetchall()
         return [(i, pid, now - (at or now)) for i, pid, at in rows]
 
@@ -134,25 +134,27 @@ class RunLifecycle(StoreBase):
         """Mark every queued or running run interrupted (their server is gone); returns how many."""
         with self._db(write=True) as con:
             cur = con.execute(
-                "UPDATE runs SET status = 'interrupted', eta_seconds = NULL, finished_at = ?, message = "
-                "CASE status WHEN 'queued' THEN 'the server stopped before this run started' "
+                "UPDATE runs SET status = ?, eta_seconds = NULL, finished_at = ?, message = "
+                "CASE status WHEN ? THEN 'the server stopped before this run started' "
                 "ELSE 'the server stopped while this run was training' END "
-                "WHERE status IN ('queued', 'running')",
-                (time.time(),),
+                "WHERE status IN (?, ?)",
+                (RunStatus.INTERRUPTED, time.time(), RunStatus.QUEUED, *_ACTIVE),
             )
             return cur.rowcount
 
     def requeue(
         self, run_ids: Iterable[int] | None = None, *, experiment_id: int | None = None,
-        statuses: Iterable[str] = REQUEUEABLE,
+        statuses: Iterable[RunStatus] = REQUEUEABLE,
     ) -> int:
         """Queue runs again from scratch (history and results cleared): those of `run_ids`, or of
         `experiment_id`, or all, that are in `statuses`. Returns how many."""
-        statuses = tuple(statuses)
-        if not set(statuses) <= set(REQUEUEABLE):
-            raise StoreError(f"Only runs that are {', '.join(REQUEUEABLE)} can be re-queued, got {statuses}.")
-        where = [f"status IN ({', '.join('?' * len(statuses))})"]
-        args: list[Any] = list(statuses)
+        wanted = tuple(statuses)
+        if not set(wanted) <= REQUEUEABLE:
+            raise StoreError(f"Only runs that are {', '.join(in_order(REQUEUEABLE))} can be re-queued, "
+                             f"got {', '.join(map(str, wanted))}.")
+        chosen = in_order(wanted)
+        where = [f"status IN ({', '.join('?' * len(chosen))})" if chosen else "0"]
+        args: list[Any] = list(chosen)
         if run_ids is not None:
             ids = list(run_ids)
             where.append(f"id IN ({', '.join('?' * len(ids))})" if ids else "0")
@@ -165,12 +167,12 @@ class RunLifecycle(StoreBase):
             for table in ("epochs", "predictions", "metrics", "weights"):
                 con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM runs WHERE {cond})", args)
             cur = con.execute(
-                "UPDATE runs SET status = 'queued', epoch = 0, loss = NULL, val_loss = NULL, "
+                "UPDATE runs SET status = ?, epoch = 0, loss = NULL, val_loss = NULL, "
                 "elapsed = NULL, eta_seconds = NULL, message = '', exit_code = NULL, worker_pid = NULL, "
                 "cancel_requested = 0, cancel_requested_at = NULL, model_path = NULL, params = NULL, "
                 "seconds_per_epoch = NULL, diverged_epoch = NULL, started_at = NULL, finished_at = NULL, "
                 "engine = NULL, engine_reason = '' "
                 f"WHERE {cond}",
-                args,
+                [RunStatus.QUEUED, *args],
             )
             return cur.rowcount

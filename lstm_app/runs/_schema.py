@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+from ..outcome import ACTIVE, RunStatus
 from ..report.stats import finite_or_none as real  # SQLite stores NaN as NULL, but inf would survive
 from ..spec import ExperimentSpec
 
@@ -22,11 +23,12 @@ __all__ = ["MIGRATIONS", "RUN_COLUMNS", "ExperimentRow", "RunRow", "StoreBase", 
 
 _BUSY_MS = 10_000
 
+# Shipped in the first migration: never edit it (tests/test_store.py checks it lists `RunStatus`).
 _STATUS_CHECK = (
     "CHECK (status IN ('queued', 'running', 'done', 'diverged', 'cancelled', 'failed', 'interrupted'))"
 )
 
-# Times are Unix seconds (REAL); JSON columns hold lists/dicts exactly as RunOutcome has them.
+# Times are Unix seconds (REAL); JSON columns hold the `to_dict()` shapes of RunOutcome's parts.
 MIGRATIONS: tuple[str, ...] = (
     f"""
     CREATE TABLE datasets (
@@ -106,7 +108,7 @@ class RunRow:
     model_index: int
     model_name: str
     seed: int
-    status: str
+    status: RunStatus
     epoch: int  # epochs finished so far
     epochs_total: int
     loss: float | None
@@ -132,6 +134,7 @@ def run_row(row: sqlite3.Row | tuple[Any, ...]) -> RunRow:
     """Build a `RunRow` from a row selected with `RUN_COLUMNS`."""
     values = dict(zip(RunRow.__dataclass_fields__, row, strict=True))
     values["cancel_requested"] = bool(values["cancel_requested"])  # stored as 0/1
+    values["status"] = RunStatus(values["status"])
     return RunRow(**values)
 
 
@@ -144,7 +147,7 @@ class ExperimentRow:
     created_at: float
     dataset_sha: str
     spec: ExperimentSpec
-    counts: dict[str, int]
+    counts: dict[RunStatus, int]
 
     @property
     def total(self) -> int:
@@ -153,7 +156,7 @@ class ExperimentRow:
     @property
     def active(self) -> bool:
         """Whether any run is still queued or running."""
-        return bool(self.counts.get("queued") or self.counts.get("running"))
+        return any(self.counts.get(status) for status in ACTIVE)
 
 
 def dumps(value: Any) -> str:

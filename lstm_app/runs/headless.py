@@ -18,7 +18,7 @@ import pandas as pd
 from .. import __version__, data
 from ..data import samples
 from ..errors import DataError
-from ..outcome import RunOutcome
+from ..outcome import Metrics, RunOutcome, RunStatus
 from ..report.compare import Comparison, summarize
 from ..report.stats import json_safe
 from ..spec import ExperimentSpec, slug
@@ -28,6 +28,8 @@ from . import schedule
 __all__ = ["RunFailures", "load_data", "run_experiment", "write_results"]
 
 RunFailures = dict[tuple[int, int], str]
+# The metrics.csv columns, in order (naive MAE is in results.json only).
+_CSV_METRICS = ("rmse", "mae", "mfe", "mda", "naive_rmse", "skill", "volatility_ratio")
 
 
 def load_data(spec: ExperimentSpec, override: Path | None = None,
@@ -70,7 +72,7 @@ def run_experiment(spec: ExperimentSpec, frame: pd.DataFrame, *,
             progress(f"[{done}/{total}] {name} seed {seed}: failed ({failures[(i, seed)]})")
             return
         out = outcomes[(i, seed)]
-        rmse = out.metrics.get("rmse")
+        rmse = out.metrics.rmse if out.metrics else None
         shown = f"RMSE {rmse:.4g}" if rmse is not None else out.message
         progress(f"[{done}/{total}] {name} seed {seed}: {out.status}, {len(out.epochs)} epochs, {shown}")
 
@@ -90,7 +92,7 @@ def run_experiment(spec: ExperimentSpec, frame: pd.DataFrame, *,
                 done += 1
                 if results is not None:
                     outcomes[member] = results[k].outcome
-                    if model_dir is not None and results[k].outcome.status == "done":
+                    if model_dir is not None and results[k].outcome.status == RunStatus.DONE:
                         _save(batched, spec, frame, member, results[k].weights, model_dir)
                 report(*member)
             continue
@@ -132,7 +134,7 @@ def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
         out = outcomes.get((i, seed))
         entry: dict[str, Any] = {"model": spec.models[i].name, "model_index": i, "seed": seed}
         if out is None:
-            entry.update(status="failed", message=failures.get((i, seed), "not run"))
+            entry.update(status=RunStatus.FAILED.value, message=failures.get((i, seed), "not run"))
         else:
             entry.update(out.to_dict())
         runs.append(entry)
@@ -145,16 +147,22 @@ def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
         "runs": runs,
     }
     (out_dir / "results.json").write_text(json.dumps(json_safe(results), indent=2, ensure_ascii=False))
-    keys = ["rmse", "mae", "mfe", "mda", "naive_rmse", "skill", "volatility_ratio"]
     with (out_dir / "metrics.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["model", "seed", "status", *keys, "params", "epochs", "seconds_per_epoch", "message"])
-        for entry in runs:
-            metrics = entry.get("metrics") or {}
-            writer.writerow([csv_cell(v) for v in (
-                entry["model"], entry["seed"], entry["status"], *(metrics.get(k) for k in keys),
-                entry.get("params"), len(entry.get("epochs") or []), entry.get("seconds_per_epoch"),
-                entry.get("message", ""))])
+        writer.writerow(["model", "seed", "status", *_CSV_METRICS, "params", "epochs", "seconds_per_epoch",
+                         "message"])
+        for i, seed in spec.runs():
+            out = outcomes.get((i, seed))
+            name = spec.models[i].name
+            row: list[object]
+            if out is None:
+                row = [name, seed, RunStatus.FAILED.value, *(None for _ in _CSV_METRICS), None, 0, None,
+                       failures.get((i, seed), "not run")]
+            else:
+                values = out.metrics or Metrics()
+                row = [name, seed, out.status.value, *(values.get(k) for k in _CSV_METRICS), out.params,
+                       len(out.epochs), out.seconds_per_epoch, out.message]
+            writer.writerow([csv_cell(v) for v in row])
     safe_frame(comparison.table()).to_csv(out_dir / "summary.csv")
     return comparison
 

@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 from ..errors import LabError, StoreError
+from ..outcome import RunStatus
 from ..spec import ExperimentSpec
 from .store import RunRow, Store, default_path
 
@@ -145,7 +146,7 @@ class Runner:
         self._wake.set()
         return experiment_id
 
-    def cancel(self, run_id: int) -> str:
+    def cancel(self, run_id: int) -> RunStatus:
         """Cancel one run (see `Store.request_cancel`); returns its status afterwards."""
         status = self.store.request_cancel(run_id)
         self._wake.set()
@@ -160,7 +161,7 @@ class Runner:
     def requeue_interrupted(self, experiment_id: int | None = None) -> int:
         """Queue again every interrupted run (of one experiment, or all); returns how many."""
         self._check_open()
-        count = self.store.requeue(experiment_id=experiment_id, statuses=("interrupted",))
+        count = self.store.requeue(experiment_id=experiment_id, statuses=(RunStatus.INTERRUPTED,))
         self._wake.set()
         return count
 
@@ -236,7 +237,7 @@ class Runner:
         A worker killed to enforce one run's cancel may have held other runs of that run's
         group: those are innocent, so they go back to the queue instead of failing."""
         code = -signal.SIGKILL if code is None else code
-        held = [r for r in self.store.runs(status="running") if r.worker_pid == pid]
+        held = [r for r in self.store.runs(status=RunStatus.RUNNING) if r.worker_pid == pid]
         if not interrupted:
             self._note_exit(code, held, log_path)
         innocent = []
@@ -255,7 +256,7 @@ class Runner:
                 detail = _last_line(log_path) if code > 0 else ""
                 self.store.fail(run.id, exit_reason(code) + detail, code)
         if innocent:
-            self.store.requeue(innocent, statuses=("interrupted",))
+            self.store.requeue(innocent, statuses=(RunStatus.INTERRUPTED,))
         if code == 0 or interrupted or killed_for_cancel:
             with contextlib.suppress(FileNotFoundError):
                 log_path.unlink()
@@ -271,7 +272,7 @@ class Runner:
         self._next_spawn = time.monotonic() + min(30.0, 0.5 * 2**self._start_failures)
         if self._start_failures >= _MAX_START_FAILURES:
             reason = f"worker processes fail to start ({exit_reason(code)}{_last_line(log_path)})"
-            for run in self.store.runs(status="queued"):
+            for run in self.store.runs(status=RunStatus.QUEUED):
                 self.store.fail(run.id, reason, code)
             self._start_failures = 0
 
@@ -294,7 +295,7 @@ class Runner:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGSTOP)
             run = self.store.run(run_id)
-            if run.status != "running" or run.worker_pid != pid:
+            if run.status != RunStatus.RUNNING or run.worker_pid != pid:
                 with contextlib.suppress(ProcessLookupError):
                     proc.send_signal(signal.SIGCONT)
                 with self._lock:
@@ -306,12 +307,12 @@ class Runner:
             self._release(pid, proc.returncode, log_path, None, killed_for_cancel=True)
 
     def _start_workers(self) -> None:
-        queued = self.store.counts()["queued"]
+        queued = self.store.counts()[RunStatus.QUEUED]
         if not queued or self._stop.is_set() or time.monotonic() < self._next_spawn:
             return
         with self._lock:
             pids = set(self._workers)
-        busy = sum(1 for r in self.store.runs(status="running") if r.worker_pid in pids)
+        busy = sum(1 for r in self.store.runs(status=RunStatus.RUNNING) if r.worker_pid in pids)
         idle = len(pids) - busy
         for _ in range(min(self.concurrency - len(pids), queued - idle)):
             self._spawn()

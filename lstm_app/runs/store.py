@@ -23,18 +23,33 @@ from contextlib import suppress
 from pathlib import Path
 
 from ..errors import QueueFullError, StoreError
-from ..outcome import STATUSES, EpochRow, RunOutcome
+from ..outcome import (
+    FINISHED,
+    REQUEUEABLE,
+    STATUSES,
+    Diagnostics,
+    EpochRow,
+    FutureForecast,
+    Metrics,
+    Regions,
+    RunOutcome,
+    RunStatus,
+    TestForecast,
+    in_order,
+)
 from ..spec import ExperimentSpec
 from ._groups import GroupOps
-from ._lifecycle import REQUEUEABLE, RunLifecycle
+from ._lifecycle import RunLifecycle
 from ._schema import MIGRATIONS, RUN_COLUMNS, ExperimentRow, RunRow, dumps, real, run_row
 
-__all__ = ["DATA_ENV", "REQUEUEABLE", "SCHEMA_VERSION", "ExperimentRow", "RunRow", "Store", "data_dir", "default_path"]
+__all__ = [
+    "DATA_ENV", "FINISHED", "REQUEUEABLE", "SCHEMA_VERSION", "ExperimentRow", "RunRow", "Store", "data_dir",
+    "default_path",
+]
 
 DATA_ENV = "LSTM_LAB_DATA"
 # How many schema migrations this program knows; a file with more comes from a newer program.
 SCHEMA_VERSION = len(MIGRATIONS)
-FINISHED = ("done", "diverged", "cancelled")  # statuses that carry a RunOutcome
 
 
 def data_dir() -> Path:
@@ -90,7 +105,7 @@ class Store(RunLifecycle, GroupOps):
             if con.execute("SELECT 1 FROM datasets WHERE sha256 = ?", (dataset_sha,)).fetchone() is None:
                 raise StoreError(f"No dataset with SHA-256 {dataset_sha} in the run store; put it first.")
             if max_queued is not None:
-                queued = con.execute("SELECT COUNT(*) FROM runs WHERE status = 'queued'").fetchone()[0]
+                queued = con.execute("SELECT COUNT(*) FROM runs WHERE status = ?", (RunStatus.QUEUED,)).fetchone()[0]
                 if queued + len(pairs) > max_queued:
                     raise QueueFullError(
                         f"The run queue is full: {queued} runs are waiting and this experiment adds "
@@ -122,9 +137,9 @@ class Store(RunLifecycle, GroupOps):
             counts = con.execute(
                 "SELECT experiment_id, status, COUNT(*) FROM runs GROUP BY experiment_id, status"
             ).fetchall()
-        by_id: dict[int, dict[str, int]] = {}
+        by_id: dict[int, dict[RunStatus, int]] = {}
         for experiment_id, status, n in counts:
-            by_id.setdefault(experiment_id, {})[status] = n
+            by_id.setdefault(experiment_id, {})[RunStatus(status)] = n
         return [
             ExperimentRow(i, name, created, sha, ExperimentSpec.from_json(spec), by_id.get(i, {}))
             for i, name, created, sha, spec in rows
@@ -144,7 +159,8 @@ class Store(RunLifecycle, GroupOps):
         if row is None:
             raise StoreError(f"No experiment {experiment_id} in the run store.")
         i, name, created, sha, spec = row
-        return ExperimentRow(i, name, created, sha, ExperimentSpec.from_json(spec), dict(counts))
+        return ExperimentRow(i, name, created, sha, ExperimentSpec.from_json(spec),
+                             {RunStatus(status): n for status, n in counts})
 
     def rename_experiment(self, experiment_id: int, name: str) -> None:
         """Rename an experiment (its stored spec too); SpecError for an invalid name."""
@@ -164,7 +180,7 @@ class Store(RunLifecycle, GroupOps):
             if row is None:
                 raise StoreError(f"No experiment {experiment_id} in the run store.")
             running = con.execute(
-                "SELECT COUNT(*) FROM runs WHERE experiment_id = ? AND status = 'running'", (experiment_id,)
+                "SELECT COUNT(*) FROM runs WHERE experiment_id = ? AND status = ?", (experiment_id, RunStatus.RUNNING)
             ).fetchone()[0]
             if running:
                 runs = "1 run" if running == 1 else f"{running} runs"
@@ -197,9 +213,10 @@ class Store(RunLifecycle, GroupOps):
             raise StoreError(f"No run {run_id} in the run store.")
         return run_row(row)
 
-    def runs(self, experiment_id: int | None = None, *, status: str | None = None) -> list[RunRow]:
+    def runs(self, experiment_id: int | None = None, *, status: RunStatus | None = None) -> list[RunRow]:
         """Runs in id order, of one experiment and/or in one status (all when both are None)."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[int | str] = []
         if experiment_id is not None:
             where.append("experiment_id = ?")
             args.append(experiment_id)
@@ -212,7 +229,7 @@ class Store(RunLifecycle, GroupOps):
         with self._db() as con:
             return [run_row(r) for r in con.execute(sql + " ORDER BY id", args)]
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[RunStatus, int]:
         """How many runs are in each status (every status is a key)."""
         with self._db() as con:
             found = dict(con.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall())
@@ -238,7 +255,7 @@ class Store(RunLifecycle, GroupOps):
         """Store a run's outcome: status from `outcome.status`, history, predictions, metrics."""
         if outcome.status not in FINISHED:
             raise StoreError(
-                f"A finished run has status {', '.join(FINISHED)}, got {outcome.status!r} for run {run_id}."
+                f"A finished run has status {', '.join(in_order(FINISHED))}, got '{outcome.status}' for run {run_id}."
             )
         now = time.time()
         with self._db(write=True) as con:
@@ -253,13 +270,14 @@ class Store(RunLifecycle, GroupOps):
             con.execute(
                 "INSERT OR REPLACE INTO predictions (run_id, test, future, regions, diagnostics) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (run_id, dumps(outcome.test), dumps(outcome.future), dumps(outcome.regions),
-                 dumps(outcome.diagnostics)),
+                (run_id, *(dumps({} if part is None else part.to_dict())
+                           for part in (outcome.test, outcome.future, outcome.regions)),
+                 dumps(outcome.diagnostics.to_dict())),
             )
             con.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
             con.executemany(
                 "INSERT INTO metrics (run_id, name, value) VALUES (?, ?, ?)",
-                [(run_id, k, real(v)) for k, v in outcome.metrics.items()],
+                [(run_id, k, real(v)) for k, v in (outcome.metrics.as_dict() if outcome.metrics else {}).items()],
             )
             last = outcome.epochs[-1] if outcome.epochs else None
             con.execute(
@@ -268,7 +286,7 @@ class Store(RunLifecycle, GroupOps):
                 "elapsed = ? - COALESCE(started_at, ?), "
                 "epoch = (SELECT COUNT(*) FROM epochs WHERE run_id = ?), "
                 "loss = COALESCE(?, loss), val_loss = COALESCE(?, val_loss) WHERE id = ?",
-                (outcome.status, outcome.message, outcome.diverged_epoch, outcome.params,
+                (outcome.status.value, outcome.message, outcome.diverged_epoch, outcome.params,
                  real(outcome.seconds_per_epoch), str(model_path) if model_path else None, now, now, now,
                  run_id, real(last.loss) if last else None, real(last.val_loss) if last else None,
                  run_id),
@@ -288,23 +306,27 @@ class Store(RunLifecycle, GroupOps):
                 "SELECT diverged_epoch, params, seconds_per_epoch FROM runs WHERE id = ?", (run_id,)
             ).fetchone()
         test, future, regions, diagnostics = (json.loads(x) for x in pred) if pred else ({}, {}, {}, {})
+        # Parts a run lacks are stored as {} (the shape results.json has too).
         return RunOutcome(
             status=run.status, epochs=self.history(run_id), message=run.message,
-            diverged_epoch=extra[0], metrics=metrics, test=test, future=future, regions=regions,
-            diagnostics=diagnostics, params=extra[1] or 0, seconds_per_epoch=extra[2],
+            diverged_epoch=extra[0], metrics=Metrics.from_dict(metrics) if metrics else None,
+            test=TestForecast.from_dict(test) if test else None,
+            future=FutureForecast.from_dict(future) if future else None,
+            regions=Regions.from_dict(regions) if regions else None,
+            diagnostics=Diagnostics.from_dict(diagnostics), params=extra[1] or 0, seconds_per_epoch=extra[2],
         )
 
-    def metrics(self, experiment_id: int) -> dict[int, dict[str, float | None]]:
-        """Metrics of every finished run of an experiment: {run id: {name: value}}."""
-        out: dict[int, dict[str, float | None]] = {}
+    def metrics(self, experiment_id: int) -> dict[int, Metrics]:
+        """Metrics of every run of an experiment that has them, by run id."""
+        raw: dict[int, dict[str, float | None]] = {}
         with self._db() as con:
             for run_id, name, value in con.execute(
                 "SELECT m.run_id, m.name, m.value FROM metrics m JOIN runs r ON r.id = m.run_id "
                 "WHERE r.experiment_id = ? ORDER BY m.run_id",
                 (experiment_id,),
             ):
-                out.setdefault(run_id, {})[name] = value
-        return out
+                raw.setdefault(run_id, {})[name] = value
+        return {run_id: Metrics.from_dict(values) for run_id, values in raw.items()}
 
     # -- the page's working setups (drafts) ----------------------------------------------------
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from ..outcome import EpochRow
+from ..outcome import EpochRow, RunStatus
 from ..spec import ExperimentSpec
 from . import schedule
 from ._schema import RunRow
@@ -112,7 +112,8 @@ def _claim(store: Store, pid: int, frames: _Frames) -> tuple[list[RunRow], Engin
     ids = [head.id]
     if group.engine is Engine.BATCHED:
         wanted = set(group.members)
-        ids = [r.id for r in store.runs(head.experiment_id, status="queued") if (r.model_index, r.seed) in wanted]
+        queued = store.runs(head.experiment_id, status=RunStatus.QUEUED)
+        ids = [r.id for r in queued if (r.model_index, r.seed) in wanted]
     return store.claim_runs(pid, ids, group.engine.value, group.reason), group.engine, spec, frame
 
 
