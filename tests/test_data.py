@@ -361,7 +361,14 @@ def _fast_and_slow(content: bytes) -> tuple[object, object]:
     text, _, codec = _parse.decode_as(content)
     if codec not in _bulk._PYARROW_CODECS:
         return None, None
-    return attempt(lambda: _bulk._fast(content, text, True, codec)), attempt(lambda: _parse.split(text))
+    slow = attempt(lambda: _parse.split(text))
+    named = attempt(lambda: _parse.ragged(text))  # the quick scan for a too-wide record
+    assert named is None or named == slow
+    try:
+        fast = attempt(lambda: _bulk._fast(content, text, True, codec))
+    except _bulk._TooWide:  # the quick scan names the line, or split does
+        return None, slow
+    return fast, slow
 
 
 def assert_same_split(fast: object, slow: object) -> None:
