@@ -361,7 +361,14 @@ def _fast_and_slow(content: bytes) -> tuple[object, object]:
     text, _, codec = _parse.decode_as(content)
     if codec not in _bulk._PYARROW_CODECS:
         return None, None
-    return attempt(lambda: _bulk._fast(content, text, True, codec)), attempt(lambda: _parse.split(text))
+    slow = attempt(lambda: _parse.split(text))
+    named = attempt(lambda: _parse.ragged(text))  # the quick scan for a too-wide record
+    assert named is None or named == slow
+    try:
+        fast = attempt(lambda: _bulk._fast(content, text, True, codec))
+    except _bulk._TooWide:  # the quick scan names the line, or split does
+        return None, slow
+    return fast, slow
 
 
 def assert_same_split(fast: object, slow: object) -> None:
@@ -500,3 +507,44 @@ def test_a_cut_off_byte_order_mark_is_not_an_internal_error(content: bytes) -> N
         read_csv(content)
     assert_sentence(str(info.value))
     assert "could not be read as a table" not in str(info.value)
+
+
+_NUMERIC_FORMATS = ["%d.%m.%Y %H:%M", "%d/%m/%Y", "%m/%d/%Y %H:%M:%S", "%Y/%m/%d", "%d-%m-%Y %H:%M", "%Y%m%d",
+                    "%m/%Y", "%Y.%m.%d"]
+
+
+@st.composite
+def _date_texts(draw: st.DrawFn) -> tuple[str, list[str]]:
+    fmt = draw(st.sampled_from(_NUMERIC_FORMATS))
+    values = []
+    for _ in range(draw(st.integers(1, 30))):
+        fields = {"Y": draw(st.integers(0, 9999)), "m": draw(st.integers(0, 13)), "d": draw(st.integers(0, 32)),
+                  "H": draw(st.integers(0, 25)), "M": draw(st.integers(0, 61)), "S": draw(st.integers(0, 61))}
+        padded = draw(st.booleans()) or draw(st.booleans())
+        text = fmt
+        for code, number in fields.items():
+            shown = f"{number:04d}" if code == "Y" else f"{number:02d}" if padded else str(number)
+            text = text.replace("%" + code, shown)
+        text = draw(st.sampled_from([text, text, text, text.replace(" ", "  "), text + "x", " " + text,
+                                     text.replace(" ", "T"), ""]))
+        values.append(text)
+    return fmt, values
+
+
+@settings(max_examples=300, deadline=None)
+@given(_date_texts(), st.booleans())
+def test_fixed_width_dates_read_in_bulk_as_pandas_reads_them(case: tuple[str, list[str]], arrow: bool) -> None:
+    from unittest import mock
+
+    from lstm_app.data import _dates
+
+    fmt, values = case
+    column = pd.Series(values, index=range(5, 5 + len(values)), dtype="str" if arrow else object)
+
+    def slow(v: pd.Series) -> pd.Series:
+        return pd.to_datetime(v, format=fmt, errors="coerce")
+
+    with mock.patch.object(_dates, "MIN_VALUES", 1):
+        fast = _dates.parse(column, fmt, slow)
+    if fast is not None:
+        pd.testing.assert_series_equal(fast, _dates.nanoseconds(slow(column)))

@@ -5,7 +5,8 @@ the whole file at once. That fast path only answers for files it reads exactly a
 tokeniser `_parse.split` would: one record per line, every record as wide as the header or the
 first data row, UTF-8 or a one-byte encoding. Anything else (a ragged line, a value spanning lines,
 lone CR line ends, a problem to report) goes to `_parse.split`, which names the line in one
-sentence. `tests/test_data.py` checks that both paths give the same table.
+sentence; a record wider than the header is first looked for by `_parse.ragged`, which reads
+the file without keeping it. `tests/test_data.py` checks that the paths agree.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ._parse import _SEP_NAMES, RawTable, _looks_numeric, _name_columns, _sniff, decode_as, split
+from ._parse import _SEP_NAMES, RawTable, _looks_numeric, _name_columns, _sniff, decode_as, ragged, split
 
 try:  # pyarrow comes with Streamlit; without it every file takes the line-by-line path
     import pyarrow as pa
@@ -34,6 +35,7 @@ _HEAD_BYTES = 1 << 20  # the header, the `sep=` line and the sniffing sample mus
 _SNIFF_LINES = 60  # as many non-blank lines as `_parse._sniff` looks at
 _CHUNK = 1 << 20  # bytes scanned at a time for line ends and spaces (bounds the temporary masks)
 _LINE_END = re.compile(r"\r\n|\r|\n")
+_FIELD_COUNTS = re.compile(r"Expected (\d+) columns, got (\d+)")  # pyarrow's words for a ragged record
 _PYARROW_CODECS = {"utf-8-sig": "utf8", "cp1252": "cp1252", "latin-1": "latin1"}
 # malloc hands freed buffers back to the system; pyarrow's default pool keeps them for pyarrow's
 # own reuse, and the pandas and numpy work after parsing cannot use them (a 50 MB file kept
@@ -51,11 +53,22 @@ def read(data: bytes) -> tuple[RawTable, tuple[str, ...]]:
         return split(decode_as(data)[0]), notes
     complete = len(data) <= _HEAD_BYTES
     head = text if complete else text[: text.rfind("\n") + 1]
-    raw = _fast(data, head, complete, codec)
+    wide = False
+    try:
+        raw = _fast(data, head, complete, codec)
+    except _TooWide:
+        raw, wide = None, True
     if raw is None:
-        raw = split(decode_as(data)[0])
+        text = decode_as(data)[0]
+        if wide:  # name the line without building the whole table first
+            ragged(text)
+        raw = split(text)
     release_memory()
     return raw, notes
+
+
+class _TooWide(Exception):
+    """pyarrow met a record with more fields than the first ones: `_parse.ragged` may name its line."""
 
 
 def _libc_trim() -> object:
@@ -151,7 +164,10 @@ def _parse_body(data: bytes, head: str, codec: str, body_at: int, sep: str,
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
             memory_pool=_POOL,
         )
-    except (pa.ArrowException, UnicodeError):  # a ragged record, bytes of another encoding: line by line
+    except (pa.ArrowException, UnicodeError) as exc:  # a ragged record, bytes of another encoding: line by line
+        fields = _FIELD_COUNTS.search(str(exc))
+        if fields and int(fields[2]) > int(fields[1]):
+            raise _TooWide from None
         return None, np.empty(0)
     if table.num_rows != len(numbers):
         return None, np.empty(0)  # some record spans lines

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover
 
 __all__ = [
     "MISSING_ANY_CASE", "MISSING_TOKENS", "WHITESPACE", "RawTable", "as_text", "decode", "decode_as", "quote",
-    "split", "to_numbers",
+    "ragged", "split", "to_numbers",
 ]
 
 MISSING_TOKENS = frozenset(
@@ -53,6 +53,7 @@ WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u2
 _SPACED = "[ \u00a0\u202f']"  # the characters _DIGIT_SPACE removes, as literal characters for pyarrow
 _PREFIX = 2000  # values looked at before a whole column when it may be text
 _CLEAN_CELL = re.compile(r"[+-]?\d[\d.,:/ T-]*")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
 # The csv module refuses fields over 128 kB by default, which reads a long text cell in an ignored
 # column as "a quote that is never closed"; a field can be as long as the file itself. The limit is
 # process-wide, so it is only ever raised.
@@ -164,24 +165,38 @@ def _looks_numeric(cell: str) -> bool:
     )
 
 
-def split(text: str) -> RawTable:
-    """Split decoded text into header + rows of stripped strings, one sentence per problem."""
+def _content(text: str) -> tuple[str, int, str]:
+    """Line-end-normalised text from the first line after leading blank lines (and an Excel
+    ``sep=`` line) on, the number of lines before it, and the separator."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    notes: list[str] = []
-    first = 0
-    while first < len(lines) and not lines[first].strip():
-        first += 1
-    forced = re.fullmatch(r"\s*sep=(.)\s*", lines[first]) if first < len(lines) else None
+    pos = first = 0
+    while True:
+        end = text.find("\n", pos)
+        line = text[pos:] if end < 0 else text[pos:end]
+        if line.strip():
+            break
+        if end < 0:
+            return "", first + 1, ","  # only blank lines
+        pos, first = end + 1, first + 1
+    forced = re.fullmatch(r"\s*sep=(.)\s*", line)
     if forced:
-        first += 1
-    content = lines[first:]
-    sep = forced.group(1) if forced else _sniff([ln for ln in content if ln.strip()])
-    reader = csv.reader(io.StringIO("\n".join(content)), delimiter=sep, quotechar='"')
-    header: list[str] | None = None
-    header_line = 0
-    rows: list[list[str]] = []
-    numbers: list[int] = []  # the line each row starts on
+        end = text.find("\n", pos)
+        pos, first = (len(text) if end < 0 else end + 1), first + 1
+    content = text[pos:]
+    if forced:
+        return content, first, forced.group(1)
+    sample = list(itertools.islice((ln for ln in _lines(content) if ln.strip()), 60))
+    return content, first, _sniff([ln.rstrip("\n") for ln in sample])
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their line ends, one at a time (no copy of the whole)."""
+    return (m.group(0) for m in _LINE.finditer(text))
+
+
+def _records(content: str, first: int, sep: str) -> Iterator[tuple[list[str], int]]:
+    """(row, line it starts on) for every CSV record, with the tokeniser's problems as DataErrors."""
+    reader = csv.reader(_lines(content), delimiter=sep, quotechar='"')
     row_start = first + 1
     try:
         for row in reader:
@@ -190,18 +205,56 @@ def split(text: str) -> RawTable:
                     f"A quoted value that starts on line {row_start} runs over several lines and holds "
                     "separators: check for a quote that is never closed."
                 )
-            if any(c.strip() for c in row):
-                if header is None:
-                    header, header_line = [c.strip() for c in row], row_start
-                else:
-                    rows.append([c.strip() for c in row])
-                    numbers.append(row_start)
+            yield row, row_start
             row_start = first + reader.line_num + 1
     except csv.Error as exc:
         raise DataError(
             f"The row starting on line {row_start} could not be read as CSV ({str(exc).rstrip('.')}): "
             "check for a quote that is never closed."
         ) from None
+
+
+def _too_wide(line: int, fields: int, width: int, sep: str) -> DataError:
+    return DataError(
+        f"Line {line} has {fields} fields but the header has {width} ({_SEP_NAMES.get(sep, repr(sep))}-separated): "
+        "remove the extra separator or put quotes around a value that contains it."
+    )
+
+
+def ragged(text: str) -> None:
+    """Raise the DataError `split` would raise for a record wider than the header, without storing
+    the rows; return quietly when there is none, or when only `split` can tell."""
+    content, first, sep = _content(text)
+    header: list[str] | None = None
+    wide: tuple[int, int] | None = None
+    for row, line in _records(content, first, sep):  # to the end: a runaway quote later wins
+        if not any(c.strip() for c in row):
+            continue
+        if header is None:
+            header = [c.strip() for c in row]
+            if not header[-1] and not (all(_looks_numeric(c) or not c for c in header) and any(header)):
+                return  # an unnamed last column may be trimmed away, which only `split` can tell
+        elif wide is None and len(row) > len(header) and len(_rstrip(row)) > len(header):
+            wide = (line, len(_rstrip(row)))
+    if header is not None and wide is not None:
+        raise _too_wide(*wide, len(header), sep)
+
+
+def split(text: str) -> RawTable:
+    """Split decoded text into header + rows of stripped strings, one sentence per problem."""
+    content, first, sep = _content(text)
+    notes: list[str] = []
+    header: list[str] | None = None
+    header_line = 0
+    rows: list[list[str]] = []
+    numbers: list[int] = []  # the line each row starts on
+    for row, row_start in _records(content, first, sep):
+        if any(c.strip() for c in row):
+            if header is None:
+                header, header_line = [c.strip() for c in row], row_start
+            else:
+                rows.append([c.strip() for c in row])
+                numbers.append(row_start)
     if header is None:
         raise DataError("The file is empty: upload a CSV with a header row and at least one data row.")
     if all(_looks_numeric(c) or not c for c in header) and any(header):
@@ -221,11 +274,7 @@ def split(text: str) -> RawTable:
         if len(row) > width:
             extra = _rstrip(row)
             if len(extra) > width:
-                raise DataError(
-                    f"Line {numbers[i]} has {len(extra)} fields but the header has {width} "
-                    f"({_SEP_NAMES.get(sep, repr(sep))}-separated): remove the extra separator "
-                    "or put quotes around a value that contains it."
-                )
+                raise _too_wide(numbers[i], len(extra), width, sep)
             rows[i] = row[:width]
         elif len(row) < width:
             rows[i] = row + [""] * (width - len(row))

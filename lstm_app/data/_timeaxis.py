@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ._dates import nanoseconds
+from ._dates import parse as parse_fixed
 from ._parse import MISSING_ANY_CASE, as_text, quote
 
 __all__ = [
@@ -115,6 +117,10 @@ def _quarter(m: re.Match[str]) -> dt.datetime:
 
 def _format_parser(fmt: str) -> Callable[[pd.Series], pd.Series]:
     def parse(values: pd.Series) -> pd.Series:
+        fast = parse_fixed(values, fmt, slow)
+        return slow(values) if fast is None else fast
+
+    def slow(values: pd.Series) -> pd.Series:
         try:
             out = pd.to_datetime(values, format=fmt, errors="coerce")
         except (ValueError, TypeError, OverflowError):
@@ -207,18 +213,8 @@ def _in_chunks(parser: Callable[[pd.Series], pd.Series], values: pd.Series) -> p
     """`parser(values)` as datetime64[ns], a slice at a time: pandas turns the strings it parses
     into Python objects, so slices bound that copy to a fraction of the column."""
     if len(values) <= _CHUNK:
-        return _nanoseconds(parser(values))
-    return pd.concat([_nanoseconds(parser(values.iloc[i : i + _CHUNK])) for i in range(0, len(values), _CHUNK)])
-
-
-def _nanoseconds(times: pd.Series) -> pd.Series:
-    """`times` as datetime64[ns]; a time outside 1677-2262, which that cannot hold, becomes NaT
-    (a row whose time cannot be read, as for any other unreadable time)."""
-    try:
-        return times.astype("datetime64[ns]")
-    except (ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
-        inside = (times >= pd.Timestamp.min) & (times <= pd.Timestamp.max)
-        return times.where(inside).astype("datetime64[ns]")
+        return nanoseconds(parser(values))
+    return pd.concat([nanoseconds(parser(values.iloc[i : i + _CHUNK])) for i in range(0, len(values), _CHUNK)])
 
 
 def _unit(alias: str) -> tuple[int, str, str]:
