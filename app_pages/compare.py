@@ -16,6 +16,7 @@ from lstm_app.presets import HOTEL_H2, PUBLISHED
 from lstm_app.report import charts, results
 from lstm_app.runs import export
 from lstm_app.spec import slug as spec_slug
+from lstm_app.text import safe_frame
 
 state, store = common.state(), common.store()
 
@@ -25,9 +26,9 @@ def exports(res: results.Results) -> None:
     st.subheader("Exports")
     slug = spec_slug(res.spec.name, limit=40, fallback="experiment")
     c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("Metrics CSV", res.comparison.numeric_table().to_csv(), f"{slug}-metrics.csv",
+    c1.download_button("Metrics CSV", safe_frame(res.comparison.numeric_table()).to_csv(), f"{slug}-metrics.csv",
                        "text/csv", key="dl_metrics", width="stretch")
-    c2.download_button("Per-seed CSV", res.comparison.per_seed_table().to_csv(index=False),
+    c2.download_button("Per-seed CSV", safe_frame(res.comparison.per_seed_table()).to_csv(index=False),
                        f"{slug}-per-seed.csv", "text/csv", key="dl_seeds", width="stretch")
     c3.download_button("Experiment JSON", res.spec.to_json(), f"{slug}.json", "application/json",
                        key="dl_json", width="stretch")

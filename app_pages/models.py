@@ -14,13 +14,23 @@ from lstm_app.errors import SpecError
 from lstm_app.params import count_layers
 from lstm_app.presets import PLACEMENTS, PRESETS
 from lstm_app.report import charts
-from lstm_app.spec import ACTIVATIONS, FRAMINGS, LOSSES, OPTIMIZERS, SCALINGS, ModelSpec, WindowSpec, cudnn_eligible
+from lstm_app.spec import (
+    ACTIVATIONS,
+    FRAMINGS,
+    LOSSES,
+    MAX_UNITS,
+    OPTIMIZERS,
+    SCALINGS,
+    ModelSpec,
+    WindowSpec,
+    cudnn_eligible,
+)
 from lstm_app.ui.draft import HOTEL_PRESET
 
 state = common.state()
 
 LAYER_CONFIG = {
-    "units": st.column_config.NumberColumn("units", min_value=1, max_value=4096, step=1, required=True, default=32,
+    "units": st.column_config.NumberColumn("units", min_value=1, max_value=MAX_UNITS, step=1, required=True, default=32,
                                            width="small"),
     "activation": st.column_config.SelectboxColumn("activation", options=list(ACTIVATIONS), required=True,
                                                    default="tanh", help="the cell/output activation"),

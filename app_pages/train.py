@@ -10,6 +10,7 @@ from app_pages import common
 from lstm_app import page_state as ps
 from lstm_app.errors import LabError
 from lstm_app.outcome import ACTIVE
+from lstm_app.params import check_budget
 from lstm_app.runs import schedule
 from lstm_app.spec import ExperimentSpec
 from lstm_app.ui import Chosen
@@ -29,6 +30,7 @@ def experiment(chosen: Chosen | None) -> ExperimentSpec | None:
     except LabError:
         return None
     spec = ps.experiment(d.experiment_name(datetime.now()), chosen.spec, models, window, split, training)
+    check_budget(spec, chosen.frame.shape[1])  # a LabError naming the model, its count and the limit
     ps.split_line(len(chosen.frame), window, split, training)
     return spec
 
