@@ -360,3 +360,15 @@ def test_a_second_server_on_one_folder_is_refused_and_never_relabels_live_runs(t
         assert [r.status for r in store.runs(eid)] == ["interrupted", "interrupted"]
     finally:
         second.shutdown()
+
+
+def test_data_too_short_for_the_split_fails_its_runs_and_the_worker_goes_on(make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner()
+    short = dataclasses.replace(lab_spec("short", seeds=(0, 1)), split=SplitSpec(55))  # 60 rows: no room to train
+    bad = runner.submit(short, "a.csv", lab_csv)
+    good = runner.submit(lab_spec("after"), "a.csv", lab_csv)
+    failed = wait_for(lambda: finished(runner.store, bad), "the short experiment to fail", 60)
+    assert [r.status for r in failed] == ["failed", "failed"]
+    assert failed[0].message.startswith("DataError: The series has 60 rows")
+    [done] = wait_for(lambda: finished(runner.store, good), "the next experiment", 60)
+    assert done.status == "done"

@@ -104,10 +104,10 @@ def _claim(store: Store, pid: int, frames: _Frames) -> tuple[list[RunRow], Engin
         return None
     try:
         spec, frame = frames.get(head.experiment_id)
-    except Exception as exc:  # the data no longer fit (or the experiment was deleted): fail this run
+        plan = schedule.plan_groups(spec, len(frame))
+    except Exception as exc:  # the data do not fit (or the experiment was deleted): fail this run
         store.fail(head.id, _one_line(exc))
         return [], Engine.KERAS, None, None  # type: ignore[return-value]
-    plan = schedule.plan_groups(spec, len(frame))
     group = next(g for g in plan.groups if (head.model_index, head.seed) in g.members)
     ids = [head.id]
     if group.engine is Engine.BATCHED:
