@@ -6,6 +6,7 @@ deadline; nothing sleeps and then asserts.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -178,6 +179,20 @@ time.sleep(600)
 """
 
 
+@contextlib.contextmanager
+def other_server(path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process with its own runner on `path`; killed (no shutdown) when the block ends."""
+    server = subprocess.Popen([sys.executable, "-c", _SERVER, str(path)], cwd=ROOT, stdout=subprocess.PIPE)
+    try:
+        assert server.stdout is not None and server.stdout.readline() == b"ready\n"
+        yield server
+    finally:
+        server.kill()
+        server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
+
+
 @pytest.mark.slow
 def test_a_restarted_runner_interrupts_stale_runs_and_keeps_finished_ones(
     tmp_path, make_runner, lab_spec, lab_csv
@@ -185,20 +200,13 @@ def test_a_restarted_runner_interrupts_stale_runs_and_keeps_finished_ones(
     path = tmp_path / "runs.sqlite"
     store = Store(path)
     sha = store.put_dataset("a.csv", lab_csv)
-    server = subprocess.Popen([sys.executable, "-c", _SERVER, str(path)], cwd=ROOT, stdout=subprocess.PIPE)
-    try:
-        assert server.stdout is not None and server.stdout.readline() == b"ready\n"
+    with other_server(path):
         done = store.create_experiment(lab_spec("done"), sha)
         wait_for(lambda: finished(store, done), "the first experiment", 60)
         # Two models of different sizes: two groups, so the second is still queued.
         stale = store.create_experiment(lab_spec("stale", models=2, epochs=400), sha)
         live = wait_for(lambda: training(store, store.runs(stale)[0].id), "training", 30)
-        server.kill()  # the server dies without a shutdown
-    finally:
-        server.kill()
-        server.wait()
-        if server.stdout is not None:
-            server.stdout.close()
+    # the server was killed: it died without a shutdown
     runner = make_runner()
     assert runner.interrupted_at_start >= 1  # at least the queued one; the orphan may have been first
     runs = store.runs(stale)
@@ -338,9 +346,7 @@ def test_a_second_server_on_one_folder_is_refused_and_never_relabels_live_runs(t
     path = tmp_path / "runs.sqlite"
     store = Store(path)
     sha = store.put_dataset("a.csv", lab_csv)
-    server = subprocess.Popen([sys.executable, "-c", _SERVER, str(path)], cwd=ROOT, stdout=subprocess.PIPE)
-    try:
-        assert server.stdout is not None and server.stdout.readline() == b"ready\n"
+    with other_server(path) as server:
         eid = store.create_experiment(lab_spec("live", models=2, epochs=400), sha)
         live = wait_for(lambda: training(store, store.runs(eid)[0].id), "training", 60)
         with pytest.raises(StoreError, match=rf"Another LSTM Activation Lab server \(process {server.pid}\) is using"):
@@ -348,11 +354,6 @@ def test_a_second_server_on_one_folder_is_refused_and_never_relabels_live_runs(t
         runs = store.runs(eid)
         assert [r.status for r in runs] == ["running", "queued"]  # untouched
         assert not gone(live.worker_pid or 0)
-    finally:
-        server.kill()
-        server.wait()
-        if server.stdout is not None:
-            server.stdout.close()
     wait_for(lambda: gone(live.worker_pid or 0), "the orphaned worker to stop by itself", 10)
     second = Runner(path, concurrency=1)  # the lock died with its server
     try:

@@ -16,14 +16,13 @@ import pandas as pd
 import tensorflow as tf
 
 from .. import params
-from ..outcome import Diagnostics, FutureForecast, LayerKind, LayerStats, RunOutcome, RunStatus, TestForecast
-from ..report import metrics
+from ..outcome import Diagnostics, FutureForecast, LayerKind, LayerStats, RunOutcome, RunStatus
 from ..spec import ExperimentSpec, ModelSpec
 from ..windows import Prepared, future_index
 from ._batched_fit import RunLog
 from ._batched_net import Plan, forward
 from .diagnostics import layer_stats as _stats
-from .train import labels as _labels
+from .train import median_epoch_seconds, score
 from .train import regions as _regions
 
 __all__ = ["Forecasts", "forecast", "outcome"]
@@ -88,21 +87,12 @@ def outcome(exp: ExperimentSpec, model: ModelSpec, frame: pd.DataFrame, data: Pr
     epochs = exp.training.epochs
     out = RunOutcome(status=RunStatus.DONE, epochs=list(log.rows), regions=_regions(data),
                      params=params.total(model, data.n_features, exp.window.lookback, exp.window.framing))
-    seconds = [r.seconds for r in log.rows]
-    # The first epoch includes graph tracing; later epochs are the honest per-epoch cost.
-    out.seconds_per_epoch = float(np.median(seconds[1:] if len(seconds) > 1 else seconds)) if seconds else None
+    out.seconds_per_epoch = median_epoch_seconds(log.rows)
     if log.status in (RunStatus.DIVERGED, RunStatus.CANCELLED):
         out.status, out.message, out.diverged_epoch = RunStatus(log.status), log.message, log.diverged_epoch
         return out
-    forecast_ = data.scaler.inverse_target(forecasts.test[run])
-    if not np.all(np.isfinite(forecast_)):
-        out.status, out.diverged_epoch = RunStatus.DIVERGED, len(log.rows)
-        out.message = "the trained model forecasts NaN or infinite values: the run diverged"
+    if not score(out, forecasts.test[run], data, frame):
         return out
-    previous = float(frame.iloc[:, 0].to_numpy(dtype=float)[data.split.test_start - 1])
-    out.metrics = metrics.evaluate(forecast_, data.y_test, previous)
-    out.test = TestForecast(tuple(_labels(data.index[data.split.test_start:])), tuple(data.y_test.tolist()),
-                            tuple(forecast_.tolist()), tuple(metrics.naive_forecast(previous, data.y_test).tolist()))
     if forecasts.future is not None:
         future = data.scaler.inverse_target(forecasts.future[run])
         if np.all(np.isfinite(future)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -134,9 +134,7 @@ def run_one(exp: ExperimentSpec, frame: pd.DataFrame, model_index: int, seed: in
     )
     outcome = RunOutcome(status=RunStatus.DONE, epochs=watch.rows, params=int(model.count_params()),
                          regions=regions(data))
-    seconds = [r.seconds for r in watch.rows]
-    # The first epoch includes graph tracing; later epochs are the honest per-epoch cost.
-    outcome.seconds_per_epoch = float(np.median(seconds[1:] if len(seconds) > 1 else seconds)) if seconds else None
+    outcome.seconds_per_epoch = median_epoch_seconds(watch.rows)
     if watch.diverged:
         outcome.status, outcome.message = RunStatus.DIVERGED, watch.diverged
         outcome.diverged_epoch = watch.diverged_epoch
@@ -145,16 +143,8 @@ def run_one(exp: ExperimentSpec, frame: pd.DataFrame, model_index: int, seed: in
         outcome.status = RunStatus.CANCELLED
         outcome.message = f"cancelled after {len(watch.rows)} of {training.epochs} epochs"
         return outcome
-    forecast = data.scaler.inverse_target(model.predict(data.x_test, verbose=0).reshape(-1))
-    if not np.all(np.isfinite(forecast)):
-        outcome.status, outcome.diverged_epoch = RunStatus.DIVERGED, len(watch.rows)
-        outcome.message = "the trained model forecasts NaN or infinite values: the run diverged"
+    if not score(outcome, model.predict(data.x_test, verbose=0).reshape(-1), data, frame):
         return outcome
-    previous = float(frame.iloc[:, 0].to_numpy(dtype=float)[data.split.test_start - 1])
-    outcome.metrics = metrics.evaluate(forecast, data.y_test, previous)
-    times = labels(data.index[data.split.test_start:])
-    outcome.test = TestForecast(tuple(times), tuple(data.y_test.tolist()), tuple(forecast.tolist()),
-                                tuple(metrics.naive_forecast(previous, data.y_test).tolist()))
     outcome.future = _future(model, data, exp.window.future_steps)
     outcome.diagnostics = Diagnostics(tuple(layer_outputs(model, data.x_test)))
     outcome.message = _summary(watch.rows, training.epochs)
@@ -168,6 +158,28 @@ def _summary(rows: list[EpochRow], epochs: int) -> str:
     if len(rows) < epochs:
         return f"early stopping after {len(rows)} of {epochs} epochs (best weights restored)"
     return f"trained {len(rows)} epochs"
+
+
+def median_epoch_seconds(rows: Sequence[EpochRow]) -> float | None:
+    """Median wall seconds per epoch; the first epoch includes graph tracing, so it counts only
+    when it is the only one."""
+    seconds = [r.seconds for r in rows]
+    return float(np.median(seconds[1:] if len(seconds) > 1 else seconds)) if seconds else None
+
+
+def score(outcome: RunOutcome, scaled_forecast: np.ndarray, data: Prepared, frame: pd.DataFrame) -> bool:
+    """Fill `outcome`'s metrics and test forecast from a one-step test forecast in scaled units;
+    a forecast that is not finite marks the run diverged instead (returns False)."""
+    forecast = data.scaler.inverse_target(scaled_forecast)
+    if not np.all(np.isfinite(forecast)):
+        outcome.status, outcome.diverged_epoch = RunStatus.DIVERGED, len(outcome.epochs)
+        outcome.message = "the trained model forecasts NaN or infinite values: the run diverged"
+        return False
+    previous = float(frame.iloc[:, 0].to_numpy(dtype=float)[data.split.test_start - 1])
+    outcome.metrics = metrics.evaluate(forecast, data.y_test, previous)
+    outcome.test = TestForecast(tuple(labels(data.index[data.split.test_start:])), tuple(data.y_test.tolist()),
+                                tuple(forecast.tolist()), tuple(metrics.naive_forecast(previous, data.y_test).tolist()))
+    return True
 
 
 def labels(index: pd.Index) -> list[Label]:
