@@ -373,3 +373,36 @@ def test_data_too_short_for_the_split_fails_its_runs_and_the_worker_goes_on(make
     assert failed[0].message.startswith("DataError: The series has 60 rows")
     [done] = wait_for(lambda: finished(runner.store, good), "the next experiment", 60)
     assert done.status == "done"
+
+
+@pytest.mark.slow
+def test_a_stale_worker_resumed_after_a_restart_cannot_touch_the_retrained_run(
+    tmp_path, make_runner, lab_spec, lab_csv
+) -> None:
+    path = tmp_path / "runs.sqlite"
+    store = Store(path)
+    sha = store.put_dataset("a.csv", lab_csv)
+    with other_server(path):
+        eid = store.create_experiment(lab_spec("stale", epochs=150), sha)
+        [run] = store.runs(eid)
+        old = wait_for(lambda: training(store, run.id), "training", 60)
+        assert old.attempt == 1
+        freeze(old.worker_pid or 0, path)  # stalled (SIGSTOP) across the restart
+    runner = make_runner()  # the first server died; a new one takes the folder over
+    try:
+        assert store.run(run.id).status == "interrupted"
+        assert runner.requeue_interrupted() == 1
+        new = wait_for(lambda: (r := training(store, run.id)) and r.attempt == 2 and r, "the new attempt", 60)
+        assert new.worker_pid != old.worker_pid
+        os.kill(old.worker_pid or 0, signal.SIGCONT)
+        wait_for(lambda: gone(old.worker_pid or 0), "the stale worker to stop by itself", 20)
+        refused = wait_for(lambda: store.refused_writes(run.id), "a refused stale write", 10)
+        assert all(attempt == 1 and "attempt 2" in was for _, attempt, _, was in refused)
+        final = wait_for(lambda: finished(store, eid), "the new attempt to finish", 120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(old.worker_pid or 0, signal.SIGKILL)
+    [done] = final
+    assert done.status == "done" and done.attempt == 2, done.message
+    history = store.history(run.id)
+    assert [e.epoch for e in history] == list(range(1, len(history) + 1)) and done.epoch == len(history)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import QueueFullError, StoreError
 from ..outcome import ACTIVE, REQUEUEABLE, EpochRow, RunStatus, in_order
 from ._schema import RUN_COLUMNS, RunRow, StoreBase, dumps, real, run_row
 
@@ -22,48 +22,61 @@ class RunLifecycle(StoreBase):
     """The status changes of a run, each one atomic."""
 
     def claim_next(self, worker_pid: int) -> RunRow | None:
-        """Atomically move the oldest queued run to running for `worker_pid`; None when none."""
+        """Atomically move the oldest queued run to running for `worker_pid` in a new attempt;
+        None when none is queued."""
         with self._db(write=True) as con:
             row = con.execute(
                 "SELECT id FROM runs WHERE status = ? ORDER BY id LIMIT 1", (RunStatus.QUEUED,)
             ).fetchone()
             if row is None:
                 return None
+            now = time.time()
             con.execute(
-                "UPDATE runs SET status = ?, worker_pid = ?, started_at = ?, epoch = 0, "
-                "message = '', exit_code = NULL, cancel_requested = 0, cancel_requested_at = NULL "
-                "WHERE id = ?",
-                (RunStatus.RUNNING, worker_pid, time.time(), row[0]),
+                "UPDATE runs SET status = ?, worker_pid = ?, started_at = ?, heartbeat_at = ?, "
+                "attempt = attempt + 1, epoch = 0, message = '', exit_code = NULL, "
+                "cancel_requested = 0, cancel_requested_at = NULL WHERE id = ?",
+                (RunStatus.RUNNING, worker_pid, now, now, row[0]),
             )
             return run_row(con.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", row).fetchone())
 
-    def add_epoch(self, run_id: int, row: EpochRow) -> None:
-        """Record one finished epoch and update the run's progress (losses, elapsed, ETA)."""
+    def add_epoch(self, run_id: int, row: EpochRow, *, attempt: int | None = None) -> bool:
+        """Record one finished epoch of the run's current attempt and update its progress
+        (losses, elapsed, ETA, heartbeat). With `attempt` (a worker's write), refused (False) unless
+        the run is still running in that attempt."""
         with self._db(write=True) as con:
+            if not self._owned(con, run_id, attempt, f"epoch {row.epoch}"):
+                return False
             con.execute(
-                "INSERT OR REPLACE INTO epochs (run_id, epoch, loss, val_loss, seconds, grad_norms) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, row.epoch, real(row.loss), real(row.val_loss), row.seconds,
+                "INSERT OR REPLACE INTO epochs (run_id, attempt, epoch, loss, val_loss, seconds, grad_norms) "
+                "VALUES (?, (SELECT attempt FROM runs WHERE id = ?), ?, ?, ?, ?, ?)",
+                (run_id, run_id, row.epoch, real(row.loss), real(row.val_loss), row.seconds,
                  dumps(list(row.grad_norms))),
             )
             done, seconds = con.execute(
-                "SELECT COUNT(*), SUM(seconds) FROM epochs WHERE run_id = ?", (run_id,)
+                "SELECT COUNT(*), SUM(e.seconds) FROM epochs e JOIN runs r "
+                "ON r.id = e.run_id AND r.attempt = e.attempt WHERE e.run_id = ?", (run_id,)
             ).fetchone()
             # ETA = mean seconds per epoch so far × epochs left (early stopping may end sooner).
+            now = time.time()
             con.execute(
-                "UPDATE runs SET epoch = ?, loss = ?, val_loss = ?, "
+                "UPDATE runs SET epoch = ?, loss = ?, val_loss = ?, heartbeat_at = ?, "
                 "elapsed = ? - COALESCE(started_at, ?), "
                 "eta_seconds = MAX(epochs_total - ?, 0) * ? WHERE id = ?",
-                (done, real(row.loss), real(row.val_loss), time.time(), time.time(), done,
+                (done, real(row.loss), real(row.val_loss), now, now, now, done,
                  (seconds or 0.0) / max(done, 1), run_id),
             )
+            return True
 
     def _end(
         self, run_id: int, status: RunStatus, reason: str, exit_code: int | None,
-        only: tuple[RunStatus, ...] = _ACTIVE,
+        only: tuple[RunStatus, ...] = _ACTIVE, attempt: int | None = None,
     ) -> bool:
+        if attempt is not None:
+            only = (RunStatus.RUNNING,)  # a worker's write: only while its attempt runs
         marks = ", ".join("?" * len(only))
         with self._db(write=True) as con:
+            if not self._owned(con, run_id, attempt, f"'{status}'"):
+                return False
             cur = con.execute(
                 "UPDATE runs SET status = ?, message = ?, exit_code = ?, finished_at = ?, "
                 f"eta_seconds = NULL WHERE id = ? AND status IN ({marks})",
@@ -71,17 +84,20 @@ class RunLifecycle(StoreBase):
             )
             return cur.rowcount > 0
 
-    def fail(self, run_id: int, reason: str, exit_code: int | None = None) -> bool:
-        """Mark a queued or running run failed with a one-line reason; False if it was not."""
-        return self._end(run_id, RunStatus.FAILED, reason, exit_code)
+    def fail(self, run_id: int, reason: str, exit_code: int | None = None, *, attempt: int | None = None) -> bool:
+        """Mark a queued or running run failed with a one-line reason; False if it was not (or,
+        with `attempt`, if the run is no longer running in that attempt)."""
+        return self._end(run_id, RunStatus.FAILED, reason, exit_code, attempt=attempt)
 
-    def interrupt(self, run_id: int, reason: str, exit_code: int | None = None) -> bool:
+    def interrupt(self, run_id: int, reason: str, exit_code: int | None = None, *,
+                  attempt: int | None = None) -> bool:
         """Mark a queued or running run interrupted (it can be re-queued); False if it was not."""
-        return self._end(run_id, RunStatus.INTERRUPTED, reason, exit_code)
+        return self._end(run_id, RunStatus.INTERRUPTED, reason, exit_code, attempt=attempt)
 
-    def mark_cancelled(self, run_id: int, reason: str, exit_code: int | None = None) -> bool:
+    def mark_cancelled(self, run_id: int, reason: str, exit_code: int | None = None, *,
+                       attempt: int | None = None) -> bool:
         """Mark a running run cancelled without an outcome (its worker was killed); keeps history."""
-        return self._end(run_id, RunStatus.CANCELLED, reason, exit_code)
+        return self._end(run_id, RunStatus.CANCELLED, reason, exit_code, attempt=attempt)
 
     def request_cancel(self, run_id: int) -> RunStatus:
         """Cancel a run: one not started yet ends cancelled now, a running one is flagged for its
@@ -144,10 +160,12 @@ class RunLifecycle(StoreBase):
 
     def requeue(
         self, run_ids: Iterable[int] | None = None, *, experiment_id: int | None = None,
-        statuses: Iterable[RunStatus] = REQUEUEABLE,
+        statuses: Iterable[RunStatus] = REQUEUEABLE, max_queued: int | None = None,
     ) -> int:
-        """Queue runs again from scratch (history and results cleared): those of `run_ids`, or of
-        `experiment_id`, or all, that are in `statuses`. Returns how many."""
+        """Queue runs again from scratch (history and results cleared; the next claim starts a
+        new attempt): those of `run_ids`, or of `experiment_id`, or all, that are in `statuses`.
+        Returns how many. With `max_queued`, refused (QueueFullError) when the queue would hold
+        more runs than that."""
         wanted = tuple(statuses)
         if not set(wanted) <= REQUEUEABLE:
             raise StoreError(f"Only runs that are {', '.join(in_order(REQUEUEABLE))} can be re-queued, "
@@ -164,6 +182,16 @@ class RunLifecycle(StoreBase):
             args.append(experiment_id)
         cond = " AND ".join(where)
         with self._db(write=True) as con:
+            if max_queued is not None:
+                queued, adding = con.execute(
+                    f"SELECT (SELECT COUNT(*) FROM runs WHERE status = ?), COUNT(*) FROM runs WHERE {cond}",
+                    [RunStatus.QUEUED, *args],
+                ).fetchone()
+                if adding and queued + adding > max_queued:
+                    raise QueueFullError(
+                        f"The run queue is full: {queued} runs are waiting and re-queuing adds {adding}, "
+                        f"over the limit of {max_queued}; wait for runs to finish or cancel some."
+                    )
             for table in ("epochs", "predictions", "metrics", "weights"):
                 con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM runs WHERE {cond})", args)
             cur = con.execute(
@@ -171,7 +199,7 @@ class RunLifecycle(StoreBase):
                 "elapsed = NULL, eta_seconds = NULL, message = '', exit_code = NULL, worker_pid = NULL, "
                 "cancel_requested = 0, cancel_requested_at = NULL, model_path = NULL, params = NULL, "
                 "seconds_per_epoch = NULL, diverged_epoch = NULL, started_at = NULL, finished_at = NULL, "
-                "engine = NULL, engine_reason = '' "
+                "engine = NULL, engine_reason = '', heartbeat_at = NULL "
                 f"WHERE {cond}",
                 [RunStatus.QUEUED, *args],
             )

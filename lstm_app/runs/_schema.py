@@ -7,7 +7,9 @@ open. Append a migration to change the schema; never edit one that has shipped.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from ..spec import ExperimentSpec
 __all__ = ["MIGRATIONS", "RUN_COLUMNS", "ExperimentRow", "RunRow", "StoreBase", "dumps", "real", "run_row"]
 
 _BUSY_MS = 10_000
+log = logging.getLogger("lstm_app.runs.store")
 
 # Shipped in the first migration: never edit it (tests/test_store.py checks it lists `RunStatus`).
 _STATUS_CHECK = (
@@ -125,6 +128,9 @@ class RunRow:
     finished_at: float | None
     engine: str | None = None  # "batched" or "keras", set when a worker claims the run
     engine_reason: str = ""
+    attempt: int = 0  # raised by every claim; a worker's writes must name the current one
+    heartbeat_at: float | None = None  # last sign of life of the attempt's worker
+    retries: int = 0  # attempts started again after their worker died
 
 
 RUN_COLUMNS = ", ".join(RunRow.__dataclass_fields__)
@@ -217,6 +223,22 @@ class StoreBase:
                     con.execute(statement)
                 con.execute(f"PRAGMA user_version = {number}")
 
+    @staticmethod
+    def _owned(con: sqlite3.Connection, run_id: int, attempt: int | None, what: str) -> bool:
+        """Whether a worker's write for `attempt` of run `run_id` may apply: the run is still
+        running in that attempt (None: a write from the store's own callers, unchecked). A stale
+        write is refused and logged."""
+        if attempt is None:
+            return True
+        row = con.execute("SELECT attempt, status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is not None and row[0] == attempt and row[1] == RunStatus.RUNNING:
+            return True
+        now = "gone" if row is None else f"{row[1]} in attempt {row[0]}"
+        log.warning("run %s: %s of attempt %s refused (the run is now %s)", run_id, what, attempt, now)
+        con.execute("INSERT INTO refused_writes (at, run_id, attempt, what, run_was) VALUES (?, ?, ?, ?, ?)",
+                    (time.time(), run_id, attempt, what, now))
+        return False
+
     @property
     def schema_version(self) -> int:
         with self._db() as con:
@@ -249,6 +271,43 @@ MIGRATIONS += (
     CREATE TABLE weights (
         run_id      INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
         data        BLOB NOT NULL
+    );
+    """,
+)
+
+
+# -- run ownership: attempts, heartbeats, retries ------------------------------------------------
+# Every claim starts a new attempt (`attempt` + 1); a worker's writes name the attempt they belong
+# to and are refused unless the run is still running in that attempt, so a stale worker (stopped
+# across a restart, or whose run was retried elsewhere) can never overwrite the live one. Epoch
+# rows are keyed by attempt: a retried run never mixes curves. `heartbeat_at` is the last time
+# the attempt's worker showed it was alive; `retries` counts attempts started after a worker died;
+# `refused_writes` keeps every refused stale write (what, and what the run was by then).
+MIGRATIONS += (
+    """
+    ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN heartbeat_at REAL;
+    ALTER TABLE runs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE epochs_by_attempt (
+        run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        attempt     INTEGER NOT NULL,
+        epoch       INTEGER NOT NULL,
+        loss        REAL,
+        val_loss    REAL,
+        seconds     REAL NOT NULL,
+        grad_norms  TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (run_id, attempt, epoch)
+    );
+    INSERT INTO epochs_by_attempt (run_id, attempt, epoch, loss, val_loss, seconds, grad_norms)
+        SELECT run_id, 0, epoch, loss, val_loss, seconds, grad_norms FROM epochs;
+    DROP TABLE epochs;
+    ALTER TABLE epochs_by_attempt RENAME TO epochs;
+    CREATE TABLE refused_writes (
+        at          REAL NOT NULL,
+        run_id      INTEGER NOT NULL,
+        attempt     INTEGER NOT NULL,
+        what        TEXT NOT NULL,
+        run_was     TEXT NOT NULL
     );
     """,
 )

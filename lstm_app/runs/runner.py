@@ -161,7 +161,8 @@ class Runner:
     def requeue_interrupted(self, experiment_id: int | None = None) -> int:
         """Queue again every interrupted run (of one experiment, or all); returns how many."""
         self._check_open()
-        count = self.store.requeue(experiment_id=experiment_id, statuses=(RunStatus.INTERRUPTED,))
+        count = self.store.requeue(experiment_id=experiment_id, statuses=(RunStatus.INTERRUPTED,),
+                                   max_queued=self.max_queued)
         self._wake.set()
         return count
 
@@ -245,16 +246,17 @@ class Runner:
             if run.cancel_requested:
                 how = (f"killed after it did not stop within {self.grace_seconds:g} s"
                        if code == -signal.SIGKILL else f"stopped ({exit_reason(code)})")
-                self.store.mark_cancelled(run.id, f"cancelled; its worker was {how}", code)
+                self.store.mark_cancelled(run.id, f"cancelled; its worker was {how}", code, attempt=run.attempt)
             elif interrupted:
-                self.store.interrupt(run.id, interrupted, code)
+                self.store.interrupt(run.id, interrupted, code, attempt=run.attempt)
             elif killed_for_cancel:
-                self.store.interrupt(run.id, "its worker was stopped to cancel another run of its group", code)
+                self.store.interrupt(run.id, "its worker was stopped to cancel another run of its group", code,
+                                   attempt=run.attempt)
                 innocent.append(run.id)
             else:
                 # A Python error ends in a traceback worth quoting; a signal says it all itself.
                 detail = _last_line(log_path) if code > 0 else ""
-                self.store.fail(run.id, exit_reason(code) + detail, code)
+                self.store.fail(run.id, exit_reason(code) + detail, code, attempt=run.attempt)
         if innocent:
             self.store.requeue(innocent, statuses=(RunStatus.INTERRUPTED,))
         if code == 0 or interrupted or killed_for_cancel:

@@ -240,32 +240,39 @@ class Store(RunLifecycle, GroupOps):
         return self.models_dir / f"run-{run_id}.keras"
 
     def history(self, run_id: int) -> list[EpochRow]:
-        """The per-epoch history of a run, in epoch order."""
+        """The per-epoch history of a run's current attempt, in epoch order."""
         with self._db() as con:
             rows = con.execute(
-                "SELECT epoch, loss, val_loss, seconds, grad_norms FROM epochs WHERE run_id = ? "
-                "ORDER BY epoch",
+                "SELECT e.epoch, e.loss, e.val_loss, e.seconds, e.grad_norms FROM epochs e "
+                "JOIN runs r ON r.id = e.run_id AND r.attempt = e.attempt WHERE e.run_id = ? "
+                "ORDER BY e.epoch",
                 (run_id,),
             ).fetchall()
         return [EpochRow(e, loss, val, s, tuple(json.loads(g))) for e, loss, val, s, g in rows]
 
     def finish(
-        self, run_id: int, outcome: RunOutcome, model_path: str | os.PathLike[str] | None = None
-    ) -> None:
-        """Store a run's outcome: status from `outcome.status`, history, predictions, metrics."""
+        self, run_id: int, outcome: RunOutcome, model_path: str | os.PathLike[str] | None = None,
+        *, attempt: int | None = None,
+    ) -> bool:
+        """Store a run's outcome: status from `outcome.status`, history, predictions, metrics.
+        With `attempt` (a worker's write), refused (False, nothing written) unless the run is
+        still running in that attempt."""
         if outcome.status not in FINISHED:
             raise StoreError(
                 f"A finished run has status {', '.join(in_order(FINISHED))}, got '{outcome.status}' for run {run_id}."
             )
         now = time.time()
         with self._db(write=True) as con:
-            if con.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+            found = con.execute("SELECT attempt FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if found is None:
                 raise StoreError(f"No run {run_id} in the run store.")
+            if not self._owned(con, run_id, attempt, f"outcome '{outcome.status}'"):
+                return False
             con.executemany(
-                "INSERT OR REPLACE INTO epochs (run_id, epoch, loss, val_loss, seconds, grad_norms) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(run_id, e.epoch, real(e.loss), real(e.val_loss), e.seconds, dumps(list(e.grad_norms)))
-                 for e in outcome.epochs],
+                "INSERT OR REPLACE INTO epochs (run_id, attempt, epoch, loss, val_loss, seconds, grad_norms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, found[0], e.epoch, real(e.loss), real(e.val_loss), e.seconds,
+                  dumps(list(e.grad_norms))) for e in outcome.epochs],
             )
             con.execute(
                 "INSERT OR REPLACE INTO predictions (run_id, test, future, regions, diagnostics) "
@@ -284,13 +291,24 @@ class Store(RunLifecycle, GroupOps):
                 "UPDATE runs SET status = ?, message = ?, diverged_epoch = ?, params = ?, "
                 "seconds_per_epoch = ?, model_path = ?, finished_at = ?, eta_seconds = 0, "
                 "elapsed = ? - COALESCE(started_at, ?), "
-                "epoch = (SELECT COUNT(*) FROM epochs WHERE run_id = ?), "
+                "epoch = (SELECT COUNT(*) FROM epochs WHERE run_id = ? AND attempt = ?), "
                 "loss = COALESCE(?, loss), val_loss = COALESCE(?, val_loss) WHERE id = ?",
                 (outcome.status.value, outcome.message, outcome.diverged_epoch, outcome.params,
                  real(outcome.seconds_per_epoch), str(model_path) if model_path else None, now, now, now,
-                 run_id, real(last.loss) if last else None, real(last.val_loss) if last else None,
+                 run_id, found[0], real(last.loss) if last else None, real(last.val_loss) if last else None,
                  run_id),
             )
+        return True
+
+    def refused_writes(self, run_id: int | None = None) -> list[tuple[int, int, str, str]]:
+        """Stale writes refused so far, oldest first: (run id, attempt, what, what the run was)."""
+        with self._db() as con:
+            rows = con.execute(
+                "SELECT run_id, attempt, what, run_was FROM refused_writes "
+                + ("WHERE run_id = ? " if run_id is not None else "") + "ORDER BY rowid",
+                () if run_id is None else (run_id,),
+            ).fetchall()
+        return [(int(r), int(a), str(w), str(was)) for r, a, w, was in rows]
 
     def outcome(self, run_id: int) -> RunOutcome | None:
         """The stored RunOutcome of a done, diverged or cancelled run (None for other statuses)."""

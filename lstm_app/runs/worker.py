@@ -11,7 +11,11 @@ queued run of that group is claimed at once and trained as one graph by `engine.
 epochs written to the store once per group epoch, its weights kept as a blob — or alone through
 Keras (`engine.train.run_one`, which saves a `.keras` file). Cancelling is cooperative: a lone
 run polls its flag every batch, a group every epoch (at most every `_POLL` seconds).
-An exception fails the runs it hit (one line, "Type: message") and the worker goes on. It exits
+Every claim is a new attempt of its runs and every write names that attempt: once a run is no
+longer this worker's (re-queued, retried elsewhere, interrupted by a new server) the store refuses
+the writes and records them, and the worker stops training it; a heartbeat every `_BEAT` seconds
+notices that even between epochs. An exception fails the runs it hit (one line, "Type: message")
+and the worker goes on. It exits
 after `--max-runs` runs or once its memory passes `--max-memory-mb` (the runner starts a fresh
 one), after `--idle-seconds` with nothing queued (it stays warm that long for the next
 experiment), or when its parent (`--parent`, the server) is gone — then its runs end *interrupted*.
@@ -39,6 +43,7 @@ from .store import Store
 __all__ = ["main"]
 
 _POLL = 0.25  # seconds between reads of the cancel flag (should_stop is called every batch)
+_BEAT = 2.0  # seconds between heartbeats (which also tell a worker that its attempt was taken over)
 
 
 def _configure_threads(threads: int) -> None:
@@ -50,20 +55,28 @@ def _configure_threads(threads: int) -> None:
 
 
 class _Stopper:
-    """`should_stop` for one run: the store's cancel flag, or the server gone; read throttled."""
+    """`should_stop` for one run: the store's cancel flag, the server gone, or the run no longer
+    this attempt's; read throttled, with a heartbeat every `_BEAT` seconds."""
 
-    def __init__(self, store: Store, run_id: int, parent: int | None) -> None:
-        self.store, self.run_id, self.parent = store, run_id, parent
-        self.cancelled = self.orphaned = False
-        self._next = 0.0
+    def __init__(self, store: Store, run: RunRow, parent: int | None) -> None:
+        self.store, self.run, self.parent = store, run, parent
+        self.cancelled = self.orphaned = self.lost = False
+        self._next = self._beat = 0.0
 
     def __call__(self) -> bool:
         now = time.monotonic()
-        if now >= self._next and not (self.cancelled or self.orphaned):
+        if now >= self._next and not self.stopped:
             self._next = now + _POLL
             self.orphaned = _orphaned(self.parent)
-            self.cancelled = self.store.cancel_requested(self.run_id)
-        return self.cancelled or self.orphaned
+            self.cancelled = self.store.cancel_requested(self.run.id)
+            if now >= self._beat:
+                self._beat = now + _BEAT
+                self.lost = not self.store.heartbeat({self.run.id: self.run.attempt})
+        return self.stopped
+
+    @property
+    def stopped(self) -> bool:
+        return self.cancelled or self.orphaned or self.lost
 
 
 def _orphaned(parent: int | None) -> bool:
@@ -106,7 +119,7 @@ def _claim(store: Store, pid: int, frames: _Frames) -> tuple[list[RunRow], Engin
         spec, frame = frames.get(head.experiment_id)
         plan = schedule.plan_groups(spec, len(frame))
     except Exception as exc:  # the data do not fit (or the experiment was deleted): fail this run
-        store.fail(head.id, _one_line(exc))
+        store.fail(head.id, _one_line(exc))  # still queued: no attempt yet
         return [], Engine.KERAS, None, None  # type: ignore[return-value]
     group = next(g for g in plan.groups if (head.model_index, head.seed) in g.members)
     ids = [head.id]
@@ -118,25 +131,31 @@ def _claim(store: Store, pid: int, frames: _Frames) -> tuple[list[RunRow], Engin
 
 
 def _train(store: Store, run: RunRow, spec: ExperimentSpec, frame: Any, parent: int | None) -> bool:
-    """Train one claimed run through Keras and store what came of it; False when the server is gone."""
+    """Train one claimed run through Keras and store what came of it; False when the server is
+    gone. Every write names the run's attempt: once the run is no longer this worker's (requeued,
+    retried, interrupted by a new server) the writes are refused and training stops."""
     from ..engine import train  # TensorFlow loads here, after the thread settings
 
-    stopper = _Stopper(store, run.id, parent)
+    stopper = _Stopper(store, run, parent)
+
+    def on_epoch(row: EpochRow) -> None:
+        if not store.add_epoch(run.id, row, attempt=run.attempt):
+            stopper.lost = True
+
     try:
         path = store.model_path(run.id)
-        outcome = train.run_one(
-            spec, frame, run.model_index, run.seed,
-            on_epoch=lambda row: store.add_epoch(run.id, row),
-            should_stop=stopper, save_path=path,
-        )
+        outcome = train.run_one(spec, frame, run.model_index, run.seed, on_epoch=on_epoch,
+                                should_stop=stopper, save_path=path)
     except Exception as exc:
-        store.fail(run.id, _one_line(exc))
+        store.fail(run.id, _one_line(exc), attempt=run.attempt)
+        return not _orphaned(parent)
+    if stopper.lost:
         return not _orphaned(parent)
     if stopper.orphaned and not stopper.cancelled:
-        store.interrupt(run.id, "the server stopped while this run was training")
+        store.interrupt(run.id, "the server stopped while this run was training", attempt=run.attempt)
         return False
     try:
-        store.finish(run.id, outcome, path if path.exists() else None)
+        store.finish(run.id, outcome, path if path.exists() else None, attempt=run.attempt)
     except StoreError as exc:  # e.g. the experiment was deleted meanwhile
         print(f"run {run.id}: outcome not stored: {exc}", file=sys.stderr, flush=True)
     return True
@@ -145,21 +164,25 @@ def _train(store: Store, run: RunRow, spec: ExperimentSpec, frame: Any, parent: 
 class _GroupProgress:
     """`on_epoch` and `should_stop` for a group: epoch rows are written in one transaction for
     every run and cancel flags read with one query, each at most every `_POLL` seconds (a small
-    group's epoch takes milliseconds; the page polls far less often)."""
+    group's epoch takes milliseconds; the page polls far less often). A run no longer running in
+    this worker's attempt is `lost`: its writes are refused and it stops like a cancelled one."""
 
     def __init__(self, store: Store, runs: list[RunRow], parent: int | None) -> None:
         self.store, self.runs, self.parent = store, runs, parent
+        self.attempts = {r.id: r.attempt for r in runs}
         self.pending: list[tuple[int, EpochRow]] = []
         self.cancelled: set[int] = set()
+        self.lost: set[int] = set()
         self.orphaned = False
-        self._next = 0.0
+        self._next = self._beat = 0.0
 
     def on_epoch(self, member: int, row: EpochRow) -> None:
         self.pending.append((self.runs[member].id, row))
 
     def flush(self) -> None:
         rows, self.pending = self.pending, []
-        self.store.add_epochs(rows)
+        if rows:
+            self.lost |= {i for i, _ in rows} - self.store.add_epochs(rows, self.attempts)
 
     def should_stop(self, member: int) -> bool:
         now = time.monotonic()
@@ -168,12 +191,17 @@ class _GroupProgress:
             self.flush()
             self.orphaned = _orphaned(self.parent)
             self.cancelled |= self.store.cancel_flags(r.id for r in self.runs)
-        return self.orphaned or self.runs[member].id in self.cancelled
+            if now >= self._beat:
+                self._beat = now + _BEAT
+                live = {i: a for i, a in self.attempts.items() if i not in self.lost}
+                self.lost |= set(live) - self.store.heartbeat(live)
+        run_id = self.runs[member].id
+        return self.orphaned or run_id in self.cancelled or run_id in self.lost
 
 
 def _train_group(store: Store, runs: list[RunRow], spec: ExperimentSpec, frame: Any, parent: int | None) -> bool:
-    """Train claimed runs as one batched group and store each outcome and its weights; False
-    when the server is gone."""
+    """Train claimed runs as one batched group and store each outcome and its weights (every
+    write naming the run's attempt); False when the server is gone."""
     from ..engine import batched  # TensorFlow loads here, after the thread settings
 
     progress = _GroupProgress(store, runs, parent)
@@ -183,17 +211,19 @@ def _train_group(store: Store, runs: list[RunRow], spec: ExperimentSpec, frame: 
         progress.flush()
     except Exception as exc:
         for run in runs:
-            store.fail(run.id, _one_line(exc))
+            store.fail(run.id, _one_line(exc), attempt=run.attempt)
         return not _orphaned(parent)
     if progress.orphaned:
         for run in runs:
             if run.id not in progress.cancelled:
-                store.interrupt(run.id, "the server stopped while this run was training")
+                store.interrupt(run.id, "the server stopped while this run was training", attempt=run.attempt)
         return False
     for run, result in zip(runs, results, strict=True):
+        if run.id in progress.lost:
+            continue
         try:
-            store.put_weights(run.id, batched.weights_to_bytes(result.weights))
-            store.finish(run.id, result.outcome, None)
+            if store.put_weights(run.id, batched.weights_to_bytes(result.weights), attempt=run.attempt):
+                store.finish(run.id, result.outcome, None, attempt=run.attempt)
         except StoreError as exc:  # e.g. the experiment was deleted meanwhile
             print(f"run {run.id}: outcome not stored: {exc}", file=sys.stderr, flush=True)
     return True
