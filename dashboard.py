@@ -13,10 +13,16 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common, sidebar
+from lstm_app.errors import LabError
 from lstm_app.page_state import md_escape
 
 st.set_page_config(page_title="LSTM Activation Lab", layout="wide")
-state, store = common.state(), common.store()
+try:
+    state, store = common.state(), common.store()
+except LabError as exc:  # the data folder is unusable: say why, in one sentence, and stop here
+    st.title("LSTM Activation Lab")
+    st.error(md_escape(str(exc)))
+    st.stop()
 # Starts the background runner (and marks runs a dead server left behind interrupted); a second
 # server on the same data folder is refused and shows what is stored, read-only.
 busy = common.runner_problem()
@@ -43,6 +49,9 @@ for note in state.flashes():
 try:
     nav.run()
 finally:
-    state.save(store)
+    try:
+        state.save(store)
+    except LabError as exc:  # e.g. a full disk: the page goes on, the setup is not saved
+        st.warning(md_escape(str(exc)) + " Your working setup was not saved.")
     if st.query_params.to_dict() != state.url():  # page switches clear the query string
         st.query_params.from_dict(state.url())

@@ -89,7 +89,10 @@ def upload(s: PageState, db: Store, name: str, raw: bytes) -> Note | None:
     table = read(sha, name, lambda: raw)
     if isinstance(table, str):
         return Note("error", ps.md_escape(table))
-    s.draft.choose_upload(name, db.put_dataset(name, raw))
+    try:
+        s.draft.choose_upload(name, db.put_dataset(name, raw))
+    except LabError as exc:  # e.g. the disk is full: the draft keeps its data
+        return Note("error", ps.md_escape(str(exc)))
     return None
 
 

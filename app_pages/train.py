@@ -94,7 +94,7 @@ def progress() -> None:
         for run in runs:
             c1, c2, c3 = st.columns([2, 6, 1], vertical_alignment="center")
             c1.text(f"{run.model_name} · seed {run.seed}")
-            fraction, line = ps.run_line(run)
+            fraction, line = ps.run_line(run, runner.stall_note(run) if runner is not None else "")
             c2.progress(fraction, text=ps.md_escape(line))
             if runner is not None and run.status in ACTIVE and not run.cancel_requested:
                 c3.button("Cancel", key=f"cancel_{run.id}", on_click=lambda i=run.id: runner.cancel(i))

@@ -318,8 +318,9 @@ def engine_lines(runs: Sequence[RunRow]) -> list[str]:
     return lines
 
 
-def run_line(run: RunRow) -> tuple[float, str]:
-    """Progress (0..1) and one line for a run: epoch k/n, loss, ETA, or its end in words."""
+def run_line(run: RunRow, stalled: str = "") -> tuple[float, str]:
+    """Progress (0..1) and one line for a run: epoch k/n, loss, ETA, or its end in words;
+    `stalled` ("no progress for 75 s") is said first for a running run that went silent."""
     fraction = min(1.0, run.epoch / run.epochs_total) if run.epochs_total else 0.0
     loss = f"loss {run.loss:.4g}" if run.loss is not None else "loss —"
     if run.val_loss is not None:
@@ -330,7 +331,10 @@ def run_line(run: RunRow) -> tuple[float, str]:
     if run.status == RunStatus.RUNNING:
         cancelling = " · cancelling…" if run.cancel_requested else ""
         engine = " · in a batched group" if run.engine == "batched" else ""
-        return fraction, f"{epoch} · {loss} · ETA {_seconds(run.eta_seconds)}{engine}{cancelling}"
+        retried = f" · retried {plural(run.retries, 'time')}" if run.retries else ""
+        if stalled:
+            return fraction, f"{stalled} · {epoch} · {loss}{engine}{retried}{cancelling}"
+        return fraction, f"{epoch} · {loss} · ETA {_seconds(run.eta_seconds)}{engine}{retried}{cancelling}"
     if run.status == RunStatus.DONE:
         engine = f" · {run.engine} engine" if run.engine else ""
         return 1.0, f"done: {run.message or epoch} · {loss}{engine}"

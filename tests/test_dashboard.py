@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -399,3 +400,55 @@ def test_a_second_server_on_the_same_folder_shows_results_read_only(tmp_path: Pa
     finally:
         os.close(other)
         jobs.shutdown_all()
+
+
+@pytest.mark.parametrize("content, word", [
+    ("[" * 50_000 + "]" * 50_000, "levels"),
+    (json.dumps({"name": "e", "data": {"source": "f.csv", "target": "y", "features": [[1]]},
+                 "models": [{"name": "a", "layers": [{"units": 2}]}]}), "argument `features`"),
+    (json.dumps({"name": "e", "data": {"source": "f.csv", "target": "y"},
+                 "models": [{"name": "a", "layers": [{"units": 4096}] * 8}]}), "units"),
+])
+def test_a_bad_experiment_file_is_refused_in_one_sentence_and_keeps_the_setup(page: AppTest, content: str,
+                                                                               word: str) -> None:
+    page.run()
+    before = names(page)
+    page.sidebar.file_uploader(key="import_json").upload("experiment.json", content.encode(), "application/json")
+    page.run()
+    assert not page.exception
+    [error] = page.error
+    plain = error.value.replace("\\", "")  # the sentence is Markdown-escaped
+    assert word in plain and plain.count(". ") <= 1 and "Traceback" not in plain
+    assert names(page) == before  # nothing already set up was lost
+
+
+def test_a_model_name_with_markdown_and_a_formula_stays_plain_text(page: AppTest) -> None:
+    page.run()
+    evil = "=cmd|' /C calc'!A0 ![x](http://evil.example/x.png) [y](http://evil.example)"
+    import_json(page, {"name": "e", "data": {"source": HOTEL, "target": "Cancellations"},
+                       "models": [{"name": evil, "layers": [{"units": 2}]}]})
+    assert not page.exception
+    assert names(page) == [evil]
+    for where in ("models", "train"):
+        go(page, where)
+        assert not page.exception
+        shown = " ".join(m.value for m in [*page.markdown, *page.caption, *page.success, *page.info, *page.error])
+        assert not re.search(r"(?<!\\)\]\(", shown) and "http://evil" not in shown  # never a live link or image
+    go(page, "models")
+    assert evil in [t.value for t in page.text_input]  # the name itself is kept and shown as plain text
+
+
+@pytest.mark.parametrize("where", ["a_file", "under_a_file"])
+def test_an_unusable_data_folder_is_said_in_one_sentence_under_the_title(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         where: str) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(DATA_ENV, str(blocker if where == "a_file" else blocker / "lab"))
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["LSTM Activation Lab"]
+    [error] = at.error
+    plain = error.value.replace("\\", "").replace("\u2060", "")
+    assert f"because {blocker} is a file, not a folder" in plain and "set LSTM_LAB_DATA to another folder" in plain
+    assert blocker.read_text() == "not a folder"  # nothing touched

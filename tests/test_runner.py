@@ -406,3 +406,83 @@ def test_a_stale_worker_resumed_after_a_restart_cannot_touch_the_retrained_run(
     assert done.status == "done" and done.attempt == 2, done.message
     history = store.history(run.id)
     assert [e.epoch for e in history] == list(range(1, len(history) + 1)) and done.epoch == len(history)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on_stall", ["fail", "requeue"])
+def test_a_stalled_worker_is_flagged_then_stopped_and_its_run_failed_or_requeued(
+    make_runner, lab_spec, lab_csv, on_stall
+) -> None:
+    runner = make_runner(stall_seconds=1.0, stall_limit_seconds=4.0, on_stall=on_stall)
+    eid = runner.submit(lab_spec("stuck", epochs=400), "a.csv", lab_csv)
+    [run] = runner.store.runs(eid)
+    live = wait_for(lambda: training(runner.store, run.id, 2), "training", 60)
+    assert runner.stall_note(live) == ""  # heartbeats keep a training run fresh
+    freeze(live.worker_pid or 0, runner.store.path)
+    flagged = wait_for(lambda: runner.stall_note(runner.store.run(run.id)), "the stall flag", 10)
+    assert flagged.startswith("no progress for ")
+    if on_stall == "fail":
+        dead = wait_for(lambda: (r := runner.store.run(run.id)).status == "failed" and r, "the stall limit", 20)
+        assert dead.message.startswith("no progress for ") and "limit is 4 s" in dead.message
+    else:
+        again = wait_for(lambda: (r := runner.store.run(run.id)).attempt == 2 and r.status == "running" and r,
+                         "the run trained again", 60)
+        assert again.worker_pid != live.worker_pid
+        runner.cancel(run.id)
+    wait_for(lambda: gone(live.worker_pid or 0), "the stalled worker to be killed", 10)
+
+
+def test_a_running_run_whose_worker_is_gone_is_settled_by_the_supervisor(make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner()
+    store = runner.store
+    with runner._lock:  # hold the supervisor between ticks while a run loses its worker
+        first = store.create_experiment(lab_spec("orphans", seeds=(0, 1)), store.put_dataset("a.csv", lab_csv))
+        a, b = (store.claim_next(worker_pid=2**22 + 1) for _ in range(2))
+        assert a is not None and b is not None
+        store.request_cancel(b.id)
+    ended = wait_for(lambda: finished(store, first), "the orphaned runs to be settled", 10)
+    assert [(r.status, r.attempt) for r in ended] == [("failed", 1), ("cancelled", 1)]
+    assert "could not be settled then" in ended[0].message
+    store.delete_experiment(first)  # nothing left running: delete works
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_the_run_in_one_sentence_and_the_next_run_completes(make_runner, lab_spec, lab_csv) -> None:
+    import resource
+
+    runner = make_runner()
+    store = runner.store
+    doomed = runner.submit(lab_spec("full", epochs=400), "a.csv", lab_csv)
+    [run] = store.runs(doomed)
+    live = wait_for(lambda: training(store, run.id, 2), "training", 60)
+    wal = Path(f"{store.path}-wal")
+    limit = max(store.path.stat().st_size, wal.stat().st_size if wal.exists() else 0) + 4096
+    resource.prlimit(live.worker_pid or 0, resource.RLIMIT_FSIZE, (limit, limit))  # its disk is now full
+    dead = wait_for(lambda: (r := store.run(run.id)).status == "failed" and r, "the failure", 60)
+    assert "The disk holding the run store" in dead.message and "is full" in dead.message, dead.message
+    after = runner.submit(lab_spec("after"), "a.csv", lab_csv)  # a fresh worker has room again
+    [next_run] = wait_for(lambda: finished(store, after), "the next run", 60)
+    assert next_run.status == "done"
+
+
+def test_submitting_on_a_full_disk_says_so_in_one_sentence_and_keeps_what_is_stored(
+    make_runner, lab_spec, lab_csv
+) -> None:
+    import resource
+
+    runner = make_runner()
+    first = runner.submit(lab_spec("kept", epochs=400), "a.csv", lab_csv)
+    runner.cancel_experiment(first)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    wal = Path(f"{runner.store.path}-wal")
+    try:
+        size = max(runner.store.path.stat().st_size, wal.stat().st_size if wal.exists() else 0)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+        with pytest.raises(StoreError, match=r"^The disk holding the run store .* is full: free some space"):
+            runner.submit(lab_spec("more"), "b.csv", lab_csv + b"\n" * 100_000)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old)
+    assert [e.id for e in runner.store.experiments()] == [first]
+    assert runner.submit(lab_spec("more"), "b.csv", lab_csv) > first

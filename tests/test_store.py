@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -359,3 +360,22 @@ def test_a_store_written_before_typed_results_still_loads(store, lab_spec, lab_c
     expected = RunOutcome.from_dict(raw)
     assert (back.metrics, back.test, back.future, back.regions, back.diagnostics) == (
         expected.metrics, expected.test, expected.future, expected.regions, expected.diagnostics)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
+def test_a_read_only_data_folder_is_said_in_one_sentence(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(StoreError, match=r"is read-only: make its folder writable or set LSTM_LAB_DATA"):
+            Store(folder / "runs.sqlite")
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_damaged_store_file_is_said_in_one_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    path.write_bytes(b"this is not a SQLite file" * 100)
+    with pytest.raises(StoreError, match=r"is damaged or not a run store: move it aside"):
+        Store(path)

@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,9 @@ from ..outcome import ACTIVE, RunStatus
 from ..report.stats import finite_or_none as real  # SQLite stores NaN as NULL, but inf would survive
 from ..spec import ExperimentSpec
 
-__all__ = ["MIGRATIONS", "RUN_COLUMNS", "ExperimentRow", "RunRow", "StoreBase", "dumps", "real", "run_row"]
+__all__ = [
+    "MIGRATIONS", "RUN_COLUMNS", "ExperimentRow", "RunRow", "StoreBase", "dumps", "real", "run_row", "storage_error",
+]
 
 _BUSY_MS = 10_000
 log = logging.getLogger("lstm_app.runs.store")
@@ -165,6 +167,60 @@ class ExperimentRow:
         return any(self.counts.get(status) for status in ACTIVE)
 
 
+# SQLite's messages for storage faults, and the sentence the user sees for each.
+_FAULTS = (
+    (("disk is full", "no space"), "The disk holding the run store {path} is full: free some space and try again "
+     "(nothing already stored was lost)."),
+    (("readonly", "read-only"), "The run store {path} is read-only: make its folder writable or set LSTM_LAB_DATA "
+     "to a writable folder."),
+    (("unable to open", "not a directory", "is a directory"), "The run store {path} cannot be opened: its folder "
+     "is missing or unusable; set LSTM_LAB_DATA to a writable folder."),
+    (("locked", "busy"), "The run store {path} stayed busy for more than 10 s: another program is holding it; "
+     "try again in a moment."),
+    (("malformed", "not a database", "file is encrypted"), "The run store {path} is damaged or not a run store: move "
+     "it aside (a new one is created) or set LSTM_LAB_DATA to another folder."),
+)
+
+
+def storage_error(path: Path, exc: BaseException) -> StoreError:
+    """One sentence for a SQLite or OS error on the run store at `path`."""
+    if isinstance(exc, StoreError):
+        return exc
+    text = str(exc).lower()
+    if isinstance(exc, OSError):
+        import errno
+
+        text += {errno.ENOSPC: " no space", errno.EDQUOT: " no space", errno.EROFS: " read-only",
+                 errno.EACCES: " read-only", errno.EPERM: " read-only", errno.ENOTDIR: " not a directory",
+                 errno.EEXIST: " not a directory", errno.EFBIG: " no space"}.get(exc.errno or 0, "")
+    if "disk i/o error" in text and _no_room(path):
+        text += " no space"  # a write failed and there is no room: the disk (or file-size limit) is full
+    for needles, sentence in _FAULTS:
+        if any(n in text for n in needles):
+            return StoreError(sentence.format(path=path))
+    if "disk i/o error" in text:
+        return StoreError(f"Writing the run store {path} failed (disk I/O error): the disk may be failing or "
+                          "full; check it and try again (nothing already stored was lost).")
+    return StoreError(f"The run store {path} failed: {' '.join(str(exc).split())[:200]}.")
+
+
+def _no_room(path: Path) -> bool:
+    """Whether the store's disk has under 16 MB free, or its files reached this process's file-size limit."""
+    import resource
+    import shutil
+
+    try:
+        if shutil.disk_usage(path.parent).free < 16 * 2**20:
+            return True
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit == resource.RLIM_INFINITY:
+            return False
+        sizes = [p.stat().st_size for p in (path, Path(f"{path}-wal"), Path(f"{path}-journal")) if p.exists()]
+        return max(sizes, default=0) + 64 * 1024 >= limit
+    except OSError:
+        return False
+
+
 def dumps(value: Any) -> str:
     """JSON text of a RunOutcome part (numpy values and dates allowed)."""
     return json.dumps(value, default=_plain)
@@ -184,12 +240,29 @@ class StoreBase:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        folder = self.path.parent
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise StoreError(f"The data folder {folder} cannot be used because {blocker} is a file, not a "
+                             "folder; move that file away or set LSTM_LAB_DATA to another folder.")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise storage_error(self.path, exc) from None
         self._migrate()
 
     @contextmanager
     def _db(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        """A fresh connection in autocommit mode; with `write`, one IMMEDIATE transaction."""
+        """A fresh connection in autocommit mode; with `write`, one IMMEDIATE transaction. SQLite
+        and OS errors (disk full, read-only or unusable folder) become a one-sentence StoreError."""
+        try:
+            with self._connection(write) as con:
+                yield con
+        except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
+            raise storage_error(self.path, exc) from None
+
+    @contextmanager
+    def _connection(self, write: bool) -> Iterator[sqlite3.Connection]:
         con = sqlite3.connect(self.path, timeout=_BUSY_MS / 1000, isolation_level=None)
         try:
             con.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
@@ -201,7 +274,8 @@ class StoreBase:
             try:
                 yield con
             except BaseException:
-                con.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # a failed COMMIT may have rolled back already
+                    con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
         finally:

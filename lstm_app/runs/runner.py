@@ -14,6 +14,12 @@ Every ~0.2 s the supervisor
   and signal (or *cancelled* when its cancel had been asked for);
 - hard-kills (SIGKILL) a worker whose run has been asked to cancel more than `grace_seconds`
   ago without stopping, and marks that run *cancelled* (its history so far stays);
+- kills the worker of a run that sent no heartbeat for `stall_limit_seconds` (default 300,
+  `$LSTM_LAB_STALL_LIMIT`) and fails its runs, or re-queues them with `on_stall="requeue"`
+  (`$LSTM_LAB_ON_STALL`); the page flags a run silent for `stall_seconds` (60) before that;
+- settles runs still *running* whose worker is gone (their settlement failed when it exited,
+  e.g. on a full disk): *cancelled* if that was asked for, else *failed*. Settling writes are
+  retried while the store is briefly unavailable, and name the attempt the worker held;
 - starts workers while runs are queued and fewer than `concurrency` workers are alive, backing
   off (and finally failing the queue with the reason) when workers die before taking a run.
 A worker trains up to `runs_per_worker` runs (in groups where the scheduler batches them), and
@@ -44,11 +50,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from ..errors import LabError, StoreError
 from ..outcome import RunStatus
 from ..spec import ExperimentSpec
+from ._schema import storage_error
+from ._supervise import Enforcement, retrying
 from .store import RunRow, Store, default_path
 
 __all__ = ["Runner", "default_concurrency", "exit_reason", "get_runner", "shutdown_all"]
@@ -56,11 +66,17 @@ __all__ = ["Runner", "default_concurrency", "exit_reason", "get_runner", "shutdo
 log = logging.getLogger(__name__)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _MAX_START_FAILURES = 3
+STALL_LIMIT_ENV = "LSTM_LAB_STALL_LIMIT"  # seconds without a heartbeat before a run's worker is stopped
+ON_STALL_ENV = "LSTM_LAB_ON_STALL"  # "fail" (default) or "requeue"
 
 
 def _lock_folder(folder: Path) -> int:
-    """Take `folder`'s server lock (returns its descriptor) or raise a StoreError naming the holder."""
-    fd = os.open(folder / "server.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    """Take `folder`'s server lock (returns its descriptor) or raise a StoreError naming the holder
+    (or, when the folder is unusable, saying so)."""
+    try:
+        fd = os.open(folder / "server.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise storage_error(folder / "server.lock", exc) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -71,9 +87,21 @@ def _lock_folder(folder: Path) -> int:
             f"Another LSTM Activation Lab server{who} is using the data folder {folder}: stop it, or start "
             "this one with LSTM_LAB_DATA set to another folder."
         ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
+    with contextlib.suppress(OSError):  # the pid is only a courtesy to a second server's message
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
     return fd
+
+
+def _env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise LabError(f"{name} must be a number of seconds, got {raw!r}.") from None
+    if not value > 0:
+        raise LabError(f"{name} must be a positive number of seconds, got {raw!r}.")
+    return value
 
 
 def default_concurrency() -> int:
@@ -93,7 +121,7 @@ def exit_reason(code: int) -> str:
     return f"worker process exited with code {code}"
 
 
-class Runner:
+class Runner(Enforcement):
     """Runs queued runs of one store in worker processes; see the module docstring."""
 
     def __init__(
@@ -108,6 +136,9 @@ class Runner:
         max_memory_mb: float = 2048.0,
         threads: int | None = None,
         poll_seconds: float = 0.2,
+        stall_seconds: float = 60.0,
+        stall_limit_seconds: float | None = None,
+        on_stall: str | None = None,
     ) -> None:
         self.store = Store(store_path)
         self.concurrency = max(1, concurrency or default_concurrency())
@@ -118,6 +149,11 @@ class Runner:
         self.max_memory_mb = max_memory_mb
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.concurrency)
         self.poll_seconds = poll_seconds
+        self.stall_seconds = stall_seconds
+        self.stall_limit_seconds = stall_limit_seconds or _env_seconds(STALL_LIMIT_ENV, 300.0)
+        self.on_stall = on_stall or os.environ.get(ON_STALL_ENV, "fail")
+        if self.on_stall not in ("fail", "requeue"):
+            raise LabError(f"{ON_STALL_ENV} must be 'fail' or 'requeue', got {self.on_stall!r}.")
         self.logs_dir = self.store.path.parent / "logs"
         self._folder_lock: int | None = _lock_folder(self.store.path.parent)
         self.interrupted_at_start = self.store.mark_interrupted()
@@ -221,6 +257,8 @@ class Runner:
     def _tick(self) -> None:
         self._reap()
         self._enforce_cancel()
+        self._enforce_stalls()
+        self._settle_orphans()
         self._start_workers()
 
     def _reap(self) -> None:
@@ -232,33 +270,45 @@ class Runner:
             self._release(pid, proc.returncode, log_path, None)
 
     def _release(self, pid: int, code: int | None, log_path: Path, interrupted: str | None,
-                 *, killed_for_cancel: bool = False) -> None:
+                 *, killed_for_cancel: bool = False, stalled: float | None = None) -> None:
         """Settle the runs a finished worker still held, and keep its log only if it crashed.
 
         A worker killed to enforce one run's cancel may have held other runs of that run's
-        group: those are innocent, so they go back to the queue instead of failing."""
+        group: those are innocent, so they go back to the queue instead of failing. A worker
+        killed because it stalled fails its runs (or re-queues them, with `on_stall="requeue"`).
+        Every write names the attempt the worker held and is retried if the store is briefly
+        unavailable; what still fails is settled by a later tick (`_settle_orphans`)."""
         code = -signal.SIGKILL if code is None else code
-        held = [r for r in self.store.runs(status=RunStatus.RUNNING) if r.worker_pid == pid]
-        if not interrupted:
+        runs = retrying(lambda: self.store.runs(status=RunStatus.RUNNING), "reading the runs") or []
+        held = [r for r in runs if r.worker_pid == pid]
+        if not interrupted and stalled is None:
             self._note_exit(code, held, log_path)
         innocent = []
         for run in held:
+            write: Callable[[], object]
             if run.cancel_requested:
                 how = (f"killed after it did not stop within {self.grace_seconds:g} s"
                        if code == -signal.SIGKILL else f"stopped ({exit_reason(code)})")
-                self.store.mark_cancelled(run.id, f"cancelled; its worker was {how}", code, attempt=run.attempt)
+                write = partial(self.store.mark_cancelled, run.id, f"cancelled; its worker was {how}", code,
+                                attempt=run.attempt)
             elif interrupted:
-                self.store.interrupt(run.id, interrupted, code, attempt=run.attempt)
-            elif killed_for_cancel:
-                self.store.interrupt(run.id, "its worker was stopped to cancel another run of its group", code,
-                                   attempt=run.attempt)
+                write = partial(self.store.interrupt, run.id, interrupted, code, attempt=run.attempt)
+            elif killed_for_cancel or (stalled is not None and self.on_stall == "requeue"):
+                why = ("its worker was stopped to cancel another run of its group" if killed_for_cancel else
+                       f"no progress for {stalled:.0f} s, so its worker was stopped and the run queued again")
+                write = partial(self.store.interrupt, run.id, why, code, attempt=run.attempt)
                 innocent.append(run.id)
+            elif stalled is not None:
+                write = partial(self.store.fail, run.id, f"no progress for {stalled:.0f} s (the limit is "
+                                f"{self.stall_limit_seconds:g} s), so its worker was stopped", code,
+                                attempt=run.attempt)
             else:
                 # A Python error ends in a traceback worth quoting; a signal says it all itself.
                 detail = _last_line(log_path) if code > 0 else ""
-                self.store.fail(run.id, exit_reason(code) + detail, code, attempt=run.attempt)
+                write = partial(self.store.fail, run.id, exit_reason(code) + detail, code, attempt=run.attempt)
+            retrying(write, f"settling run {run.id}")
         if innocent:
-            self.store.requeue(innocent, statuses=(RunStatus.INTERRUPTED,))
+            retrying(lambda: self.store.requeue(innocent, statuses=(RunStatus.INTERRUPTED,)), "re-queuing runs")
         if code == 0 or interrupted or killed_for_cancel:
             with contextlib.suppress(FileNotFoundError):
                 log_path.unlink()
@@ -277,36 +327,6 @@ class Runner:
             for run in self.store.runs(status=RunStatus.QUEUED):
                 self.store.fail(run.id, reason, code)
             self._start_failures = 0
-
-    def _enforce_cancel(self) -> None:
-        for run_id, pid, waited in self.store.cancel_pending():
-            if pid is None or waited < self.grace_seconds:
-                continue
-            # A group checks its cancel flags once per epoch: give it two of its epochs (the
-            # first epoch, which includes tracing the graph, is left out of the estimate).
-            if self.store.run(run_id).engine == "batched":
-                later = sorted(e.seconds for e in self.store.history(run_id)[1:])
-                if waited < self.grace_seconds + 2 * (later[len(later) // 2] if later else 0.0):
-                    continue
-            with self._lock:
-                worker = self._workers.pop(pid, None)
-            if worker is None:
-                continue  # not ours (or already reaped): nothing to kill
-            proc, log_path = worker
-            # Freeze it, then make sure it still holds that run: it may have just moved on.
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGSTOP)
-            run = self.store.run(run_id)
-            if run.status != RunStatus.RUNNING or run.worker_pid != pid:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.send_signal(signal.SIGCONT)
-                with self._lock:
-                    self._workers[pid] = worker
-                continue
-            log.info("run %s ignored its cancel for %.1f s; killing worker %s", run_id, waited, pid)
-            proc.kill()
-            proc.wait()
-            self._release(pid, proc.returncode, log_path, None, killed_for_cancel=True)
 
     def _start_workers(self) -> None:
         queued = self.store.counts()[RunStatus.QUEUED]
@@ -330,6 +350,7 @@ class Runner:
             "--threads", str(self.threads),
             "--idle-seconds", str(self.idle_seconds),
             "--parent", str(os.getpid()),
+            "--heartbeat-seconds", str(max(0.2, min(2.0, self.stall_seconds / 5, self.stall_limit_seconds / 5))),
         ]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))

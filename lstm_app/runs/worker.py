@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -43,7 +44,8 @@ from .store import Store
 __all__ = ["main"]
 
 _POLL = 0.25  # seconds between reads of the cancel flag (should_stop is called every batch)
-_BEAT = 2.0  # seconds between heartbeats (which also tell a worker that its attempt was taken over)
+_BEAT = [2.0]  # seconds between heartbeats (which also tell a worker that its attempt was taken
+# over); `--heartbeat-seconds` sets it
 
 
 def _configure_threads(threads: int) -> None:
@@ -70,7 +72,7 @@ class _Stopper:
             self.orphaned = _orphaned(self.parent)
             self.cancelled = self.store.cancel_requested(self.run.id)
             if now >= self._beat:
-                self._beat = now + _BEAT
+                self._beat = now + _BEAT[0]
                 self.lost = not self.store.heartbeat({self.run.id: self.run.attempt})
         return self.stopped
 
@@ -156,8 +158,8 @@ def _train(store: Store, run: RunRow, spec: ExperimentSpec, frame: Any, parent: 
         return False
     try:
         store.finish(run.id, outcome, path if path.exists() else None, attempt=run.attempt)
-    except StoreError as exc:  # e.g. the experiment was deleted meanwhile
-        print(f"run {run.id}: outcome not stored: {exc}", file=sys.stderr, flush=True)
+    except StoreError as exc:
+        _not_stored(store, run.id, exc)
     return True
 
 
@@ -192,7 +194,7 @@ class _GroupProgress:
             self.orphaned = _orphaned(self.parent)
             self.cancelled |= self.store.cancel_flags(r.id for r in self.runs)
             if now >= self._beat:
-                self._beat = now + _BEAT
+                self._beat = now + _BEAT[0]
                 live = {i: a for i, a in self.attempts.items() if i not in self.lost}
                 self.lost |= set(live) - self.store.heartbeat(live)
         run_id = self.runs[member].id
@@ -224,9 +226,21 @@ def _train_group(store: Store, runs: list[RunRow], spec: ExperimentSpec, frame: 
         try:
             if store.put_weights(run.id, batched.weights_to_bytes(result.weights), attempt=run.attempt):
                 store.finish(run.id, result.outcome, None, attempt=run.attempt)
-        except StoreError as exc:  # e.g. the experiment was deleted meanwhile
-            print(f"run {run.id}: outcome not stored: {exc}", file=sys.stderr, flush=True)
+        except StoreError as exc:
+            _not_stored(store, run.id, exc)
     return True
+
+
+def _not_stored(store: Store, run_id: int, exc: StoreError) -> None:
+    """An outcome could not be stored: fine when its experiment was deleted meanwhile; otherwise
+    (a full disk, say) the worker stops with the store's sentence as its last output, which the
+    runner quotes when it settles the run."""
+    print(f"run {run_id}: outcome not stored: {exc}", file=sys.stderr, flush=True)
+    try:
+        store.run(run_id)
+    except StoreError:
+        return  # the run is gone
+    raise exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,9 +253,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")
     parser.add_argument("--idle-seconds", type=float, default=0.0, help="wait this long for new work")
     parser.add_argument("--parent", type=int, default=None, help="exit when this process is gone")
+    parser.add_argument("--heartbeat-seconds", type=float, default=_BEAT[0], help="seconds between heartbeats")
     args = parser.parse_args(argv)
+    _BEAT[0] = max(0.05, args.heartbeat_seconds)
 
     _configure_threads(max(1, args.threads))
+    # A file-size limit (like a full disk) must fail the write, which the store reports in one
+    # sentence, instead of killing the worker with SIGXFSZ.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     import keras
     import tensorflow as tf
 
