@@ -270,7 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = Store(args.store)
     frames = _Frames(store)
     pid, done, idle_since = os.getpid(), 0, time.monotonic()
-    while done < args.max_runs and _rss_mb() < args.max_memory_mb and not _orphaned(args.parent):
+    # Memory is checked only after a run: a limit below TensorFlow's own footprint still lets
+    # every worker take one claim instead of starting workers that never train.
+    while done < args.max_runs and (done == 0 or _rss_mb() < args.max_memory_mb) and not _orphaned(args.parent):
         claimed = _claim(store, pid, frames)
         if claimed is None:
             if time.monotonic() - idle_since >= args.idle_seconds:
