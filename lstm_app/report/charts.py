@@ -259,16 +259,30 @@ def _iso(x: Any) -> Any:
 
 def _zoom_range(first: Any, test_start: Any, last: Any) -> list[Any] | None:
     """The x range of the test period with twice its length of history before it, or None when
-    that is not well short of the whole series (then there is nothing to zoom to)."""
+    that is not well short of the whole series (then there is nothing to zoom to). Dates are
+    measured in float seconds: a difference of nanosecond timestamps overflows past ~292 years
+    (the bundled sunspot series spans 1700–2009)."""
     try:
-        span = last - test_start
-        x0 = max(first, test_start - 2 * span)
-        total = last - first
-    except TypeError:  # mixed label kinds: leave the default full range
-        return None
-    if not total or (last - x0) / total > 0.8:
-        return None
-    return [_iso(x0), _iso(last + span * 0.03)]
+        a, b, c = (_seconds(x) for x in (first, test_start, last))
+        span = c - b
+        x0 = max(a, b - 2 * span)
+        total = c - a
+        if not total or (c - x0) / total > 0.8:
+            return None
+        return [_iso(_from_seconds(x0, last)), _iso(_from_seconds(c + span * 0.03, last))]
+    except (TypeError, ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return None  # mixed label kinds, or past the dates pandas can hold: keep the full range
+
+
+def _seconds(x: Any) -> Any:
+    return x.timestamp() if isinstance(x, pd.Timestamp) else x
+
+
+def _from_seconds(x: Any, like: Any) -> Any:
+    if not isinstance(like, pd.Timestamp):
+        return x
+    stamp = pd.Timestamp(x, unit="s", tz="UTC")
+    return stamp.tz_convert(like.tz) if like.tz is not None else stamp.tz_localize(None)
 
 
 def _zoom_buttons(fig: go.Figure, zoom: list[Any]) -> None:
