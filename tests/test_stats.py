@@ -219,3 +219,15 @@ def test_number_formatting() -> None:
     assert format_number(-0.0, 2) == "0.00"
     assert [format_p(p) for p in (0.0004, 0.0042, 0.31, 1.0)] == [
         "p < 0.001", "p = 0.004", "p = 0.31", "p = 1.00"]
+
+
+def test_dm_from_statsmodels_reproduces_the_values_of_the_hand_written_test_it_replaced() -> None:
+    # Values printed by the hand-written implementation (before statsmodels) for these errors.
+    rng = np.random.default_rng(0)
+    expected = {10: (-1.059805945888234, 0.31684545385890744), 30: (-1.808999880616561, 0.0808298016934598)}
+    for n, (statistic, p_value) in expected.items():
+        a, b = rng.normal(size=n), rng.normal(size=n) * 1.2
+        result = diebold_mariano(list(a), list(b), h=1)
+        assert result.statistic == pytest.approx(statistic, rel=1e-12)
+        assert result.p_value == pytest.approx(p_value, rel=1e-12)
+        assert result.n == n and result.mean_loss_diff == pytest.approx(float(np.mean(a**2 - b**2)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -179,10 +180,11 @@ def diebold_mariano(
 ) -> DMResult:
     """Diebold–Mariano test of equal predictive accuracy of two aligned forecast-error series.
 
-    Loss is |e|^power (2: squared error); the loss differential's long-run variance uses the
-    autocovariances up to lag h − 1 (none beyond lag 0 for h = 1). The statistic is scaled by
-    `hln_factor(n, h)` and compared with Student's t(n − 1), two-sided. Pairs where either
-    error is missing or non-finite are dropped.
+    Computed by statsmodels' `diebold_mariano_test`: loss |e|^power (2: squared error), the loss
+    differential's long-run variance by Newey–West with h − 1 lags (none for h = 1), the statistic
+    scaled by the Harvey–Leybourne–Newbold factor (`hln_factor(n, h)`) and compared with Student's
+    t(n − 1), two-sided. Pairs where either error is missing or non-finite are dropped; too few
+    pairs, identical or constant losses and overflowing losses are answered here with a note.
     """
     if len(errors_a) != len(errors_b):
         raise ValueError(
@@ -210,16 +212,17 @@ def diebold_mariano(
         if d[0] == 0:
             return DMResult(0.0, 1.0, n, variant, 0.0, "identical losses: nothing to test")
         return DMResult(None, None, n, variant, mean_d, "constant loss differential: variance 0")
-    centred = d - mean_d
-    gammas = [float(centred[k:] @ centred[: n - k]) / n for k in range(h)]
-    variance = (gammas[0] + 2 * sum(gammas[1:])) / n
-    if not variance > 0:
+    # statsmodels scores loss g(y, f) = |y − f|^power: with y = 0 and f = the errors, |e|^power.
+    from statsmodels.tsa.stattools import diebold_mariano_test
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = diebold_mariano_test(np.zeros(n), a, b, lags=h - 1, criterion="poly", power=power,
+                                      harvey_adj=True, horizon=h)
+    statistic, p_value = finite_or_none(result.statistic), finite_or_none(result.pvalue)
+    if statistic is None or p_value is None:
         return DMResult(None, None, n, variant, mean_d, "the long-run variance estimate is not positive")
-    statistic = mean_d / math.sqrt(variance) * hln_factor(n, h)
-    if not math.isfinite(statistic):
-        return DMResult(None, None, n, variant, mean_d, "the statistic overflows")
-    p_value = float(min(1.0, 2 * _scipy_stats.t.sf(abs(statistic), n - 1)))
-    return DMResult(statistic, p_value, n, variant, mean_d)
+    return DMResult(statistic, min(1.0, p_value), n, variant, mean_d)
 
 
 @dataclass(frozen=True)
