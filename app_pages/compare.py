@@ -93,6 +93,14 @@ def page() -> None:
     st.selectbox("Reference model", range(len(names)), key=reference, format_func=names.__getitem__,
                  width=360, help="Every other model is compared with this one, paired by seed.")
     comparison = res.comparison
+    if res.active:
+        finished = sum(1 for r in res.runs if r.status not in ACTIVE)
+        st.info(f"{finished} of {ps.plural(len(res.runs), 'run')} done: the comparison below uses the finished "
+                "runs and updates as more finish.")
+    if comparison.headline:
+        beats = [m.beats_naive for m in comparison.models if m.seeds_done]
+        say = st.success if True in beats else st.warning if beats and all(b is False for b in beats) else st.info
+        say(ps.md_escape(comparison.headline))
     st.markdown("**Verdicts**")
     for m in comparison.models:
         st.markdown("- " + ps.md_escape(m.verdict))

@@ -246,9 +246,11 @@ class Metrics:
     naive_mae: float | None = None
     skill: float | None = None
     volatility_ratio: float | None = None
+    seasonal_rmse: float | None = None  # seasonal naive (value one season ago); None without a season
+    drift_rmse: float | None = None  # drift: last value plus the average change so far
 
     NAMES: ClassVar[tuple[str, ...]] = ("rmse", "mae", "mfe", "mda", "naive_rmse", "naive_mae", "skill",
-                                        "volatility_ratio")
+                                        "volatility_ratio", "seasonal_rmse", "drift_rmse")
 
     def get(self, name: str) -> float | None:
         """The metric called `name` (for code that loops over metric names); KeyError for others."""

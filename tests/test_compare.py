@@ -73,7 +73,7 @@ def test_clearly_better_model_is_called_a_real_improvement() -> None:
     assert vs.dm.p_value is not None and vs.dm.p_value < 0.05 and vs.dm.statistic is not None and vs.dm.statistic < 0
     assert "Harvey–Leybourne–Newbold" in vs.dm.variant
     assert model.verdict.startswith("ReLU between layers: RMSE 5.48 lower than tanh (95% CI ")
-    assert "better on 5 of 5 seeds; DM p" in model.verdict
+    assert "better on 5 of 5 seeds)" in model.verdict
     assert model.verdict.endswith("— a real improvement on this data.")
     assert model.warnings == []
     assert comparison.models[0].verdict.startswith("tanh: the reference — RMSE 11.00 ± 0.79 over 5 seeds")
@@ -93,7 +93,7 @@ def test_difference_within_noise_never_claims_a_winner() -> None:
     assert not claims_winner(summary.verdict)
 
 
-def test_worse_model_is_flagged_and_dm_disagreement_is_said() -> None:
+def test_worse_model_is_flagged_and_a_disagreeing_dm_test_never_contradicts_the_sentence() -> None:
     seeds = (0, 1, 2, 3)
     ref = [run(5, _pattern(100)) for _ in seeds]
     # Per seed the model is worse, but its errors cancel across seeds, so its
@@ -102,8 +102,10 @@ def test_worse_model_is_flagged_and_dm_disagreement_is_said() -> None:
     summary = summarize(experiment(seeds=seeds), outcomes_for(ref, model, seeds=seeds)).models[1]
     assert "RMSE 1.05 higher than tanh" in summary.verdict
     assert "worse on 4 of 4 seeds" in summary.verdict
-    assert "a real deterioration on this data, though the DM test" in summary.verdict
-    assert "points the other way" in summary.verdict
+    assert summary.verdict.endswith("— a real deterioration on this data.")
+    dm = summary.vs_reference.dm if summary.vs_reference else None
+    assert dm is not None and dm.p_value is not None and dm.p_value < 0.05 and (dm.statistic or 0) < 0
+    assert "DM" not in summary.verdict  # the DM test is supporting detail, in the table only
 
 
 def test_identical_models_say_no_difference() -> None:
@@ -275,7 +277,7 @@ def test_verdict_claims_a_winner_only_when_the_interval_excludes_zero(pairs: lis
     json.dumps(comparison.to_dict(), allow_nan=False)
 
 
-def test_dm_that_does_not_confirm_the_interval_is_said() -> None:
+def test_a_dm_test_that_does_not_confirm_the_interval_stays_out_of_the_sentence() -> None:
     seeds = (0, 1, 2, 3)
     ref = [run(5, _pattern(100)) for _ in seeds]
     model = [run(m, _pattern(300)) for m in (6, 6.1, 6, 6.1)]
@@ -283,10 +285,7 @@ def test_dm_that_does_not_confirm_the_interval_is_said() -> None:
     p_value = summary.vs_reference.dm.p_value if summary.vs_reference else None
     assert p_value is not None and p_value >= 0.05
     assert "worse on 4 of 4 seeds" in summary.verdict
-    assert summary.verdict.endswith(
-        "a real deterioration on this data, though the DM test on the seed-averaged forecasts "
-        "does not confirm it."
-    )
+    assert summary.verdict.endswith("— a real deterioration on this data.") and "DM" not in summary.verdict
 
 
 def test_dm_difference_inside_seed_noise_is_not_a_winner() -> None:
@@ -299,10 +298,9 @@ def test_dm_difference_inside_seed_noise_is_not_a_winner() -> None:
     assert p_value is not None and p_value < 0.05
     assert not claims_winner(summary.verdict)
     assert summary.verdict.startswith("ReLU between layers: RMSE 0.13 higher than tanh (95% CI −")
-    assert summary.verdict.endswith(
-        "within seed-to-seed noise on this data, although the DM test on the seed-averaged forecasts "
-        "finds a difference (it ignores seed-to-seed variation)."
-    )
+    assert "— within seed-to-seed noise on this data; about " in summary.verdict
+    assert summary.verdict.endswith("seeds would tell a difference this size apart (80% power).")
+    assert "DM" not in summary.verdict
     same = [run(m, _pattern(300)) for m in (4, 6, 4, 6)]
     even = summarize(experiment(seeds=seeds), outcomes_for(ref, same, seeds=seeds)).models[1]
     assert even.verdict.startswith("ReLU between layers: RMSE on average the same as tanh (95% CI −")

@@ -235,7 +235,10 @@ def test_a_finished_experiment_renders_the_compare_page(trained_page: AppTest) -
     assert "2 models × 2 seeds on hotel_h2_weekly_cancellations.csv" in text
     tables = frames(at)
     metrics = next(f for f in tables if "RMSE" in f.columns and "Seeds" in f.columns)
-    assert list(metrics.index)[-1] == "naive (last value)"
+    assert list(metrics.index)[2:] == ["naive (last value)", "seasonal naive (baseline)", "drift (baseline)"]
+    # Baselines first: the first message says whether any model beats the best of them.
+    first = [*at.success, *at.warning, *at.info][0].value.replace("\\", "")
+    assert "the best baseline, " in first
     assert "±" in metrics.loc["tanh", "RMSE"]
     inside = next(f for f in tables if "Dead units" in f.columns)
     assert list(inside["cuDNN on GPU"]) == ["yes", "no"]

@@ -175,8 +175,10 @@ def score(outcome: RunOutcome, scaled_forecast: np.ndarray, data: Prepared, fram
         outcome.status, outcome.diverged_epoch = RunStatus.DIVERGED, len(outcome.epochs)
         outcome.message = "the trained model forecasts NaN or infinite values: the run diverged"
         return False
-    previous = float(frame.iloc[:, 0].to_numpy(dtype=float)[data.split.test_start - 1])
-    outcome.metrics = metrics.evaluate(forecast, data.y_test, previous)
+    target = frame.iloc[:, 0].to_numpy(dtype=float)
+    previous = float(target[data.split.test_start - 1])
+    outcome.metrics = metrics.evaluate(forecast, data.y_test, previous, history=target[: data.split.test_start],
+                                       season=metrics.season_for(data.index))
     outcome.test = TestForecast(tuple(labels(data.index[data.split.test_start:])), tuple(data.y_test.tolist()),
                                 tuple(forecast.tolist()), tuple(metrics.naive_forecast(previous, data.y_test).tolist()))
     return True

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from ..outcome import RunOutcome
 from . import stats
+from ._baselines import seeds_to_resolve
 
-__all__ = ["MIN_DM_POINTS", "reference_verdict", "seeds_text", "verdict"]
+__all__ = ["MIN_DM_POINTS", "early_stop_warnings", "reference_verdict", "seeds_text", "verdict"]
 
 MIN_DM_POINTS = 10  # below this many test points the DM test is left out of the verdict
 _fmt = stats.format_number
@@ -31,7 +33,8 @@ def reference_verdict(name: str, rmse_mean: float | None, rmse_std: float | None
 
 
 def verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, decimals: int) -> str:
-    """One sentence on the RMSE difference; "better"/"worse" only when the CI excludes 0."""
+    """One sentence on the RMSE difference, resting on one test: the paired t-interval over seeds
+    ("better"/"worse" only when it excludes 0). `dm` is not quoted here: it is supporting detail."""
     if diff.n == 0 or diff.mean is None:
         return f"{name}: not compared with {ref}: no seed on which both finished."
 
@@ -48,25 +51,38 @@ def verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, dec
         return f"{name}: RMSE identical to {ref} on all {diff.n} seeds — no difference on this data."
     assert diff.low is not None and diff.high is not None
     low, high = (diff.low, diff.high) if diff.mean >= 0 else (-diff.high, -diff.low)
-    dm_ok = dm.p_value is not None and dm.n >= MIN_DM_POINTS
-    dm_text = f"; DM {stats.format_p(dm.p_value)}" if dm_ok and dm.p_value is not None else ""
-    dm_significant = dm_ok and dm.p_value is not None and dm.p_value < 0.05
+    # The sentence rests on this one paired interval over seeds; the DM test on the seed-averaged
+    # forecasts is supporting detail in the table (its own column), so it can never contradict it.
+    dm_text = ""
     ci = f"{diff.confidence:.0%} CI {num(low)} to {num(high)}"
     if diff.excludes_zero and than.startswith("on average"):
         return f"{name}: RMSE {than} {ref} ({ci}) — a consistent but negligible difference on this data."
     if not diff.excludes_zero:
-        tail = "within seed-to-seed noise on this data"
-        if dm_significant:
-            tail += (", although the DM test on the seed-averaged forecasts finds a difference "
-                     "(it ignores seed-to-seed variation)")
         wins = f"lower RMSE on {diff.wins} of {diff.n} seeds"
-        return f"{name}: RMSE {than} {ref} ({ci}, {wins}{dm_text}) — {tail}."
+        need = seeds_to_resolve(diff)
+        more = (f"; about {need} seeds would tell a difference this size apart (80% power)"
+                if need is not None and need > diff.n else "")
+        return f"{name}: RMSE {than} {ref} ({ci}, {wins}{dm_text}) — within seed-to-seed noise on this data{more}."
     better = diff.mean < 0
     count = diff.wins if better else diff.losses
     tail = "a real improvement on this data" if better else "a real deterioration on this data"
-    if dm_significant and (dm.statistic or 0) * diff.mean < 0:
-        tail += ", though the DM test on the seed-averaged forecasts points the other way"
-    elif dm_ok and not dm_significant:
-        tail += ", though the DM test on the seed-averaged forecasts does not confirm it"
     return (f"{name}: RMSE {than} {ref} ({ci}, {'better' if better else 'worse'} on {count} of "
             f"{diff.n} seeds{dm_text}) — {tail}.")
+
+
+def early_stop_warnings(runs: dict[int, RunOutcome | None], done: list[int], planned: int) -> list[str]:
+    """A warning when early stopping kept an epoch in the first 10% of the planned ones."""
+    early = []
+    for seed in done:
+        o = runs[seed]
+        epochs = o.epochs if o is not None else []
+        losses = [(e.val_loss, e.epoch) for e in epochs if stats.finite_or_none(e.val_loss) is not None]
+        if planned >= 10 and losses and len(losses) < planned:
+            best = min(losses)[1]
+            if best <= planned // 10:
+                early.append((best, planned))
+    if not early:
+        return []
+    best, planned = min(early)
+    return [f"best at epoch {best} of {planned} on {len(early)} of {seeds_text(len(done))}: the model "
+            "barely learned — try a lower learning rate or more patience"]

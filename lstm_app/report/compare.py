@@ -22,7 +22,8 @@ import pandas as pd
 from ..outcome import Metrics, RunOutcome, RunStatus
 from ..spec import ExperimentSpec
 from . import stats
-from ._verdicts import MIN_DM_POINTS, reference_verdict, seeds_text, verdict
+from ._baselines import Baselines, baselines, beats, headline
+from ._verdicts import MIN_DM_POINTS, early_stop_warnings, reference_verdict, seeds_text, verdict
 from .metrics import mae, mfe
 
 __all__ = [
@@ -114,6 +115,8 @@ class ModelSummary:
     vs_reference: Versus | None
     verdict: str
     warnings: list[str] = field(default_factory=list)
+    beats_naive: bool | None = None  # beats the best baseline: True, False, or None when undecided
+    vs_baseline: stats.PairedDiff | None = None  # RMSE − best baseline RMSE per seed
 
     def message(self) -> str:
         """The verdict followed by the warnings as sentences."""
@@ -124,6 +127,7 @@ class ModelSummary:
             **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
             "per_seed": {seed: row.to_dict() for seed, row in self.per_seed.items()},
             "vs_reference": None if self.vs_reference is None else self.vs_reference.to_dict(),
+            "vs_baseline": None if self.vs_baseline is None else self.vs_baseline.to_dict(),
         }
 
 
@@ -140,13 +144,16 @@ class Comparison:
     decimals: int
     dm_variant: str
     confidence: float = 0.95
+    baselines: Baselines | None = None
+    headline: str = ""  # the first verdict line: does any model beat the best baseline?
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (no NaN: undefined numbers are None)."""
         return stats.json_safe({
             "reference": self.reference, "reference_index": self.reference_index,
             "seeds": list(self.seeds), "dm_variant": self.dm_variant, "naive": self.naive,
-            "confidence": self.confidence, "notes": self.notes,
+            "confidence": self.confidence, "notes": self.notes, "headline": self.headline,
+            "baselines": None if self.baselines is None else self.baselines.to_dict(),
             "models": [m.to_dict() for m in self.models],
         })
 
@@ -159,6 +166,8 @@ class Comparison:
             row["ΔRMSE"] = _nan(None if m.vs_reference is None else m.vs_reference.rmse.mean)
             rows[m.name] = row
         rows[NAIVE_LABEL] = {label: _nan(self.naive.get(key)) for key, label in LABELS.items()}
+        for label, value in self._other_baselines():
+            rows[label] = {"RMSE": value}
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(BEST)).astype(float)
         frame.index.name = "Model"
         return frame
@@ -195,6 +204,8 @@ class Comparison:
         naive = {label: _fmt(self.naive.get(key), self._decimals_for(key, None))
                  for key, label in LABELS.items()}
         rows[NAIVE_LABEL] = {**{k: "—" for k in rows[self.reference]}, **naive}
+        for label, value in self._other_baselines():
+            rows[label] = {**{k: "—" for k in rows[self.reference]}, "RMSE": _fmt(value, self.decimals)}
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "Model"
         return frame
@@ -207,6 +218,13 @@ class Comparison:
             for m in self.models for seed, row in m.per_seed.items()
         ]
         return pd.DataFrame.from_records(records, columns=["Model", "Seed", "Status", *LABELS.values()])
+
+    def _other_baselines(self) -> list[tuple[str, float]]:
+        """(row label, RMSE) of the seasonal-naive and drift baselines that could be scored."""
+        if self.baselines is None:
+            return []
+        return [(f"{name} (baseline)", value) for name, value in self.baselines.rmse.items()
+                if name != "naive" and value is not None]
 
     def _decimals_for(self, key: str, value: float | None) -> int:
         if key in _ERROR_METRICS:
@@ -286,12 +304,20 @@ def summarize(
           if stray else []),
     ]
     ref_band = forecast_band(runs[reference].values())
+    base = baselines(present.values())
     models = [
-        _summarize_model(i, names, runs, reference, ref_band, naive, decimals, confidence)
+        _summarize_model(i, names, runs, reference, ref_band, naive, decimals, confidence, base,
+                         spec.training.epochs)
         for i in range(len(names))
     ]
+    first = headline([(m.name, m.seeds_done, m.beats_naive) for m in models], base, decimals)
+    if base.best is not None:
+        notes.insert(0, "Baselines: a model beats the best baseline when the "
+                     f"{confidence:.0%} interval of its per-seed RMSE minus the baseline's lies below 0; "
+                     "seasonal naive repeats the value one season ago (season from the data's frequency), "
+                     "drift extends the average change so far.")
     return Comparison(names[reference], reference, seeds, models, naive, notes, decimals, variant,
-                      confidence)
+                      confidence, base, first)
 
 
 def _naive(outcomes: list[RunOutcome]) -> tuple[dict[str, float | None], list[str]]:
@@ -336,6 +362,7 @@ def _versus(ref_name: str, paired: list[int], mine: list[SeedRow], theirs: list[
 def _summarize_model(
     i: int, names: list[str], runs: dict[int, dict[int, RunOutcome | None]], ref: int,
     ref_band: stats.ForecastBand, naive: dict[str, float | None], decimals: int, confidence: float,
+    base: Baselines, planned: int,
 ) -> ModelSummary:
     mine, theirs = runs[i], runs[ref]
     total = len(mine)
@@ -380,8 +407,10 @@ def _summarize_model(
                     "finished without diverging.")
         else:
             text = verdict(name, ref_name, vs.rmse, dm, decimals)
+    vs_base, beats_base = beats([per_seed[s].get("rmse") for s in done], base, confidence)
+    warnings += early_stop_warnings(mine, done, planned)
     return ModelSummary(name, i, i == ref, total, len(done), diverged, total - len(done) - diverged,
-                        rate, mean, std, per_seed, vs, text, warnings)
+                        rate, mean, std, per_seed, vs, text, warnings, beats_base, vs_base)
 
 
 def _dm(band: stats.ForecastBand, ref_band: stats.ForecastBand) -> stats.DMResult:

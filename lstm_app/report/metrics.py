@@ -14,10 +14,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from ..outcome import Metrics
 
-__all__ = ["evaluate", "mae", "mda", "mfe", "naive_forecast", "rmse", "skill", "volatility_ratio"]
+__all__ = [
+    "drift_forecast", "evaluate", "mae", "mda", "mfe", "naive_forecast", "rmse", "season_for",
+    "seasonal_naive_forecast", "skill", "volatility_ratio",
+]
 
 
 def _pair(forecast: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,10 +74,37 @@ def volatility_ratio(forecast: np.ndarray, actual: np.ndarray) -> float | None:
     return float(np.std(f)) / sd if sd > 0 else None
 
 
-def evaluate(forecast: np.ndarray, actual: np.ndarray, previous: float) -> Metrics:
-    """All metrics at once; `previous` is the actual value just before the test period."""
+def seasonal_naive_forecast(history: np.ndarray, actual: np.ndarray, season: int) -> np.ndarray | None:
+    """One-step seasonal-naive forecast of each test point: the actual value `season` steps
+    before it (`history` is the series before the test period); None when history is too short."""
+    h = np.asarray(history, dtype=float)
+    if season < 2 or len(h) < season:
+        return None
+    full = np.concatenate([h, np.asarray(actual, dtype=float)])
+    start = len(h)
+    return full[start - season: start - season + len(actual)]
+
+
+def drift_forecast(history: np.ndarray, actual: np.ndarray) -> np.ndarray | None:
+    """One-step drift forecast of each test point: the last value plus the average change from
+    the first value to the last (Hyndman & Athanasopoulos); None with fewer than 2 history values."""
+    h = np.asarray(history, dtype=float)
+    if len(h) < 2:
+        return None
+    full = np.concatenate([h, np.asarray(actual, dtype=float)])
+    t = np.arange(len(h), len(full))  # position of each test point; the forecast uses 0..t-1
+    return full[t - 1] + (full[t - 1] - full[0]) / (t - 1)
+
+
+def evaluate(forecast: np.ndarray, actual: np.ndarray, previous: float,
+             history: np.ndarray | None = None, season: int | None = None) -> Metrics:
+    """All metrics at once; `previous` is the actual value just before the test period; with
+    `history` (the series before the test period) the seasonal-naive (`season` steps back) and
+    drift baselines are scored too."""
     naive = naive_forecast(previous, actual)
     model_rmse, naive_rmse = rmse(forecast, actual), rmse(naive, actual)
+    seasonal = seasonal_naive_forecast(history, actual, season) if history is not None and season else None
+    drift = drift_forecast(history, actual) if history is not None else None
     return Metrics(
         rmse=model_rmse,
         mae=mae(forecast, actual),
@@ -83,4 +114,29 @@ def evaluate(forecast: np.ndarray, actual: np.ndarray, previous: float) -> Metri
         naive_mae=mae(naive, actual),
         skill=skill(model_rmse, naive_rmse),
         volatility_ratio=volatility_ratio(forecast, actual),
+        seasonal_rmse=None if seasonal is None else rmse(seasonal, actual),
+        drift_rmse=None if drift is None else rmse(drift, actual),
     )
+
+
+# Periods per season implied by a series' frequency (pandas offset alias prefixes).
+_SEASONS = (("h", 24), ("D", 7), ("B", 5), ("W", 52), ("MS", 12), ("ME", 12), ("M", 12), ("QS", 4),
+            ("QE", 4), ("Q", 4))
+
+
+def season_for(index: pd.Index) -> int | None:
+    """The season length its frequency implies for a time index: hourly 24, daily 7, weekly 52,
+    monthly 12, quarterly 4; None for yearly, irregular or position-indexed series."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
+        return None
+    try:
+        freq = index.freqstr or pd.infer_freq(index)
+    except (TypeError, ValueError):
+        return None
+    if not freq:
+        return None
+    code = freq.lstrip("0123456789")
+    for prefix, season in _SEASONS:
+        if code == prefix or code.startswith(prefix + "-") or code.upper() == prefix.upper():
+            return season
+    return None
