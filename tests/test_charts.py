@@ -418,3 +418,27 @@ def test_every_builder_copes_with_nothing_finished() -> None:
     for fig in (charts.metric_overview(comparison), charts.metric_overview(comparison, "mda"),
                 charts.replication_figure(comparison, PUBLISHED), charts.param_comparison({})):
         serialises(fig)
+
+
+def test_a_runaway_future_forecast_is_clipped_and_said_in_words() -> None:
+    import pandas as pd
+
+    from factories import make_future, make_outcome, make_regions
+    from lstm_app.report import charts
+    from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec
+
+    times = [f"2020-01-{d:02d}" for d in range(1, 21)]
+    actual = pd.Series([370.0 + (i % 3) for i in range(20)], index=pd.to_datetime(times))
+    spec = ExperimentSpec("co2", DataSpec("sample:x.csv", "ppm"), (ModelSpec("relu", (LayerSpec(4, "relu"),)),))
+    outcome = make_outcome(time=times[15:], actual=actual.to_numpy()[15:], forecast=actual.to_numpy()[15:] + 1,
+                           previous=371.0, regions=make_regions(times, 10, 15),
+                           future=make_future(["2020-01-21", "2020-01-22"], [900.0, 26_000.0]))
+    fig = charts.forecast_overlay(spec, actual, {(0, 0): outcome})
+    low, high = fig.layout.yaxis.range
+    assert 360 < low < 370 and 372 < high < 400  # fits the actual series and the test forecasts
+    notes = [a.text for a in fig.layout.annotations if "clipped" in (a.text or "")]
+    assert notes == ["clipped: the future forecast runs away (relu reaches 26,000)"]
+    calm = make_outcome(time=times[15:], actual=actual.to_numpy()[15:], forecast=actual.to_numpy()[15:] + 1,
+                        previous=371.0, regions=make_regions(times, 10, 15),
+                        future=make_future(["2020-01-21", "2020-01-22"], [371.0, 372.0]))
+    assert charts.forecast_overlay(spec, actual, {(0, 0): calm}).layout.yaxis.range is None

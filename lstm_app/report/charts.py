@@ -202,6 +202,8 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
         x=actual.index, y=actual.to_numpy(dtype=float), mode="lines", name="actual",
         line={"color": ACTUAL_COLOR, "width": 1.5}, hovertemplate=f"actual: %{{y:{fmt}}}<extra></extra>"))
     future_end, drawn = None, []
+    seen = [float(v) for v in actual.to_numpy(dtype=float) if np.isfinite(v)]
+    futures: dict[str, pd.Series] = {}
     for i, model in enumerate(spec.models):
         done = [o for _, o in runs_of(outcomes, i) if o.status == RunStatus.DONE]
         band = forecast_band(done)
@@ -215,6 +217,7 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
             fig.add_trace(go.Scatter(x=x, y=list(band.high), mode="lines", line={"width": 0, "color": color},
                                      fill="tonexty", fillcolor=rgba(color, 0.18), name=f"{name} band high",
                                      legendgroup=name, showlegend=False, hoverinfo="skip"))
+        seen += [float(v) for v in (*band.low, *band.high) if v is not None and np.isfinite(v)]
         fig.add_trace(go.Scatter(
             x=x, y=list(band.mean), customdata=np.column_stack([band.low, band.high]), mode="lines+markers",
             name=name, legendgroup=name, line={"color": color, "width": 2}, marker={"size": 4},
@@ -227,7 +230,9 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
                 legendgroup=name, showlegend=False, line={"color": color, "width": 2, "dash": "dash"},
                 hovertemplate=f"{name} future: %{{y:{fmt}}}<extra></extra>"))
             future_end = future.index[-1] if future_end is None else max(future_end, future.index[-1])
+            futures[name] = future
         drawn.append(model.name)
+    _clip_runaways(fig, seen, futures)
     finished = [o for o in outcomes.values() if o is not None and o.regions is not None]
     finished.sort(key=lambda o: o.status != RunStatus.DONE)
     bounds = _regions(fig, finished[0].regions, future_end) if finished else None
@@ -251,6 +256,27 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
     if zoom:
         _zoom_buttons(fig, zoom)
     return fig
+
+
+def _clip_runaways(fig: go.Figure, seen: list[float], futures: dict[str, pd.Series]) -> None:
+    """Fit the y-axis to the actual series and the test forecasts when a recursive future
+    forecast runs far outside them (more than their whole range beyond), and say so in words."""
+    if not seen or not futures:
+        return
+    lo, hi = min(seen), max(seen)
+    span = (hi - lo) or abs(hi) or 1.0
+    away = {n: f for n, f in futures.items() if ((f < lo - span) | (f > hi + span)).any()}
+    if not away:
+        return
+    fig.update_yaxes(range=[lo - 0.08 * span, hi + 0.08 * span])
+    def extreme(f: pd.Series) -> str:
+        value = float(f.max() if f.max() >= -f.min() else f.min())
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+    worst = ", ".join(f"{n} reaches {extreme(f)}" for n, f in away.items())
+    fig.add_annotation(text=f"clipped: the future forecast runs away ({worst})", xref="paper", yref="paper",
+                       x=1, y=0, xanchor="right", yanchor="bottom", showarrow=False,
+                       font={"size": 11, "color": "#b00"}, bgcolor="rgba(255,255,255,0.8)")
 
 
 def _iso(x: Any) -> Any:
