@@ -175,6 +175,8 @@ def _run(args: argparse.Namespace) -> int:
         print()
         print(comparison.table().to_string())
     print()
+    if comparison.headline:
+        print(comparison.headline)
     for m in comparison.models:
         print(f"- {m.verdict}")
         for warning in m.warnings:

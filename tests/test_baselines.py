@@ -49,6 +49,7 @@ def test_on_a_seasonal_series_the_seasonal_naive_is_the_baseline_to_beat() -> No
     assert comparison.baselines is not None and comparison.baselines.best == "seasonal naive"
     assert [m.beats_naive for m in comparison.models] == [True, False]
     assert comparison.headline.startswith("good beats the best baseline, seasonal naive (RMSE ")
+    assert comparison.headline.endswith("lies entirely below 0.")
     data = comparison.to_dict()
     assert [m["beats_naive"] for m in data["models"]] == [True, False]
     assert data["baselines"]["best"] == "seasonal naive"

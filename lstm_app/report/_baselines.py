@@ -83,7 +83,8 @@ def headline(verdicts: Sequence[tuple[str, int, bool | None]], base: Baselines, 
     winners = [n for n, _, b in finished if b is True]
     if winners:
         names = ", ".join(winners)
-        return f"{names} {'beats' if len(winners) == 1 else 'beat'} {best} on every seed's test period."
+        return (f"{names} {'beats' if len(winners) == 1 else 'beat'} {best}: the 95% interval of RMSE minus "
+                "the baseline's over the seeds lies entirely below 0.")
     if all(b is False for _, _, b in finished):
         return (f"No model beats {best}: every model's RMSE is higher, so the comparison of "
                 "activations below is between models that lose to a simple forecast on this data.")
