@@ -29,10 +29,15 @@ busy = common.runner_problem()
 if not state.started:
     state.open(store, st.query_params.to_dict())
 common.data(state, store)  # fits the draft to its data before any page draws it
-experiments = store.experiments()
-ids = [row.id for row in experiments]
-if state.experiment_id not in ids:  # none yet, or deleted in another tab
-    state.experiment_id = ids[0] if ids else None
+# The history lists the recent experiments (or those matching the sidebar's search) and the open
+# one, read without parsing their specs; the open one is the newest when none is, or it was
+# deleted in another tab.
+search = str(state.value("history_search") or "")
+experiments = store.experiment_list(limit=sidebar.RECENT, search=search, include=state.experiment_id)
+if state.experiment_id not in {row.id for row in experiments}:
+    newest = store.experiment_list(limit=1)
+    state.experiment_id = newest[0].id if newest else None
+    experiments = store.experiment_list(limit=sidebar.RECENT, search=search, include=state.experiment_id)
 
 nav = st.navigation([
     st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:", url_path="data", default=True),
@@ -41,7 +46,7 @@ nav = st.navigation([
     st.Page("app_pages/compare.py", title="Compare", icon=":material/query_stats:", url_path="compare"),
 ], position="top")
 with st.sidebar:
-    sidebar.show(state, experiments)
+    sidebar.show(state, experiments, store.experiment_count())
 if busy:
     st.error(md_escape(busy) + " Until then this page shows what is stored but cannot train.")
 for note in state.flashes():

@@ -26,7 +26,13 @@ def state() -> PageState:
 
 
 def store() -> Store:
-    return Store(default_path())
+    """The run store of this data folder: one per server process (migrations are checked once)."""
+    return _store(str(default_path()))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _store(path: str) -> Store:
+    return Store(path)
 
 
 def runner() -> Runner:

@@ -3,7 +3,10 @@ exports — for the experiment open in the sidebar (and in the URL, `?experiment
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -52,6 +55,29 @@ def exports(res: results.Results) -> None:
                 st.error(ps.md_escape(str(exc)))
 
 
+class View:
+    """One experiment's Compare view: its results, and each figure and table built once (on first
+    use) and shared by every rerun and session until a run finishes, the experiment is renamed or
+    a model file is built (see `_view`)."""
+
+    def __init__(self, res: results.Results) -> None:
+        self.res = res
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name not in self._made:
+                self._made[name] = build()
+            return self._made[name]
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _view(eid: int, reference: int, stamp: tuple[Any, ...]) -> View:
+    """The cached view of experiment `eid` for this `stamp` of its runs (`Store.results_stamp`)."""
+    return View(results.load(store, eid, reference=reference))
+
+
 def refresh_when_done(eid: int) -> None:
     """While runs train, poll the store and redraw the page once none is queued or running."""
 
@@ -74,10 +100,11 @@ def page() -> None:
         return
     reference = f"reference_{eid}"
     try:
-        res = results.load(store, eid, reference=int(state.value(reference) or 0))
+        view = _view(eid, int(state.value(reference) or 0), store.results_stamp(eid))
     except LabError as exc:
         st.error(ps.md_escape(str(exc)))
         return
+    res = view.res
     spec = res.spec
     names = [m.name for m in spec.models]
     counts = ", ".join(f"{n} {s}" for s, n in sorted(res.experiment.counts.items()))
@@ -110,27 +137,30 @@ def page() -> None:
     left, right = st.columns([3, 2], gap="medium")
     if res.actual is not None:
         with left:
-            st.plotly_chart(charts.forecast_overlay(spec, res.actual, res.outcomes), key="forecast_chart")
+            st.plotly_chart(view.get("forecast", lambda: charts.forecast_overlay(spec, res.actual, res.outcomes)),
+                            key="forecast_chart")
     with right:
         pc = {m.name: count_layers(m, n_features, spec.window.lookback, spec.window.framing) for m in spec.models}
-        st.plotly_chart(charts.param_comparison(pc), key="compare_param_chart")
+        st.plotly_chart(view.get("params", lambda: charts.param_comparison(pc)), key="compare_param_chart")
     st.markdown("**Metrics over seeds** (mean ± std; best per column highlighted)")
     if st.toggle("Show per-seed values", key="per_seed"):
-        st.dataframe(comparison.per_seed_table(), hide_index=True, key="per_seed_table")
+        st.dataframe(view.get("per_seed", comparison.per_seed_table), hide_index=True, key="per_seed_table")
     else:
-        st.dataframe(results.styled_table(comparison), key="metrics_table")
+        st.dataframe(view.get("table", lambda: results.styled_table(comparison)), key="metrics_table")
     if len(names) >= 3:
-        st.plotly_chart(charts.metric_overview(comparison), key="overview_chart")
-    st.plotly_chart(charts.loss_curves(spec, res.outcomes), key="loss_chart")
+        st.plotly_chart(view.get("overview", lambda: charts.metric_overview(comparison)), key="overview_chart")
+    st.plotly_chart(view.get("loss", lambda: charts.loss_curves(spec, res.outcomes)), key="loss_chart")
     if spec.data.source == HOTEL_H2 and set(PUBLISHED) <= set(names):
-        st.plotly_chart(charts.replication_figure(comparison, PUBLISHED), key="replication_chart")
+        st.plotly_chart(view.get("replication", lambda: charts.replication_figure(comparison, PUBLISHED)),
+                        key="replication_chart")
     st.subheader("Inside the network")
     h, g = st.columns(2, gap="medium")
     with h:
-        st.plotly_chart(charts.layer_histograms(spec, res.outcomes), key="hist_chart")
+        st.plotly_chart(view.get("hist", lambda: charts.layer_histograms(spec, res.outcomes)), key="hist_chart")
     with g:
-        st.plotly_chart(charts.gradient_norms(spec, res.outcomes), key="grad_chart")
-    st.dataframe(results.inside_table(spec, res.outcomes), hide_index=True, key="inside_table")
+        st.plotly_chart(view.get("grad", lambda: charts.gradient_norms(spec, res.outcomes)), key="grad_chart")
+    st.dataframe(view.get("inside", lambda: results.inside_table(spec, res.outcomes)), hide_index=True,
+                 key="inside_table")
     st.caption("Timings here are CPU seconds per epoch; the fast cuDNN kernel applies only on a GPU and only "
                "to tanh/sigmoid LSTMs without recurrent dropout.")
     for line in ps.engine_lines(res.runs):

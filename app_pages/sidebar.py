@@ -14,7 +14,7 @@ from app_pages import common
 from lstm_app import page_state as ps
 from lstm_app.errors import LabError, SpecError, StoreError
 from lstm_app.outcome import RunStatus
-from lstm_app.runs.store import ExperimentRow
+from lstm_app.runs.store import ExperimentInfo
 from lstm_app.spec import ExperimentSpec
 from lstm_app.ui import PageState
 
@@ -66,22 +66,32 @@ def _import() -> None:
     s.note(s.draft.import_spec(spec, stored))
 
 
-def _details(row: ExperimentRow) -> str:
+RECENT = 20  # experiments listed without a search
+
+
+def _details(row: ExperimentInfo) -> str:
     """The open experiment in full: name, then what the name does not already say."""
-    data = ps.data_label(row.spec.data.source)
+    data = ps.data_label(row.source)
     when = datetime.fromtimestamp(row.created_at).strftime("%Y-%m-%d %H:%M")
     parts = [] if Path(data).stem in row.name else [ps.md_escape(data)]
-    parts.append(f"{ps.plural(len(row.spec.models), 'model')} × {ps.plural(len(row.spec.training.seeds), 'seed')}")
+    parts.append(f"{ps.plural(row.models, 'model')} × {ps.plural(row.seeds, 'seed')}")
     if when not in row.name:
         parts.append(when)
     parts.append(", ".join(f"{n} {status}" for status, n in sorted(row.counts.items())) or "no runs")
     return f"**{ps.md_escape(row.name)}**  \n" + " · ".join(parts)
 
 
-def history(s: PageState, experiments: list[ExperimentRow]) -> None:
+def history(s: PageState, experiments: list[ExperimentInfo], total: int) -> None:
     st.header("Experiments")
-    if not experiments:
+    if not total:
         st.caption("No experiments yet: train one on the Train page, or import one below.")
+        return
+    if total > RECENT:
+        search = st.text_input("Search by name", key="history_search", placeholder=f"{total:,} experiments")
+        shown = sum(1 for row in experiments if not search or search.lower() in row.name.lower())
+        st.caption(f"{shown} matching “{ps.md_escape(search)}”" if search
+                   else f"The {RECENT} most recent of {total:,}.")
+    if not experiments:
         return
     by_id = {row.id: row for row in experiments}
     st.selectbox("Open", list(by_id), key=s.bind_pick(list(by_id)), on_change=s.commit_pick,
@@ -123,10 +133,10 @@ def setup(s: PageState) -> None:
                    "keep a link to the current setup.")
 
 
-def show(s: PageState, experiments: list[ExperimentRow]) -> None:
+def show(s: PageState, experiments: list[ExperimentInfo], total: int) -> None:
     """The whole sidebar."""
     st.title("LSTM Activation Lab")
     st.caption("Does ReLU (or another activation) inside or between stacked LSTM layers beat the default tanh "
                "— on your data, over several seeds?")
-    history(s, experiments)
+    history(s, experiments, total)
     setup(s)

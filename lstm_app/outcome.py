@@ -262,12 +262,18 @@ class Metrics:
     def as_dict(self) -> dict[str, float | None]:
         return {name: getattr(self, name) for name in self.NAMES}
 
-    to_dict = as_dict
+    def to_dict(self) -> dict[str, float | None]:
+        """As `as_dict`, leaving out the baselines added later when they are unset, so results
+        written before them load and write back unchanged."""
+        return {k: v for k, v in self.as_dict().items() if v is not None or k not in _LATER}
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Metrics:
         """Metrics from {name: value}; names this program does not know are ignored."""
         return cls(**{k: (None if raw[k] is None else float(raw[k])) for k in cls.NAMES if k in raw})
+
+
+_LATER = ("seasonal_rmse", "drift_rmse")
 
 
 def _part(value: TestForecast | FutureForecast | Regions | Metrics | None) -> dict[str, Any]:

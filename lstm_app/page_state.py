@@ -26,7 +26,7 @@ from .outcome import RunStatus
 from .params import count_layers
 from .presets import HOTEL_H2, hotel_replication, seed_question, sweep_models
 from .report.stats import finite_or_none
-from .runs.store import ExperimentRow, RunRow
+from .runs.store import ExperimentInfo, RunRow
 from .spec import ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
 from .text import md_escape
 from .windows import plan_split, suggest
@@ -78,10 +78,10 @@ def data_label(source: str) -> str:
     return PurePath(source.removeprefix(PREFIX)).name
 
 
-def history_label(row: ExperimentRow) -> str:
+def history_label(row: ExperimentInfo) -> str:
     """`#12 name · data · 4/6 done`: one line of the experiment history (the data file is left
     out when the name already holds it, as the page's default names do)."""
-    data_name = data_label(row.spec.data.source)
+    data_name = data_label(row.source)
     stem = PurePath(data_name).stem
     name = row.name if stem in row.name else f"{row.name} · {data_name}"
     return f"#{row.id} {name} · {row.counts.get(RunStatus.DONE, 0)}/{row.total} done"

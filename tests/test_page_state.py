@@ -15,7 +15,7 @@ from lstm_app.data.samples import sample_path
 from lstm_app.errors import DataError, SpecError, StoreError
 from lstm_app.outcome import RunStatus
 from lstm_app.presets import hotel_replication
-from lstm_app.runs.store import ExperimentRow, RunRow, Store
+from lstm_app.runs.store import ExperimentInfo, RunRow, Store
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
 from lstm_app.ui import Draft, PageState, Upload
 from lstm_app.ui.draft import DEFAULT_SAMPLE, HOTEL_PRESET, SEED_PRESET, sample_sha
@@ -204,9 +204,10 @@ def test_default_names_are_origin_data_and_date() -> None:
 
 def test_history_label_shows_the_data_file() -> None:
     spec = hotel_replication()
-    row = ExperimentRow(4, "smoke", 0.0, "x", spec, {RunStatus.DONE: 2, RunStatus.QUEUED: 1})
+    row = ExperimentInfo(4, "smoke", 0.0, "x", spec.data.source, 1, 1, {RunStatus.DONE: 2, RunStatus.QUEUED: 1})
     assert ps.history_label(row) == "#4 smoke · hotel_h2_weekly_cancellations.csv · 2/3 done"
-    named = ExperimentRow(5, "preset · hotel_h2_weekly_cancellations · 2025-01-01 10:00", 0.0, "x", spec, {})
+    named = ExperimentInfo(5, "preset · hotel_h2_weekly_cancellations · 2025-01-01 10:00", 0.0, "x",
+                           spec.data.source, 1, 1, {})
     assert ps.history_label(named) == "#5 preset · hotel_h2_weekly_cancellations · 2025-01-01 10:00 · 0/0 done"
 
 

@@ -379,3 +379,18 @@ def test_a_damaged_store_file_is_said_in_one_sentence(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a SQLite file" * 100)
     with pytest.raises(StoreError, match=r"is damaged or not a run store: move it aside"):
         Store(path)
+
+
+def test_the_experiment_list_reads_names_sources_and_counts_without_parsing_specs(store, lab_spec, lab_csv) -> None:
+    sha = store.put_dataset("a.csv", lab_csv)
+    ids = [store.create_experiment(lab_spec(f"exp {i}", models=1 + i % 2, seeds=(0, 1)), sha) for i in range(25)]
+    recent = store.experiment_list(limit=20)
+    assert [e.id for e in recent] == ids[::-1][:20]
+    first = recent[0]
+    assert (first.name, first.models, first.seeds, first.total, first.active) == ("exp 24", 1, 2, 2, True)
+    assert first.source == lab_spec().data.source and first.counts == {RunStatus.QUEUED: 2}
+    assert [e.name for e in store.experiment_list(search="P 1")] == [f"exp {i}" for i in (19, 18, 17, 16, 15, 14,
+                                                                                           13, 12, 11, 10, 1)]
+    assert [e.id for e in store.experiment_list(limit=2, include=ids[0])] == [ids[24], ids[23], ids[0]]
+    assert store.experiment_list(search="nothing like it", include=10**6) == []
+    assert store.experiment_count() == 25

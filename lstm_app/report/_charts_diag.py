@@ -317,6 +317,7 @@ def layer_histograms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
     body = rows * row_px + (rows - 1) * gap_px
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or None, horizontal_spacing=0.05,
                         vertical_spacing=gap_px / body if rows > 1 else 0.1)
+    guides: list[dict[str, object]] = []
     for r, ((_, raw, (seed, _)), row) in enumerate(zip(shown, placed, strict=True), start=1):
         name, color = user_text(raw), colors[raw]
         for c, entry in ((columns.index(slot) + 1, entry) for slot, entry in row.items()):
@@ -335,10 +336,14 @@ def layer_histograms(spec: ExperimentSpec, outcomes: Outcomes) -> go.Figure:
                 low, high = min(float(edges[0]), -1.1), max(float(edges[-1]), 1.1)
                 pad = 0.04 * (high - low)
                 fig.update_xaxes(range=[low - pad, high + pad], row=r, col=c)
-            for x in (-1.0, 1.0):
-                fig.add_vline(x=x, line={"color": "#555", "width": 1, "dash": "dot"}, row=r, col=c)
+            # ±1 guides as plain shapes, added at once below (add_vline per subplot is slow)
+            axes = fig.get_subplot(r, c)
+            xref, yref = axes.xaxis.plotly_name.replace("axis", ""), axes.yaxis.plotly_name.replace("axis", "")
+            guides += [{"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": xref, "yref": f"{yref} domain",
+                        "line": {"color": "#555", "width": 1, "dash": "dot"}} for x in (-1.0, 1.0)]
         fig.update_yaxes(title_text=f"{name}<br>seed {seed}", title_font={"color": color, "size": 11},
                          row=r, col=1)
+    fig.update_layout(shapes=[*fig.layout.shapes, *guides])
     title = "Layer outputs on the test windows"
     if len(found) > MAX_HISTOGRAM_MODELS:
         title += f" — first {MAX_HISTOGRAM_MODELS} of {len(found)} models"

@@ -22,7 +22,8 @@ from ..report.stats import finite_or_none as real  # SQLite stores NaN as NULL, 
 from ..spec import ExperimentSpec
 
 __all__ = [
-    "MIGRATIONS", "RUN_COLUMNS", "ExperimentRow", "RunRow", "StoreBase", "dumps", "real", "run_row", "storage_error",
+    "MIGRATIONS", "RUN_COLUMNS", "ExperimentInfo", "ExperimentRow", "RunRow", "StoreBase", "dumps", "real", "run_row",
+    "storage_error",
 ]
 
 _BUSY_MS = 10_000
@@ -221,6 +222,29 @@ def _no_room(path: Path) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class ExperimentInfo:
+    """An experiment as the history lists it, read without parsing its spec: name, data source,
+    how many models and seeds, and how many runs are in each status."""
+
+    id: int
+    name: str
+    created_at: float
+    dataset_sha: str
+    source: str
+    models: int
+    seeds: int
+    counts: dict[RunStatus, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def active(self) -> bool:
+        return any(self.counts.get(status) for status in ACTIVE)
+
+
 def dumps(value: Any) -> str:
     """JSON text of a RunOutcome part (numpy values and dates allowed)."""
     return json.dumps(value, default=_plain)
@@ -285,6 +309,8 @@ class StoreBase:
         with self._db() as con:
             if con.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
                 raise StoreError(f"The run store {self.path} cannot use WAL mode; put it on a local disk.")
+            if con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+                return  # current: no write transaction needed
         with self._db(write=True) as con:
             version = con.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):

@@ -9,7 +9,8 @@ every rerun (a module global here survives reruns; only `dashboard.py` is re-exe
 runner never imports TensorFlow: workers are fresh interpreters (`python -m lstm_app.runs.worker`),
 started with the parent's `sys.executable`, never forked from a process that loaded TensorFlow.
 
-Every ~0.2 s the supervisor
+Every ~0.2 s (every 2 s while nothing is queued or running; a submit or cancel wakes it at once)
+the supervisor
 - reaps workers that exited; a run a dead worker still held ends *failed* with the exit code
   and signal (or *cancelled* when its cancel had been asked for);
 - hard-kills (SIGKILL) a worker whose run has been asked to cancel more than `grace_seconds`
@@ -66,6 +67,7 @@ __all__ = ["Runner", "default_concurrency", "exit_reason", "get_runner", "shutdo
 log = logging.getLogger(__name__)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _MAX_START_FAILURES = 3
+_IDLE_POLL = 2.0  # seconds between supervisor ticks while nothing is queued or running
 STALL_LIMIT_ENV = "LSTM_LAB_STALL_LIMIT"  # seconds without a heartbeat before a run's worker is stopped
 ON_STALL_ENV = "LSTM_LAB_ON_STALL"  # "fail" (default) or "requeue"
 
@@ -159,6 +161,7 @@ class Runner(Enforcement):
         self.interrupted_at_start = self.store.mark_interrupted()
         self._workers: dict[int, tuple[subprocess.Popen[bytes], Path]] = {}
         self._start_failures, self._next_spawn = 0, 0.0
+        self._idle = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -251,7 +254,8 @@ class Runner(Enforcement):
                 self._tick()
             except Exception:  # the supervisor must outlive any one bad tick
                 log.exception("run supervisor tick failed")
-            self._wake.wait(self.poll_seconds)
+            # Nothing queued or running: poll slowly; a submit or cancel wakes the supervisor at once.
+            self._wake.wait(max(self.poll_seconds, _IDLE_POLL) if self._idle else self.poll_seconds)
             self._wake.clear()
 
     def _tick(self) -> None:
@@ -329,7 +333,9 @@ class Runner(Enforcement):
             self._start_failures = 0
 
     def _start_workers(self) -> None:
-        queued = self.store.counts()[RunStatus.QUEUED]
+        counts = self.store.counts()
+        queued = counts[RunStatus.QUEUED]
+        self._idle = not queued and not counts[RunStatus.RUNNING]
         if not queued or self._stop.is_set() or time.monotonic() < self._next_spawn:
             return
         with self._lock:

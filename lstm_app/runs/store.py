@@ -40,11 +40,11 @@ from ..outcome import (
 from ..spec import ExperimentSpec
 from ._groups import GroupOps
 from ._lifecycle import RunLifecycle
-from ._schema import MIGRATIONS, RUN_COLUMNS, ExperimentRow, RunRow, dumps, real, run_row
+from ._schema import MIGRATIONS, RUN_COLUMNS, ExperimentInfo, ExperimentRow, RunRow, dumps, real, run_row
 
 __all__ = [
-    "DATA_ENV", "FINISHED", "REQUEUEABLE", "SCHEMA_VERSION", "ExperimentRow", "RunRow", "Store", "data_dir",
-    "default_path",
+    "DATA_ENV", "FINISHED", "REQUEUEABLE", "SCHEMA_VERSION", "ExperimentInfo", "ExperimentRow", "RunRow", "Store",
+    "data_dir", "default_path",
 ]
 
 DATA_ENV = "LSTM_LAB_DATA"
@@ -145,6 +145,34 @@ class Store(RunLifecycle, GroupOps):
             for i, name, created, sha, spec in rows
         ]
 
+    def experiment_list(self, limit: int | None = None, search: str = "",
+                        include: int | None = None) -> list[ExperimentInfo]:
+        """Experiments newest first, read without parsing specs (SQLite's JSON functions pick the
+        few fields a list shows): at most `limit`, those whose name contains `search` (any case),
+        plus experiment `include` when it exists and was left out."""
+        select = ("SELECT id, name, created_at, dataset_sha, json_extract(spec, '$.data.source'), "
+                  "json_array_length(spec, '$.models'), json_array_length(spec, '$.training.seeds') FROM experiments")
+        where, args = ("WHERE instr(lower(name), lower(?)) > 0", [search]) if search else ("", [])
+        with self._db() as con:
+            rows = con.execute(f"{select} {where} ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit else ""),
+                               args).fetchall()
+            if include is not None and all(r[0] != include for r in rows):
+                rows += con.execute(f"{select} WHERE id = ?", (include,)).fetchall()
+            ids = [r[0] for r in rows]
+            marks = ", ".join("?" * len(ids))
+            counts = con.execute(f"SELECT experiment_id, status, COUNT(*) FROM runs WHERE experiment_id IN ({marks}) "
+                                 "GROUP BY experiment_id, status", ids).fetchall() if ids else []
+        by_id: dict[int, dict[RunStatus, int]] = {}
+        for experiment_id, status, n in counts:
+            by_id.setdefault(experiment_id, {})[RunStatus(status)] = n
+        return [ExperimentInfo(i, name, created, sha, source or "", models or 0, seeds or 0, by_id.get(i, {}))
+                for i, name, created, sha, source, models, seeds in rows]
+
+    def experiment_count(self) -> int:
+        """How many experiments the store holds."""
+        with self._db() as con:
+            return int(con.execute("SELECT COUNT(*) FROM experiments").fetchone()[0])
+
     def experiment(self, experiment_id: int) -> ExperimentRow:
         """One experiment with its parsed spec; StoreError when there is none."""
         with self._db() as con:
@@ -161,6 +189,20 @@ class Store(RunLifecycle, GroupOps):
         i, name, created, sha, spec = row
         return ExperimentRow(i, name, created, sha, ExperimentSpec.from_json(spec),
                              {RunStatus(status): n for status, n in counts})
+
+    def results_stamp(self, experiment_id: int) -> tuple[object, ...]:
+        """What changes whenever an experiment's shown results do: its name, how many of its runs
+        ended and when the last did, and how many have a model file (a cache key for the page)."""
+        with self._db() as con:
+            row = con.execute(
+                "SELECT (SELECT name FROM experiments WHERE id = ?), COUNT(*), "
+                f"SUM(status NOT IN ('{RunStatus.QUEUED}', '{RunStatus.RUNNING}')), MAX(finished_at), "
+                "COUNT(model_path) FROM runs WHERE experiment_id = ?",
+                (experiment_id, experiment_id),
+            ).fetchone()
+        if row[0] is None:
+            raise StoreError(f"No experiment {experiment_id} in the run store.")
+        return tuple(row)
 
     def rename_experiment(self, experiment_id: int, name: str) -> None:
         """Rename an experiment (its stored spec too); SpecError for an invalid name."""

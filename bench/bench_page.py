@@ -1,0 +1,140 @@
+"""Benchmark page reruns as the history grows: AppTest reruns with a 60-run experiment open.
+
+    .venv/bin/python bench/bench_page.py [--small 10] [--large 1000] [--runs 20] [--reruns 10]
+
+Builds two run stores in a temporary folder — `--small` and `--large` experiments of `--runs`
+finished runs each, written directly as finished outcomes (no training), plus one 60-run
+experiment (3 models × 20 seeds) — opens the 60-run experiment's Compare page in Streamlit's
+AppTest and times `--reruns` reruns on each (the median). Prints `open_ms_N` (the first render
+of the Compare page), `rerun_ms_10: …`, `rerun_ms_1000: …` and, last, `scaling: X` (the ratio of
+the two). Goals: a rerun ≤ 150 ms at 1,000 experiments, scaling ≤ 1.2, opening ≤ 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import numpy as np  # noqa: E402
+
+from factories import make_future, make_layer_stats, make_outcome, make_regions  # noqa: E402
+from lstm_app.data.samples import sample_path  # noqa: E402
+from lstm_app.outcome import EpochRow  # noqa: E402
+from lstm_app.presets import HOTEL_H2  # noqa: E402
+from lstm_app.runs.store import DATA_ENV, Store  # noqa: E402
+from lstm_app.spec import (  # noqa: E402
+    DataSpec,
+    ExperimentSpec,
+    LayerSpec,
+    ModelSpec,
+    SplitSpec,
+    TrainingSpec,
+    WindowSpec,
+)
+
+__all__ = ["main"]
+PAGE = str(ROOT / "dashboard.py")
+
+
+def _spec(name: str, models: int, seeds: int) -> ExperimentSpec:
+    acts = ("tanh", "relu", "elu")
+    return ExperimentSpec(
+        name, DataSpec(HOTEL_H2, "Cancellations", "Date"),
+        tuple(ModelSpec(acts[i % 3] + (f" {i}" if i >= 3 else ""), (LayerSpec(4, acts[i % 3]),))
+              for i in range(models)),
+        WindowSpec(lookback=5, framing="features", future_steps=4), SplitSpec(10),
+        TrainingSpec(epochs=20, batch_size=16, seeds=tuple(range(seeds)), patience=0),
+    )
+
+
+def _fill(store: Store, sha: str, spec: ExperimentSpec, rng: np.random.Generator) -> int:
+    eid = store.create_experiment(spec, sha)
+    runs = store.runs(eid)
+    store.claim_runs(1, [r.id for r in runs], "batched", "bench")
+    import pandas as pd
+
+    times = [t.isoformat() for t in pd.date_range("2015-06-21", periods=115, freq="W-SUN")]
+    actual = 100 + 40 * rng.random(115)
+    for r in runs:
+        forecast = actual[105:] + rng.normal(0, 20, 10)
+        epochs = [EpochRow(e, 1 / e, 1.2 / e, 0.02, (0.1, 0.2)) for e in range(1, 21)]
+        outcome = make_outcome(
+            time=times[105:], actual=actual[105:], forecast=forecast, previous=float(actual[104]),
+            regions=make_regions(times, 80, 105), future=make_future(
+                [t.isoformat() for t in pd.date_range(times[-1], periods=5, freq="W-SUN")[1:]],
+                list(actual[-4:])), layers=[make_layer_stats()], epochs=epochs, params=165,
+            seconds_per_epoch=0.03)
+        store.finish(r.id, outcome)
+    return eid
+
+
+def build(folder: Path, experiments: int, runs: int) -> int:
+    """A store of `experiments` × `runs` finished runs plus the 60-run experiment; its id."""
+    store = Store(folder / "runs.sqlite")
+    sha = store.put_dataset(sample_path(HOTEL_H2.removeprefix("sample:")).name,
+                            sample_path(HOTEL_H2.removeprefix("sample:")).read_bytes())
+    rng = np.random.default_rng(0)
+    for i in range(experiments):
+        _fill(store, sha, _spec(f"history {i}", 2, runs // 2), rng)
+    return _fill(store, sha, _spec("sixty", 3, 20), rng)
+
+
+def measure(folder: Path, eid: int, reruns: int) -> tuple[float, float]:
+    """(first Compare render ms, median rerun ms) in AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    from lstm_app.runs import runner as jobs
+
+    os.environ[DATA_ENV] = str(folder)
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=120)
+        at.query_params["experiment"] = str(eid)
+        at.run()
+        start = time.perf_counter()
+        at.switch_page("app_pages/compare.py").run()
+        opened = (time.perf_counter() - start) * 1000
+        assert not at.exception, [e.value for e in at.exception]
+        times = []
+        for _ in range(reruns):
+            start = time.perf_counter()
+            at.run()
+            times.append((time.perf_counter() - start) * 1000)
+        return opened, statistics.median(times)
+    finally:
+        jobs.shutdown_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=10)
+    parser.add_argument("--large", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--reruns", type=int, default=10)
+    args = parser.parse_args(argv)
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (args.small, args.large):
+            folder = Path(tmp) / f"store-{n}"
+            start = time.perf_counter()
+            eid = build(folder, n, args.runs)
+            print(f"built {n} experiments × {args.runs} runs + 1 × 60 in {time.perf_counter() - start:.0f} s",
+                  flush=True)
+            opened, rerun = measure(folder, eid, args.reruns)
+            results[n] = rerun
+            print(f"open_ms_{n}: {opened:.0f}")
+            print(f"rerun_ms_{n}: {rerun:.0f}", flush=True)
+    print(f"scaling: {results[args.large] / results[args.small]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
