@@ -119,24 +119,18 @@ def evaluate(forecast: np.ndarray, actual: np.ndarray, previous: float,
     )
 
 
-# Periods per season implied by a series' frequency (pandas offset alias prefixes).
-_SEASONS = (("h", 24), ("D", 7), ("B", 5), ("W", 52), ("MS", 12), ("ME", 12), ("M", 12), ("QS", 4),
-            ("QE", 4), ("Q", 4))
+# Season length by the typical spacing of the time axis, in days: (low, high, periods per season).
+_SEASONS = ((1 / 24 * 0.9, 1 / 24 * 1.1, 24), (0.9, 1.1, 7), (6.5, 7.5, 52), (27.5, 31.5, 12), (88.0, 93.0, 4))
 
 
 def season_for(index: pd.Index) -> int | None:
-    """The season length its frequency implies for a time index: hourly 24, daily 7, weekly 52,
+    """The season length the spacing of a time index implies: hourly 24, daily 7, weekly 52,
     monthly 12, quarterly 4; None for yearly, irregular or position-indexed series."""
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
         return None
-    try:
-        freq = index.freqstr or pd.infer_freq(index)
-    except (TypeError, ValueError):
+    seconds = index.to_numpy().astype("datetime64[s]").astype(np.int64)  # any resolution, no overflow
+    steps = np.diff(seconds.astype(np.float64)) / 86_400  # days between points
+    if not steps.size:
         return None
-    if not freq:
-        return None
-    code = freq.lstrip("0123456789")
-    for prefix, season in _SEASONS:
-        if code == prefix or code.startswith(prefix + "-") or code.upper() == prefix.upper():
-            return season
-    return None
+    step = float(np.median(steps))
+    return next((season for low, high, season in _SEASONS if low <= step <= high), None)
