@@ -78,15 +78,17 @@ def _view(eid: int, reference: int, stamp: tuple[Any, ...]) -> View:
     return View(results.load(store, eid, reference=reference))
 
 
-def refresh_when_done(eid: int) -> None:
-    """While runs train, poll the store and redraw the page once none is queued or running."""
+def refresh_when_done(eid: int, shown: int) -> None:
+    """While runs train, poll the store and redraw the page whenever another run ends (`shown`
+    runs had ended when it was drawn), so partial results grow live."""
 
     @st.fragment(run_every=2.0)
     def poll() -> None:
-        left = sum(1 for r in store.runs(eid) if r.status in ACTIVE)
-        if not left:
+        runs = store.runs(eid)
+        left = sum(1 for r in runs if r.status in ACTIVE)
+        if len(runs) - left != shown:
             st.rerun(scope="app")
-        st.caption(f"{ps.plural(left, 'run')} still training; this page updates when they finish.")
+        st.caption(f"{ps.plural(left, 'run')} still training; this page updates as each one finishes.")
 
     poll()
 
@@ -116,7 +118,7 @@ def page() -> None:
     if not res.has_forecasts:
         st.info("No run of this experiment has finished with a forecast yet; the charts appear when one does.")
     if res.active:
-        refresh_when_done(eid)
+        refresh_when_done(eid, sum(1 for r in res.runs if r.status not in ACTIVE))
     st.selectbox("Reference model", range(len(names)), key=reference, format_func=names.__getitem__,
                  width=360, help="Every other model is compared with this one, paired by seed.")
     comparison = res.comparison

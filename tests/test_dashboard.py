@@ -455,3 +455,32 @@ def test_an_unusable_data_folder_is_said_in_one_sentence_under_the_title(tmp_pat
     plain = error.value.replace("\\", "").replace("\u2060", "")
     assert f"because {blocker} is a file, not a folder" in plain and "set LSTM_LAB_DATA to another folder" in plain
     assert blocker.read_text() == "not a folder"  # nothing touched
+
+
+def test_compare_shows_finished_runs_while_others_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        lab_spec, lab_csv) -> None:
+    import fcntl
+
+    from factories import make_outcome
+
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    store = Store(tmp_path / "runs.sqlite")
+    eid = store.create_experiment(lab_spec("partial", seeds=(0, 1, 2)), store.put_dataset("a.csv", lab_csv))
+    runs = store.claim_runs(4242, [r.id for r in store.runs(eid)], "keras", "test")
+    actual = [float(v) for v in range(10, 20)]
+    store.finish(runs[0].id, make_outcome(actual=actual, forecast=[v + 1 for v in actual], previous=9.0),
+                 attempt=runs[0].attempt)
+    other = os.open(tmp_path / "server.lock", os.O_RDWR | os.O_CREAT)  # its server holds the folder
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        at.query_params["experiment"] = str(eid)
+        at.run()
+        at = go(at, "compare")
+        assert not at.exception
+        assert any("1 of 3 runs done: the comparison below uses the finished runs" in i.value for i in at.info)
+        assert any("2 runs still training; this page updates as each one finishes." in c.value for c in at.caption)
+        assert "m0: the reference" in plain(markdown(at))
+    finally:
+        os.close(other)
+        jobs.shutdown_all()
