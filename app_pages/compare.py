@@ -73,9 +73,10 @@ class View:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _view(eid: int, reference: int, stamp: tuple[Any, ...]) -> View:
-    """The cached view of experiment `eid` for this `stamp` of its runs (`Store.results_stamp`)."""
-    return View(results.load(store, eid, reference=reference))
+def _view(path: str, eid: int, reference: int, stamp: tuple[Any, ...]) -> View:
+    """The cached view of experiment `eid` of the store at `path` for this `stamp` of its runs
+    (`Store.results_stamp`)."""
+    return View(results.load(common.store(), eid, reference=reference))
 
 
 def refresh_when_done(eid: int, shown: int) -> None:
@@ -102,7 +103,7 @@ def page() -> None:
         return
     reference = f"reference_{eid}"
     try:
-        view = _view(eid, int(state.value(reference) or 0), store.results_stamp(eid))
+        view = _view(str(store.path), eid, int(state.value(reference) or 0), store.results_stamp(eid))
     except LabError as exc:
         st.error(ps.md_escape(str(exc)))
         return
