@@ -55,6 +55,17 @@ def exports(res: results.Results) -> None:
                 st.error(ps.md_escape(str(exc)))
 
 
+# Short explanations shown with the metrics table (column tooltips and a caption under it).
+METRIC_HELP = {
+    "MFE": "mean forecast error ŷ − y; positive means over-forecasting",
+    "MDA": "share of steps where the forecast moves the same way as the series",
+    "Skill": "1 − RMSE / naive RMSE; above 0 beats the last-value forecast",
+    "Vol. ratio": "spread of the forecast / spread of the series; 1 = as volatile, below 1 = flatter",
+    "DM p": "Diebold–Mariano test on the seed-averaged forecasts vs the reference: supporting detail, "
+            "it ignores seed-to-seed variation",
+}
+
+
 class View:
     """One experiment's Compare view: its results, and each figure and table built once (on first
     use) and shared by every rerun and session until a run finishes, the experiment is renamed or
@@ -149,7 +160,18 @@ def page() -> None:
     if st.toggle("Show per-seed values", key="per_seed"):
         st.dataframe(view.get("per_seed", comparison.per_seed_table), hide_index=True, key="per_seed_table")
     else:
-        st.dataframe(view.get("table", lambda: results.styled_table(comparison)), key="metrics_table")
+        table = view.get("table", lambda: results.styled_table(comparison))
+        # s/epoch and Params have their own charts and tables below: left out here so the table fits 1280 px.
+        # Metrics in one table, the paired comparison with the reference in a second one, so both
+        # fit a 1280 px window; s/epoch and Params have their own table and chart further down.
+        versus = [c for c in table.data.columns if c.startswith("ΔRMSE") or c in ("Lower RMSE on", "DM p")]
+        shown = [c for c in table.data.columns if c not in ("s/epoch", "Params", *versus)]
+        helps = {c: st.column_config.Column(help=h) for c, h in METRIC_HELP.items()}
+        st.dataframe(table, key="metrics_table", column_order=shown, column_config=helps)
+        st.markdown(f"**Against the reference, {ps.md_escape(comparison.reference)}** (paired by seed)")
+        st.dataframe(table.data.loc[[m.name for m in comparison.models], versus], key="versus_table",
+                     column_config=helps)
+        st.caption(" · ".join(f"**{c}**: {h}" for c, h in METRIC_HELP.items()))
     if len(names) >= 3:
         st.plotly_chart(view.get("overview", lambda: charts.metric_overview(comparison)), key="overview_chart")
     st.plotly_chart(view.get("loss", lambda: charts.loss_curves(spec, res.outcomes)), key="loss_chart")
