@@ -122,9 +122,18 @@ def page() -> None:
     spec = res.spec
     names = [m.name for m in spec.models]
     counts = ", ".join(f"{n} {s}" for s, n in sorted(res.experiment.counts.items()))
+    origins = spec.backtest.origins
+    across = f" × {ps.plural(origins, 'backtest origin')}" if origins > 1 else ""
     st.markdown(f"**{ps.md_escape(spec.name)}** — experiment {eid}, {ps.plural(len(names), 'model')} × "
-                f"{ps.plural(len(spec.training.seeds), 'seed')} on "
+                f"{ps.plural(len(spec.training.seeds), 'seed')}{across} on "
                 f"{ps.md_escape(ps.data_label(spec.data.source))} ({counts})")
+    if res.comparison.backtest.origins and origins > 1:
+        bt = res.comparison.backtest
+        st.caption(ps.md_escape(
+            f"Backtest: {origins} test periods of {bt.origins[-1].n_test} points, one after another, from "
+            f"{ps.time_label(bt.origins[0].test_start)} to {ps.time_label(bt.origins[-1].test_end)}; every model "
+            "and seed is trained again at each origin on the rows before it, so a verdict rests on "
+            f"{len(spec.training.seeds)} seeds × {origins} periods."))
     if res.frame_error:
         st.error(ps.md_escape(res.frame_error))
     if not res.has_forecasts:
@@ -132,7 +141,8 @@ def page() -> None:
     if res.active:
         refresh_when_done(eid, sum(1 for r in res.runs if r.status not in ACTIVE))
     st.selectbox("Reference model", range(len(names)), key=reference, format_func=names.__getitem__,
-                 width=360, help="Every other model is compared with this one, paired by seed.")
+                 width=360, help="Every other model is compared with this one, paired by seed"
+                 + (" and backtest origin." if origins > 1 else "."))
     comparison = res.comparison
     if res.active:
         finished = sum(1 for r in res.runs if r.status not in ACTIVE)
@@ -143,8 +153,12 @@ def page() -> None:
         say = st.success if True in beats else st.warning if beats and all(b is False for b in beats) else st.info
         say(ps.md_escape(comparison.headline))
     st.markdown("**Verdicts**")
+    ref_spec = spec.models[comparison.reference_index]
     for m in comparison.models:
         st.markdown("- " + ps.md_escape(m.verdict))
+        differs = charts.settings_diff(spec.models[m.index], ref_spec) if not m.is_reference else ""
+        if differs:
+            st.caption(ps.md_escape(f"{m.name} differs from {ref_spec.name} in: {differs}."))
         for warning in m.warnings:
             st.caption(ps.md_escape(f"{m.name}: {warning}."))
     n_features = 1 + len(spec.data.features)
@@ -156,8 +170,9 @@ def page() -> None:
     with right:
         pc = {m.name: count_layers(m, n_features, spec.window.lookback, spec.window.framing) for m in spec.models}
         st.plotly_chart(view.get("params", lambda: charts.param_comparison(pc)), key="compare_param_chart")
-    st.markdown("**Metrics over seeds** (mean ± std; best per column highlighted)")
-    if st.toggle("Show per-seed values", key="per_seed"):
+    over = "seeds" if origins == 1 else "seeds and backtest origins"
+    st.markdown(f"**Metrics over {over}** (mean ± std; best per column highlighted)")
+    if st.toggle("Show per-seed values" if origins == 1 else "Show per-run values", key="per_seed"):
         st.dataframe(view.get("per_seed", comparison.per_seed_table), hide_index=True, key="per_seed_table")
     else:
         table = view.get("table", lambda: results.styled_table(comparison))
@@ -168,23 +183,27 @@ def page() -> None:
         shown = [c for c in table.data.columns if c not in ("s/epoch", "Params", *versus)]
         helps = {c: st.column_config.Column(help=h) for c, h in METRIC_HELP.items()}
         st.dataframe(table, key="metrics_table", column_order=shown, column_config=helps)
-        st.markdown(f"**Against the reference, {ps.md_escape(comparison.reference)}** (paired by seed)")
+        paired = "paired by seed" if origins == 1 else "paired by seed and origin"
+        st.markdown(f"**Against the reference, {ps.md_escape(comparison.reference)}** ({paired})")
         st.dataframe(table.data.loc[[m.name for m in comparison.models], versus], key="versus_table",
                      column_config=helps)
         st.caption(" · ".join(f"**{c}**: {h}" for c, h in METRIC_HELP.items()))
+    if comparison.backtest.horizons > 1:
+        st.plotly_chart(view.get("horizon", lambda: charts.rmse_by_horizon(spec, comparison)), key="horizon_chart")
     if len(names) >= 3:
         st.plotly_chart(view.get("overview", lambda: charts.metric_overview(comparison)), key="overview_chart")
-    st.plotly_chart(view.get("loss", lambda: charts.loss_curves(spec, res.outcomes)), key="loss_chart")
+        st.plotly_chart(view.get("sweep", lambda: charts.sweep_parallel(spec, comparison)), key="sweep_chart")
+    st.plotly_chart(view.get("loss", lambda: charts.loss_curves(spec, res.latest)), key="loss_chart")
     if spec.data.source == HOTEL_H2 and set(PUBLISHED) <= set(names):
         st.plotly_chart(view.get("replication", lambda: charts.replication_figure(comparison, PUBLISHED)),
                         key="replication_chart")
     st.subheader("Inside the network")
     h, g = st.columns(2, gap="medium")
     with h:
-        st.plotly_chart(view.get("hist", lambda: charts.layer_histograms(spec, res.outcomes)), key="hist_chart")
+        st.plotly_chart(view.get("hist", lambda: charts.layer_histograms(spec, res.latest)), key="hist_chart")
     with g:
-        st.plotly_chart(view.get("grad", lambda: charts.gradient_norms(spec, res.outcomes)), key="grad_chart")
-    st.dataframe(view.get("inside", lambda: results.inside_table(spec, res.outcomes)), hide_index=True,
+        st.plotly_chart(view.get("grad", lambda: charts.gradient_norms(spec, res.latest)), key="grad_chart")
+    st.dataframe(view.get("inside", lambda: results.inside_table(spec, res.latest)), hide_index=True,
                  key="inside_table")
     st.caption("Timings here are CPU seconds per epoch; the fast cuDNN kernel applies only on a GPU and only "
                "to tanh/sigmoid LSTMs without recurrent dropout.")

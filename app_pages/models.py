@@ -18,6 +18,7 @@ from lstm_app.spec import (
     ACTIVATIONS,
     FRAMINGS,
     LOSSES,
+    MAX_ORIGINS,
     MAX_UNITS,
     OPTIMIZERS,
     SCALINGS,
@@ -119,6 +120,10 @@ def settings() -> tuple[Any, Any, Any] | None:
         else:
             _number("Test share", "test_share", 0.001, 0.999, step=0.05, format="%.3f")
         _number("Validation share", "validation_share", 0.0, 0.9, step=0.05)
+        _number("Backtest origins", "origins", 1, MAX_ORIGINS, step=1,
+                help="Rolling-origin backtest: train and test every model × seed at this many forecast origins, "
+                     "each one test period earlier, on the rows before it (1 = a single split). More origins "
+                     "make the verdict rest on more than one test period.")
         _number("Future steps", "future_steps", 0, 1000, step=1)
     with cols[2]:
         st.markdown("**Training**")

@@ -27,11 +27,12 @@ def experiment(chosen: Chosen | None) -> ExperimentSpec | None:
     try:
         models = [ps.to_model(m) for m in d.models]
         window, split, training = ps.build_specs(d.settings)
+        backtest = ps.backtest_of(d.settings)
     except LabError:
         return None
-    spec = ps.experiment(d.experiment_name(datetime.now()), chosen.spec, models, window, split, training)
+    spec = ps.experiment(d.experiment_name(datetime.now()), chosen.spec, models, window, split, training, backtest)
     check_budget(spec, chosen.frame.shape[1])  # a LabError naming the model, its count and the limit
-    ps.split_line(len(chosen.frame), window, split, training)
+    ps.split_line(len(chosen.frame), window, split, training, backtest.origins)
     return spec
 
 
@@ -48,11 +49,12 @@ def summary(chosen: Chosen | None) -> ExperimentSpec | None:
     if spec is None:
         st.warning("Fix the models or settings on the Models page first.")
         return None
-    training = spec.training
-    st.caption(f"{ps.plural(len(spec.models), 'model')} × {ps.plural(len(training.seeds), 'seed')} = "
-               f"{ps.plural(len(spec.runs()), 'run')} of {ps.plural(training.epochs, 'epoch')} on "
+    training, origins = spec.training, spec.backtest.origins
+    across = f" × {ps.plural(origins, 'backtest origin')}" if origins > 1 else ""
+    st.caption(f"{ps.plural(len(spec.models), 'model')} × {ps.plural(len(training.seeds), 'seed')}{across} = "
+               f"{ps.plural(len(spec.backtest_runs()), 'run')} of {ps.plural(training.epochs, 'epoch')} on "
                f"**{ps.md_escape(chosen.name)}**. "
-               + ps.split_line(len(chosen.frame), spec.window, spec.split, training))
+               + ps.split_line(len(chosen.frame), spec.window, spec.split, training, origins))
     seconds, plan = schedule.estimate(spec, len(chosen.frame))
     say = st.warning if seconds > 600 else st.caption
     say(f"Estimated time: {plan}." + (" Fewer epochs, seeds or models, or a shorter series, would make it "
@@ -73,7 +75,7 @@ def _train() -> None:
         return
     state.experiment_id = eid
     state.draft.name = ""  # the next experiment gets a fresh default name
-    state.flash("success", f"Experiment {eid} submitted: {ps.plural(len(spec.runs()), 'run')} queued.")
+    state.flash("success", f"Experiment {eid} submitted: {ps.plural(len(spec.backtest_runs()), 'run')} queued.")
 
 
 def progress() -> None:

@@ -19,10 +19,19 @@ from typing import Any
 
 import pandas as pd
 
-from . import data, params
+from . import data, params, windows
 from .data import samples
 from .errors import LabError, SpecError
-from .spec import ACTIVATIONS, FRAMINGS, MAX_JSON_BYTES, ExperimentSpec, LayerSpec, ModelSpec
+from .spec import (
+    ACTIVATIONS,
+    FRAMINGS,
+    MAX_JSON_BYTES,
+    MAX_ORIGINS,
+    BacktestSpec,
+    ExperimentSpec,
+    LayerSpec,
+    ModelSpec,
+)
 from .text import quote
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
@@ -98,7 +107,7 @@ def _params(args: argparse.Namespace) -> int:
 def _add_run(sub: Any) -> None:
     p = sub.add_parser(
         "run",
-        help="train every model × seed of an experiment file and write results.json + metrics.csv",
+        help="train every model × seed (× backtest origin) of an experiment file and write results.json + metrics.csv",
         description="Train an experiment headless (the same code the dashboard's workers run), print the "
                     "metrics table (mean ± std over seeds, naive baseline row) and the verdicts.",
     )
@@ -107,8 +116,24 @@ def _add_run(sub: Any) -> None:
     p.add_argument("--out", type=Path, required=True, help="folder for results.json, metrics.csv, summary.csv")
     p.add_argument("--seeds", type=_int_list, help="override the seeds, e.g. 0,1,2,3,4")
     p.add_argument("--epochs", type=int, help="override the number of epochs")
+    p.add_argument("--origins", type=_origins, metavar="K|auto",
+                   help="rolling-origin backtest: K forecast origins on an expanding window (1 = one split), "
+                        "or auto to choose from the series length")
     p.add_argument("--save-models", action="store_true", help="also save each trained model as .keras in --out")
     p.set_defaults(func=_run)
+
+
+def _origins(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of origins (1 to {MAX_ORIGINS}) or auto, got {text!r}") from None
+    if not 1 <= value <= MAX_ORIGINS:
+        raise argparse.ArgumentTypeError(f"expected a number of origins from 1 to {MAX_ORIGINS}, got {value}")
+    return value
 
 
 def _read_experiment(path: Path) -> ExperimentSpec:
@@ -160,8 +185,16 @@ def _run(args: argparse.Namespace) -> int:
     table, frame, notes = headless.load_data(spec, args.data, base=path.parent)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    runs = len(spec.runs())
-    print(f"{spec.name}: {len(spec.models)} models × {len(spec.training.seeds)} seeds = {runs} runs on "
+    if args.origins is not None:
+        t = spec.training
+        origins = (windows.suggest_origins(len(frame), spec.window, spec.split, t.validation_share)
+                   if args.origins == "auto" else int(args.origins))
+        spec = dataclasses.replace(spec, backtest=BacktestSpec(origins))
+    windows.check_origins(len(frame), spec.window, spec.split, spec.training.validation_share,
+                          spec.backtest.origins)
+    runs, k = len(spec.backtest_runs()), spec.backtest.origins
+    across = f" × {k} backtest origins" if k > 1 else ""
+    print(f"{spec.name}: {len(spec.models)} models × {len(spec.training.seeds)} seeds{across} = {runs} runs on "
           f"{table.name} ({len(frame)} rows, target {spec.data.target})", flush=True)
     outcomes, failures = headless.run_experiment(
         spec, frame, progress=lambda line: print(line, flush=True),

@@ -93,7 +93,9 @@ class EpochRow:
 @dataclass(frozen=True)
 class TestForecast:
     """The one-step-ahead test forecast from actual history, with the actual values and the
-    naive (last value) forecast, one entry per test time."""
+    naive (last value) forecast, one entry per test time; and `recursive`, the forecast of the
+    whole test period made at its start, each step fed back as the next input (entry h − 1 is
+    the h-step-ahead forecast; empty when extra input columns make that impossible)."""
 
     __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
 
@@ -101,14 +103,19 @@ class TestForecast:
     actual: tuple[float, ...]
     forecast: tuple[float, ...]
     naive: tuple[float, ...]
+    recursive: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, list[Any]]:
-        return {"time": list(self.time), "actual": list(self.actual), "forecast": list(self.forecast),
-                "naive": list(self.naive)}
+        out: dict[str, list[Any]] = {"time": list(self.time), "actual": list(self.actual),
+                                     "forecast": list(self.forecast),
+               "naive": list(self.naive)}
+        if self.recursive:
+            out["recursive"] = list(self.recursive)
+        return out
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> TestForecast:
-        return cls(*(tuple(raw.get(k) or ()) for k in ("time", "actual", "forecast", "naive")))
+        return cls(*(tuple(raw.get(k) or ()) for k in ("time", "actual", "forecast", "naive", "recursive")))
 
 
 @dataclass(frozen=True)

@@ -24,18 +24,19 @@ from .data.samples import PREFIX
 from .errors import DataError, SpecError
 from .outcome import RunStatus
 from .params import count_layers
-from .presets import HOTEL_H2, hotel_replication, seed_question, sweep_models
+from .presets import DECISIVE_ORIGINS, DECISIVE_SEEDS, HOTEL_H2, hotel_replication, seed_question, sweep_models
 from .report.stats import finite_or_none
 from .runs.store import ExperimentInfo, RunRow
-from .spec import ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
+from .spec import BacktestSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
 from .text import md_escape
-from .windows import plan_split, suggest
+from .windows import check_origins, origin_ends, plan_split, suggest, suggest_origins
 
 __all__ = [
     "LAYER_COLUMNS",
     "NONE",
     "TEST_MODES",
     "Settings",
+    "backtest_of",
     "build_specs",
     "data_label",
     "esc",
@@ -56,6 +57,7 @@ __all__ = [
     "settings_from",
     "split_line",
     "suggested",
+    "time_label",
     "to_model",
     "unique_name",
 ]
@@ -71,6 +73,12 @@ esc = md_escape  # the name the page used first
 def plural(n: int, noun: str, many: str | None = None) -> str:
     """`1 model`, `2 models`, `0 runs` (with `many` for irregular plurals)."""
     return f"{n:,} {noun if n == 1 else many or noun + 's'}"
+
+
+def time_label(label: object) -> str:
+    """A stored time label as the page shows it: an ISO date without a midnight time, or a position."""
+    text = str(label)
+    return text.removesuffix("T00:00:00") if "T" in text else text
 
 
 def data_label(source: str) -> str:
@@ -218,6 +226,7 @@ class Settings:
     learning_rate: float = 0.001
     loss: str = "mse"
     patience: int = 10
+    origins: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "seeds": list(self.seeds)}
@@ -231,8 +240,10 @@ class Settings:
         return cls(**values)
 
 
-def settings_from(window: WindowSpec, split: SplitSpec, training: TrainingSpec) -> Settings:
-    """Widget values for the window, split and training settings (a fractional test size too)."""
+def settings_from(window: WindowSpec, split: SplitSpec, training: TrainingSpec,
+                  backtest: BacktestSpec | None = None) -> Settings:
+    """Widget values for the window, split, training and backtest settings (a fractional test
+    size too)."""
     points = isinstance(split.test_size, int)
     return Settings(
         lookback=window.lookback, framing=window.framing, scaling=window.scaling,
@@ -243,18 +254,28 @@ def settings_from(window: WindowSpec, split: SplitSpec, training: TrainingSpec) 
         learning_rate=training.learning_rate, loss=training.loss,
         validation_share=training.validation_share, patience=training.patience,
         n_seeds=len(training.seeds), seeds=tuple(training.seeds),
+        origins=(backtest or BacktestSpec()).origins,
     )
 
 
 def suggested(n: int) -> Settings:
-    """Default settings for a series of `n` points (see `windows.suggest`)."""
-    return settings_from(*suggest(n))
+    """Default settings for a series of `n` points (see `windows.suggest`): 5 seeds and as many
+    backtest origins as the series allows (up to 5, see `windows.suggest_origins`)."""
+    window, split, training = suggest(n)
+    training = dataclasses.replace(training, seeds=tuple(range(5)))
+    origins = suggest_origins(n, window, split, training.validation_share, DECISIVE_ORIGINS)
+    return settings_from(window, split, training, BacktestSpec(origins))
 
 
 def hotel_settings() -> tuple[Settings, str, str]:
-    """The hotel replication's settings, data source and target."""
-    spec = hotel_replication()
-    return settings_from(spec.window, spec.split, spec.training), HOTEL_H2, spec.data.target
+    """The hotel replication's settings (`DECISIVE_SEEDS` × `DECISIVE_ORIGINS`), data source and target."""
+    spec = hotel_replication(tuple(range(DECISIVE_SEEDS)), origins=DECISIVE_ORIGINS)
+    return settings_from(spec.window, spec.split, spec.training, spec.backtest), HOTEL_H2, spec.data.target
+
+
+def backtest_of(s: Settings) -> BacktestSpec:
+    """The backtest spec from the widget value (SpecError on a bad one)."""
+    return BacktestSpec(int(s.origins))
 
 
 def build_specs(s: Settings) -> tuple[WindowSpec, SplitSpec, TrainingSpec]:
@@ -282,17 +303,26 @@ def seed_list(known: Sequence[int], n: int) -> tuple[int, ...]:
     return tuple(seeds)
 
 
-def split_line(n: int, window: WindowSpec, split: SplitSpec, training: TrainingSpec) -> str:
-    """`115 points → 80 training windows, 20 validation, 10 test`, or DataError."""
+def split_line(n: int, window: WindowSpec, split: SplitSpec, training: TrainingSpec, origins: int = 1) -> str:
+    """`115 points → 80 training windows, 20 validation, 10 test`, plus the backtest origins
+    when there are several, or DataError."""
     plan = plan_split(n, window, split, training.validation_share)
-    return (f"{n} points → {plan.n_train} training windows, {plan.n_val} validation, {plan.n_test} test "
+    line = (f"{n} points → {plan.n_train} training windows, {plan.n_val} validation, {plan.n_test} test "
             f"(the first {window.lookback} points only feed the first window).")
+    if origins <= 1:
+        return line
+    check_origins(n, window, split, training.validation_share, origins)
+    first = plan_split(origin_ends(n, split, origins)[0], window, SplitSpec(plan.n_test), training.validation_share)
+    return (f"{line} Backtest: {origins} origins, each trained on the rows before its own test period of "
+            f"{plan.n_test} points, the last {origins * plan.n_test} points tested in all (the oldest origin has "
+            f"{first.n_train} training windows).")
 
 
 def experiment(name: str, data_spec: Any, models: Sequence[ModelSpec], window: WindowSpec, split: SplitSpec,
-               training: TrainingSpec) -> ExperimentSpec:
+               training: TrainingSpec, backtest: BacktestSpec | None = None) -> ExperimentSpec:
     """The experiment spec (SpecError when the name or the model list is invalid)."""
-    return ExperimentSpec(name.strip() or "experiment", data_spec, tuple(models), window, split, training)
+    return ExperimentSpec(name.strip() or "experiment", data_spec, tuple(models), window, split, training,
+                          backtest or BacktestSpec())
 
 
 def _seconds(value: float | None) -> str:

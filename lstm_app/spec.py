@@ -32,10 +32,12 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_LAYERS",
     "MAX_MODELS",
+    "MAX_ORIGINS",
     "MAX_SEEDS",
     "MAX_UNITS",
     "OPTIMIZERS",
     "SCALINGS",
+    "BacktestSpec",
     "DataSpec",
     "ExperimentSpec",
     "LayerSpec",
@@ -82,6 +84,7 @@ MAX_DENSE_LAYERS = 8
 MAX_MODELS = 64
 MAX_SEEDS = 100
 MAX_FEATURES = 100
+MAX_ORIGINS = 50
 
 
 def _check_int(argument: str, value: object, low: int, high: int | None = None) -> None:
@@ -306,6 +309,18 @@ class DataSpec:
 
 
 @dataclass(frozen=True)
+class BacktestSpec:
+    """Rolling-origin backtest: `origins` forecast origins on an expanding window. Origin K − 1
+    is the end of the series (today's single split); each earlier one ends one test period
+    sooner, so the K test periods are consecutive and never overlap. 1 = a single split."""
+
+    origins: int = 1
+
+    def __post_init__(self) -> None:
+        _check_int("origins", self.origins, 1, MAX_ORIGINS)
+
+
+@dataclass(frozen=True)
 class ExperimentSpec:
     """A whole experiment: data, window, split, models and training, trained model × seed."""
 
@@ -315,12 +330,13 @@ class ExperimentSpec:
     window: WindowSpec = field(default_factory=WindowSpec)
     split: SplitSpec = field(default_factory=SplitSpec)
     training: TrainingSpec = field(default_factory=TrainingSpec)
+    backtest: BacktestSpec = field(default_factory=BacktestSpec)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 120:
             raise _bad("name", "a non-empty name of at most 120 characters", self.name)
         for argument, kind in (("data", DataSpec), ("window", WindowSpec), ("split", SplitSpec),
-                               ("training", TrainingSpec)):
+                               ("training", TrainingSpec), ("backtest", BacktestSpec)):
             if not isinstance(getattr(self, argument), kind):
                 raise _bad(argument, f"a {kind.__name__}", type(getattr(self, argument)).__name__)
         models = tuple(self.models) if isinstance(self.models, (list, tuple)) else ()
@@ -335,8 +351,14 @@ class ExperimentSpec:
         object.__setattr__(self, "models", models)
 
     def runs(self) -> list[tuple[int, int]]:
-        """Every (model index, seed) pair, model-major: the same seeds for every model."""
+        """Every (model index, seed) pair, model-major: the same seeds for every model (what one
+        backtest origin trains)."""
         return [(i, s) for i in range(len(self.models)) for s in self.training.seeds]
+
+    def backtest_runs(self) -> list[tuple[int, int, int]]:
+        """Every (model index, seed, origin), model-major then seed: the same seeds and origins
+        (and so the same splits) for every model."""
+        return [(i, s, o) for i, s in self.runs() for o in range(self.backtest.origins)]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -365,6 +387,7 @@ class ExperimentSpec:
                                      seeds=lambda x: tuple(sequence(
                                          "seeds", x, most=MAX_SEEDS,
                                          expected=f"1 to {MAX_SEEDS} distinct integer seeds"))),
+            backtest=lambda v: build(BacktestSpec, mapping("backtest", v), "backtest"),
         )
 
     @classmethod

@@ -15,6 +15,7 @@ importable by the Streamlit process, which never loads TensorFlow.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -23,17 +24,21 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .errors import DataError
-from .spec import SplitSpec, TrainingSpec, WindowSpec
+from .spec import BacktestSpec, ExperimentSpec, SplitSpec, TrainingSpec, WindowSpec
 
 __all__ = [
     "MIN_TRAIN_WINDOWS",
     "Prepared",
     "Scaler",
     "Split",
+    "at_origin",
+    "check_origins",
     "future_index",
+    "origin_ends",
     "plan_split",
     "prepare",
     "suggest",
+    "suggest_origins",
     "to_framing",
 ]
 
@@ -81,6 +86,67 @@ def plan_split(n: int, window: WindowSpec, split: SplitSpec, validation_share: f
         )
     test_start = n - test
     return Split(n=n, lookback=lookback, val_start=test_start - n_val, test_start=test_start)
+
+
+def origin_ends(n: int, split: SplitSpec, origins: int) -> list[int]:
+    """Where each backtest origin's data end (exclusive), oldest first: the last one is `n`, and
+    each earlier one a test period sooner, so the test periods are consecutive and disjoint."""
+    test = split.test_points(n)
+    return [n - (origins - 1 - o) * test for o in range(origins)]
+
+
+def check_origins(n: int, window: WindowSpec, split: SplitSpec, validation_share: float, origins: int) -> None:
+    """Raise a DataError that says how many origins fit when the earliest one is too short."""
+    plan_split(n, window, split, validation_share)  # the latest origin: today's split
+    if origins > 1 and not _earliest_fits(n, window, split, validation_share, origins):
+        fits = next((k for k in range(origins - 1, 1, -1) if _earliest_fits(n, window, split, validation_share, k)), 1)
+        raise DataError(
+            f"{origins} backtest origins need {(origins - 1) * split.test_points(n)} rows before the last test "
+            f"period on top of one split's, more than this series of {n} rows has: use at most {fits} "
+            "origins, or a shorter test period."
+        )
+
+
+def _earliest_fits(n: int, window: WindowSpec, split: SplitSpec, validation_share: float, origins: int) -> bool:
+    try:
+        plan_split(origin_ends(n, split, origins)[0], window, SplitSpec(split.test_points(n)), validation_share)
+    except DataError:
+        return False
+    return True
+
+
+def suggest_origins(n: int, window: WindowSpec, split: SplitSpec, validation_share: float, most: int = 5) -> int:
+    """The default origin count for a series of `n` rows: as many as `most` while the earliest
+    origin keeps at least half of the last one's training windows (1 when nothing more fits)."""
+    try:
+        full = plan_split(n, window, split, validation_share).n_train
+    except DataError:
+        return 1
+    fixed = SplitSpec(split.test_points(n))
+    best = 1
+    for k in range(2, most + 1):
+        try:
+            first = plan_split(origin_ends(n, split, k)[0], window, fixed, validation_share)
+        except DataError:
+            break
+        if first.n_train < full / 2:
+            break
+        best = k
+    return best
+
+
+def at_origin(frame: pd.DataFrame, exp: ExperimentSpec, origin: int) -> tuple[pd.DataFrame, ExperimentSpec]:
+    """What backtest origin `origin` of `exp` trains on: the rows up to that origin's end, and
+    `exp` with its test size fixed in points (so a fraction does not shrink with the rows) and a
+    single origin. Scaling is then fitted on that origin's training part only, by `prepare`."""
+    origins = exp.backtest.origins
+    if not 0 <= origin < origins:
+        raise ValueError(f"Received an invalid value for argument `origin`, expected 0 to {origins - 1}, got {origin}.")
+    if origins == 1:
+        return frame, exp
+    end = origin_ends(len(frame), exp.split, origins)[origin]
+    fixed = dataclasses.replace(exp, split=SplitSpec(exp.split.test_points(len(frame))), backtest=BacktestSpec())
+    return frame.iloc[:end], fixed
 
 
 @dataclass(frozen=True)
@@ -143,6 +209,12 @@ class Prepared:
     @property
     def n_features(self) -> int:
         return int(self.scaled.shape[1])
+
+    def origin_window(self) -> np.ndarray:
+        """The `lookback` scaled rows before the test period, shape (lookback, p): the seed of the
+        recursive forecast of the test period (h = 1 .. n_test steps ahead)."""
+        s = self.split
+        return self.scaled[s.test_start - s.lookback: s.test_start]
 
     def last_window(self) -> np.ndarray:
         """The final `lookback` scaled rows, shape (lookback, p): the seed of a recursive forecast."""

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
+from lstm_app.spec import (
+    BacktestSpec,
+    DataSpec,
+    ExperimentSpec,
+    LayerSpec,
+    ModelSpec,
+    SplitSpec,
+    TrainingSpec,
+    WindowSpec,
+)
 
 # --- run store / background runner fixtures (tests/test_store.py, tests/test_jobs.py) ---------
 
@@ -46,8 +55,9 @@ def lab_spec() -> Callable[..., ExperimentSpec]:
 @pytest.fixture(scope="session")
 def trained_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """(data folder, experiment id) of a real, finished tiny experiment on the hotel H2 sample:
-    models "tanh" and "relu" (LSTM 3, lags as features) × seeds 0 and 1, 2 epochs, trained by a
-    real background runner (worker processes), so the page and loaders read genuine results."""
+    models "tanh" and "relu" (LSTM 3, lags as features) × seeds 0 and 1 × 2 backtest origins, 2
+    epochs, trained by a real background runner (worker processes), so the page and loaders read
+    genuine results."""
     import time
 
     from lstm_app.data.samples import sample_path
@@ -62,6 +72,7 @@ def trained_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
         WindowSpec(lookback=5, framing="features", future_steps=4),
         SplitSpec(10),
         TrainingSpec(epochs=2, batch_size=16, seeds=(0, 1), patience=0),
+        BacktestSpec(2),
     )
     runner = Runner(folder / "runs.sqlite", concurrency=1, idle_seconds=1.0)
     try:
@@ -75,7 +86,7 @@ def trained_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
             time.sleep(0.5)
         else:
             raise AssertionError(f"the tiny experiment did not finish: {[r.status for r in runs]}")
-        assert [r.status for r in runs] == ["done"] * 4, [(r.status, r.message) for r in runs]
+        assert [r.status for r in runs] == ["done"] * 8, [(r.status, r.message) for r in runs]
     finally:
         runner.shutdown()
     return folder, experiment_id

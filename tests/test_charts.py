@@ -281,7 +281,7 @@ def test_metric_overview_rows_diverged_and_naive() -> None:
         assert mean.x[0] == pytest.approx(means[name]) and mean.y[0] == order.index(name)
     assert len(traces(fig, "tanh (seeds)")[0].x) == 3
     flagged = traces(fig, "relu inside (diverged)")[0]
-    assert list(flagged.customdata) == [1] and flagged.x[0] > max(means.values())
+    assert list(flagged.customdata) == ["1"] and flagged.x[0] > max(means.values())
     naive = [s for s in fig.layout.shapes if s.name == "naive"]
     assert naive and naive[0].x0 == pytest.approx(comparison.naive["rmse"])
     assert "sorted best first" in fig.layout.title.subtitle.text

@@ -146,8 +146,8 @@ def test_diverged_runs_are_left_out_and_counted() -> None:
     assert summary.std["rmse"] == pytest.approx(1.0)
     assert summary.mean["params"] == 1234
     assert "2 of 5 seeds diverged and are left out" in summary.warnings
-    assert summary.vs_reference is not None and summary.vs_reference.seeds == (2, 3, 4)
-    assert summary.per_seed[0].status is RunStatus.DIVERGED
+    assert summary.vs_reference is not None and summary.vs_reference.seeds == ((2, 0), (3, 0), (4, 0))
+    assert summary.per_seed[(0, 0)].status is RunStatus.DIVERGED
 
 
 def test_model_diverged_on_all_seeds() -> None:
@@ -168,8 +168,8 @@ def test_missing_and_cancelled_runs_are_counted_not_fatal() -> None:
     summary = comparison.models[1]
     assert (summary.seeds_done, summary.seeds_unfinished, summary.divergence_rate) == (2, 3, 0.0)
     assert any(w.startswith("3 of 5 seeds did not finish") for w in summary.warnings)
-    assert summary.per_seed[1].status is None and summary.per_seed[1].label == "not finished"
-    assert summary.per_seed[2].status is RunStatus.CANCELLED
+    assert summary.per_seed[(1, 0)].status is None and summary.per_seed[(1, 0)].label == "not finished"
+    assert summary.per_seed[(2, 0)].status is RunStatus.CANCELLED
     empty = summarize(experiment(), outcomes_for(REF, [None] * 5)).models[1]
     assert empty.verdict == "ReLU between layers: no finished run yet."
     nothing = summarize(experiment(), {})

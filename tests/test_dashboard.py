@@ -141,8 +141,8 @@ def test_presets_load_their_models_and_the_hotel_recipe_counts_per_layer(page: A
     page.button(key="preset_hotel H2 replication").click().run()
     assert not page.exception and not page.error
     assert names(page) == ["tanh", "relu"] and page.session_state.get("confirm_preset") is None
-    values = {k: page.number_input(key=k).value for k in ("lookback", "batch_size", "test_size", "n_seeds")}
-    assert values == {"lookback": 5, "batch_size": 1, "test_size": 10, "n_seeds": 5}
+    values = {k: page.number_input(key=k).value for k in ("lookback", "batch_size", "test_size", "n_seeds", "origins")}
+    assert values == {"lookback": 5, "batch_size": 1, "test_size": 10, "n_seeds": 10, "origins": 5}
     assert page.selectbox(key="framing").value == "features"
     formulas = [f for f in frames(page) if "Formula" in f.columns]
     assert len(formulas) == 2
@@ -205,6 +205,7 @@ def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTes
     page.button(key="preset_hotel H2 replication").click().run()
     page.number_input(key="epochs").set_value(1)
     page.number_input(key="n_seeds").set_value(1).run()
+    page.number_input(key="origins").set_value(1).run()
     go(page, "train")
     assert any("2 models × 1 seed = 2 runs of 1 epoch on" in c.value for c in page.caption)
     assert any(c.value.startswith("Estimated time: about ") and "on one worker" in c.value for c in page.caption)
@@ -229,12 +230,18 @@ def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTes
 def test_a_finished_experiment_renders_the_compare_page(trained_page: AppTest) -> None:
     at = go(trained_page.run(), "compare")
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) >= 6  # forecast, params, loss, replication, histograms, gradients
+    # forecast, params, RMSE by horizon, loss, replication, histograms, gradients
+    assert len(at.get("plotly_chart")) >= 7
+    horizon = next(c for c in at.get("plotly_chart") if "RMSE by forecast horizon" in c.proto.spec)
+    assert '"naive (last value)"' in horizon.proto.spec
     text = plain(markdown(at))
-    assert "**Verdicts**" in text and "tanh: the reference" in text
-    assert "2 models × 2 seeds on hotel_h2_weekly_cancellations.csv" in text
+    assert "**Verdicts**" in text and "tanh: the reference" in text and "over 4 runs" in text
+    assert "2 models × 2 seeds × 2 backtest origins on hotel_h2_weekly_cancellations.csv" in text
+    captions = [c.value.replace("\\", "").replace("\u2060", "") for c in at.caption]
+    assert any("Backtest: 2 test periods of 10 points" in c for c in captions), captions
+    assert any(c.startswith("relu differs from tanh in: activation relu (reference: tanh)") for c in captions)
     tables = frames(at)
-    metrics = next(f for f in tables if "RMSE" in f.columns and "Seeds" in f.columns)
+    metrics = next(f for f in tables if "RMSE" in f.columns and "Runs" in f.columns)
     assert list(metrics.index)[2:] == ["naive (last value)", "seasonal naive (baseline)", "drift (baseline)"]
     # Baselines first: the first message says whether any model beats the best of them.
     first = [*at.success, *at.warning, *at.info][0].value.replace("\\", "")
@@ -246,7 +253,7 @@ def test_a_finished_experiment_renders_the_compare_page(trained_page: AppTest) -
     assert {b.label for b in at.get("download_button")} >= {"Metrics CSV", "Experiment JSON", "Keras code"}
     at.toggle(key="per_seed").set_value(True).run()
     per_seed = next(f for f in frames(at) if "Seed" in f.columns)
-    assert len(per_seed) == 4 and set(per_seed["Status"]) == {"done"}
+    assert len(per_seed) == 8 and set(per_seed["Status"]) == {"done"} and set(per_seed["Origin"]) == {1, 2}
     eid = at.session_state["experiment_id"]
     at.selectbox(key=f"reference_{eid}").set_value(1).run()
     assert not at.exception and "relu: the reference" in plain(markdown(at))

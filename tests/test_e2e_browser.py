@@ -139,7 +139,7 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
             page.wait_for_timeout(800)
             page.get_by_role("button", name="Replace the models with this sweep").click()
             expect(page.locator('input[value="relu inside 4"]')).to_have_count(1, timeout=20_000)
-            for label, value in (("Epochs", "2"), ("Seeds per model", "1")):
+            for label, value in (("Epochs", "2"), ("Seeds per model", "1"), ("Backtest origins", "2")):
                 box = page.get_by_role("spinbutton", name=label, exact=True)
                 box.fill(value)
                 box.press("Enter")
@@ -157,7 +157,8 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
 
             # 3 Train: submit, the page returns at once and shows progress
             open_page("Train")
-            expect(main.get_by_text("2 models × 1 seed = 2 runs of 2 epochs", exact=False)).to_be_visible()
+            expect(main.get_by_text("2 models × 1 seed × 2 backtest origins = 4 runs of 2 epochs",
+                                    exact=False)).to_be_visible()
             expect(main.get_by_text("hotel_h2_weekly_cancellations.csv", exact=False).first).to_be_visible()
             page.get_by_role("button", name="Train", exact=True).click()
             expect(page.get_by_text("Progress of experiment 1")).to_be_visible(timeout=20_000)
@@ -167,7 +168,7 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
                 assert time.monotonic() < deadline, "training did not finish within 180 s"
                 page.wait_for_timeout(1000)
             statuses = [r.status for r in Store(lab / "runs.sqlite").runs()]
-            assert statuses == ["done", "done"], statuses
+            assert statuses == ["done"] * 4, statuses
             # md_escape puts an invisible word joiner before every colon of the progress line.
             expect(page.get_by_text(re.compile("done\u2060?: trained 2 epochs")).first).to_be_visible(timeout=20_000)
             assert "experiment=1" in page.url, page.url
@@ -175,7 +176,7 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
 
             # 4 Compare: forecast chart, parameter comparison, metrics table
             open_page("Compare")
-            expect(main.get_by_text("(2 done)", exact=False)).to_be_visible(timeout=30_000)
+            expect(main.get_by_text("(4 done)", exact=False)).to_be_visible(timeout=30_000)
             expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=30_000)
             expect(main.get_by_text("Verdicts")).to_be_visible()
             charts = main.locator('[data-testid="stPlotlyChart"]')

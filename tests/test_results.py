@@ -20,12 +20,20 @@ def test_load_returns_spec_series_outcomes_and_comparison(trained_store: tuple[P
     assert res.spec.name == "tiny hotel"
     assert res.frame_error is None and res.frame is not None
     assert len(res.actual) == 115 and res.actual.name == "Cancellations"
-    assert set(res.outcomes) == {(0, 0), (0, 1), (1, 0), (1, 1)}
+    assert set(res.outcomes) == {(i, s, o) for i in (0, 1) for s in (0, 1) for o in (0, 1)}
     assert all(o is not None and o.status == "done" for o in res.outcomes.values())
-    assert res.has_forecasts and not res.active and res.finished == 4
+    assert res.has_forecasts and not res.active and res.finished == 8
+    assert set(res.latest) == {(0, 0), (0, 1), (1, 0), (1, 1)}
+    # the workers trained each origin on its own rows: consecutive test periods of 10 weeks
+    first, last = res.outcomes[(0, 0, 0)], res.outcomes[(0, 0, 1)]
+    assert first is not None and last is not None and first.test is not None and last.test is not None
+    assert first.test.time[-1] < last.test.time[0] and len(first.test.recursive) == 10
+    assert last.test.time[-1] == res.frame.index[-1].isoformat()  # type: ignore[union-attr]
+    assert res.comparison.models[1].vs_reference is not None
+    assert res.comparison.models[1].vs_reference.rmse.n == 4  # 2 seeds × 2 origins
     assert [m.name for m in res.comparison.models] == ["tanh", "relu"]
     assert res.comparison.reference == "tanh"
-    assert all(m.seeds_done == 2 for m in res.comparison.models)
+    assert all(m.seeds_done == 4 for m in res.comparison.models)  # runs: seeds × origins
 
 
 def test_reference_is_passed_to_summarize_and_clamped(trained_store: tuple[Path, int]) -> None:
@@ -47,10 +55,10 @@ def test_unfinished_runs_get_their_partial_history(trained_store: tuple[Path, in
     store.claim_next(worker_pid=12345)
     store.add_epoch(run.id, EpochRow(1, 0.5, 0.6, 0.1, (0.2,)))
     res = results.load(store, new)
-    first = res.outcomes[(0, 0)]
-    assert first is not None and first.status == "running"
+    first = res.outcomes[(run.model_index, run.seed, run.origin)]
+    assert first is not None and first.status == "running" and run.origin == 1  # the latest origin first
     assert [e.loss for e in first.epochs] == [0.5]
-    assert res.outcomes[(1, 1)] is not None and res.outcomes[(1, 1)].status == "queued"
+    assert res.outcomes[(1, 1, 0)] is not None and res.outcomes[(1, 1, 0)].status == "queued"
     assert res.active and not res.has_forecasts
     assert all(m.seeds_done == 0 for m in res.comparison.models)
 
@@ -63,7 +71,7 @@ def test_unknown_experiment_is_a_store_error(tmp_path: Path) -> None:
 def test_inside_table_has_a_row_per_model_and_layer(trained_store: tuple[Path, int]) -> None:
     folder, eid = trained_store
     res = results.load(Store(folder / "runs.sqlite"), eid)
-    table = results.inside_table(res.spec, res.outcomes)
+    table = results.inside_table(res.spec, res.latest)  # what the page shows: the latest origin
     assert list(table["Model"]) == ["tanh", "relu"]
     assert list(table["cuDNN on GPU"]) == ["yes", "no"]
     assert (table["Seeds"] == 2).all()

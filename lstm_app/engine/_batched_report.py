@@ -22,7 +22,7 @@ from ..windows import Prepared, future_index
 from ._batched_fit import RunLog
 from ._batched_net import Plan, forward
 from .diagnostics import layer_stats as _stats
-from .train import median_epoch_seconds, score
+from .train import median_epoch_seconds, score, with_recursive
 from .train import regions as _regions
 
 __all__ = ["Forecasts", "forecast", "outcome"]
@@ -31,11 +31,13 @@ __all__ = ["Forecasts", "forecast", "outcome"]
 @dataclass(frozen=True)
 class Forecasts:
     """Every run's scaled forecasts: one step ahead on the test windows (R, n_test), the
-    recursive future (R, steps) or None, and the layer outputs on the test windows."""
+    recursive future (R, steps) or None, the recursive forecast of the test period from its
+    start (R, n_test) or None, and the layer outputs on the test windows."""
 
     test: np.ndarray
     future: np.ndarray | None
     layers: list[np.ndarray]
+    recursive: np.ndarray | None = None
 
 
 def _recursive(plan: Plan, weights: Sequence[tf.Tensor], window: np.ndarray, steps: int) -> np.ndarray:
@@ -60,10 +62,12 @@ def forecast(plan: Plan, weights: Sequence[tf.Tensor], data: Prepared, future_st
     """Test forecasts, layer outputs and (only when the target is the only input) the future."""
     layers: list[tf.Tensor] = []
     test = forward(plan, weights, data.x_test, collect=layers)[..., 0].numpy()
-    future = None
-    if future_steps > 0 and data.n_features == 1:
-        future = _recursive(plan, weights, data.last_window(), future_steps)
-    return Forecasts(test, future, [v.numpy() for v in layers])
+    future = recursive = None
+    if data.n_features == 1:
+        if future_steps > 0:
+            future = _recursive(plan, weights, data.last_window(), future_steps)
+        recursive = _recursive(plan, weights, data.origin_window(), data.split.n_test)
+    return Forecasts(test, future, [v.numpy() for v in layers], recursive)
 
 
 def _activation(name: str) -> str:
@@ -97,6 +101,7 @@ def outcome(exp: ExperimentSpec, model: ModelSpec, frame: pd.DataFrame, data: Pr
         future = data.scaler.inverse_target(forecasts.future[run])
         if np.all(np.isfinite(future)):
             out.future = FutureForecast(tuple(future_index(data.index, len(future))), tuple(future.tolist()))
+    with_recursive(out, None if forecasts.recursive is None else forecasts.recursive[run], data)
     out.diagnostics = Diagnostics(_layers(model, [v[run] for v in forecasts.layers]))
     if len(log.rows) < epochs:
         out.message = f"early stopping after {len(log.rows)} of {epochs} epochs (best weights restored)"

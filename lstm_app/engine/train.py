@@ -7,6 +7,7 @@ inf or exploded loss) and cancellation end the run with a status, never an excep
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from ..windows import Prepared, future_index, prepare
 from .diagnostics import GradientProbe, layer_outputs
 from .model import build_model
 
-__all__ = ["labels", "make_optimizer", "regions", "run_one", "seed_everything"]
+__all__ = ["labels", "make_optimizer", "regions", "run_one", "seed_everything", "with_recursive"]
 
 _determinism = False
 
@@ -146,6 +147,7 @@ def run_one(exp: ExperimentSpec, frame: pd.DataFrame, model_index: int, seed: in
     if not score(outcome, model.predict(data.x_test, verbose=0).reshape(-1), data, frame):
         return outcome
     outcome.future = _future(model, data, exp.window.future_steps)
+    with_recursive(outcome, _recursive(model, data, data.origin_window(), data.split.n_test), data)
     outcome.diagnostics = Diagnostics(tuple(layer_outputs(model, data.x_test)))
     outcome.message = _summary(watch.rows, training.epochs)
     if save_path is not None:
@@ -199,19 +201,38 @@ def regions(data: Prepared) -> Regions:
                    n_test=s.n_test)
 
 
-def _future(model: keras.Model, data: Prepared, steps: int) -> FutureForecast | None:
-    """Recursive forecast of `steps` points past the end (only when the target is the only
-    input: extra input columns have no known future values)."""
+def _recursive(model: keras.Model, data: Prepared, window: np.ndarray, steps: int) -> np.ndarray | None:
+    """Recursive forecast of `steps` points after `window` (scaled rows), in scaled units; None
+    when extra input columns (with no known future values) make it impossible."""
     if steps <= 0 or data.n_features != 1:
         return None
-    window = data.last_window().astype("float32").copy()
+    window = window.astype("float32").copy()
     out: list[float] = []
     shape = (1, *data.input_shape)
     for _ in range(steps):
         value = float(model(window.reshape(shape), training=False).numpy().reshape(-1)[0])
         out.append(value)
         window = np.concatenate([window[1:], [[value]]]).astype("float32")
-    forecast = data.scaler.inverse_target(np.array(out))
+    return np.array(out)
+
+
+def _future(model: keras.Model, data: Prepared, steps: int) -> FutureForecast | None:
+    """Recursive forecast of `steps` points past the end (only when the target is the only
+    input: extra input columns have no known future values)."""
+    scaled = _recursive(model, data, data.last_window(), steps)
+    if scaled is None:
+        return None
+    forecast = data.scaler.inverse_target(scaled)
     if not np.all(np.isfinite(forecast)):
         return None
     return FutureForecast(tuple(future_index(data.index, steps)), tuple(forecast.tolist()))
+
+
+def with_recursive(outcome: RunOutcome, scaled: np.ndarray | None, data: Prepared) -> None:
+    """Add the recursive forecast of the test period made at its start (see `TestForecast`);
+    left out when it is not finite (the one-step metrics still stand)."""
+    if scaled is None or outcome.test is None:
+        return
+    values = data.scaler.inverse_target(scaled)
+    if np.all(np.isfinite(values)):
+        outcome.test = dataclasses.replace(outcome.test, recursive=tuple(values.tolist()))

@@ -4,7 +4,8 @@ test period, which of them is best, whether each model beats it, and the verdict
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,38 +22,65 @@ _Z_POWER = 0.8416  # one-sided z for 80% power
 
 @dataclass(frozen=True)
 class Baselines:
-    """Each baseline's RMSE on the test period (None where it cannot be scored) and the best one."""
+    """Each baseline's RMSE on the test period — the mean over backtest origins — (None where it
+    cannot be scored), the best one, and each baseline's RMSE per origin."""
 
     rmse: dict[str, float | None]
     best: str | None
     best_rmse: float | None
+    per_origin: dict[str, dict[int, float]] | None = None
+
+    def at(self, origin: int) -> float | None:
+        """The best baseline's RMSE on one origin's test period."""
+        if self.best is None:
+            return None
+        if self.per_origin is None:
+            return self.best_rmse
+        return self.per_origin.get(self.best, {}).get(origin)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rmse": dict(self.rmse), "best": self.best, "best_rmse": self.best_rmse}
+        out: dict[str, Any] = {"rmse": dict(self.rmse), "best": self.best, "best_rmse": self.best_rmse}
+        if self.per_origin is not None and len({o for v in self.per_origin.values() for o in v}) > 1:
+            out["per_origin"] = {name: [values[o] for o in sorted(values)] for name, values in self.per_origin.items()}
+        return out
 
 
-def baselines(outcomes: Iterable[RunOutcome]) -> Baselines:
-    """The baselines of an experiment's split, read from its runs' metrics."""
-    found: dict[str, float | None] = dict.fromkeys(BASELINES)
-    for o in outcomes:
-        if o.metrics is None:
-            continue
-        for name, key in BASELINES.items():
-            if found[name] is None:
-                found[name] = stats.finite_or_none(o.metrics.get(key))
+def baselines(outcomes: Iterable[RunOutcome] | Mapping[int, Iterable[RunOutcome]]) -> Baselines:
+    """The baselines of an experiment, read from its runs' metrics: for each backtest origin
+    (`outcomes` by origin; a plain iterable is one origin) the runs of that split share them.
+    A baseline counts only when it could be scored on every origin; its RMSE is the mean."""
+    by_origin = outcomes if isinstance(outcomes, Mapping) else {0: outcomes}
+    per_origin: dict[str, dict[int, float]] = {name: {} for name in BASELINES}
+    for origin, runs in by_origin.items():
+        for o in runs:
+            if o.metrics is None:
+                continue
+            for name, key in BASELINES.items():
+                value = stats.finite_or_none(o.metrics.get(key))
+                if origin not in per_origin[name] and value is not None:
+                    per_origin[name][origin] = value
+    origins = {o for values in per_origin.values() for o in values}
+    found: dict[str, float | None] = {
+        name: statistics.fmean(values.values()) if values and set(values) == origins else None
+        for name, values in per_origin.items()
+    }
     scored = {k: v for k, v in found.items() if v is not None}
     best = min(scored, key=lambda k: scored[k]) if scored else None
-    return Baselines(found, best, scored.get(best) if best else None)
+    return Baselines(found, best, scored.get(best) if best else None,
+                     {k: v for k, v in per_origin.items() if found[k] is not None})
 
 
-def beats(rmse_per_seed: Sequence[float | None], base: Baselines,
+def beats(rmse_per_run: Sequence[float | None] | Sequence[tuple[float | None, int]], base: Baselines,
           confidence: float = 0.95) -> tuple[stats.PairedDiff | None, bool | None]:
-    """Model RMSE − best baseline RMSE per seed with its t-interval, and whether the model beats
-    the baseline: True when the interval lies below 0, False above 0, None when undecided (it
-    contains 0, or fewer than 3 seeds finished)."""
+    """Model RMSE − best baseline RMSE per run (per seed, or per (RMSE, origin) with the
+    baseline of that origin) with its t-interval, and whether the model beats the baseline:
+    True when the interval lies below 0, False above 0, None when undecided (it contains 0, or
+    fewer than 3 runs finished)."""
     if base.best_rmse is None:
         return None, None
-    diff = stats.paired_difference(list(rmse_per_seed), [base.best_rmse] * len(rmse_per_seed), confidence)
+    pairs = [item if isinstance(item, tuple) else (item, 0) for item in rmse_per_run]
+    reference = [base.at(origin) if base.per_origin is not None else base.best_rmse for _, origin in pairs]
+    diff = stats.paired_difference([r for r, _ in pairs], reference, confidence)
     if diff.n < MIN_SEEDS or diff.low is None or diff.high is None:
         return diff, None
     if diff.high < 0:
@@ -63,16 +91,18 @@ def beats(rmse_per_seed: Sequence[float | None], base: Baselines,
 
 
 def seeds_to_resolve(diff: stats.PairedDiff) -> int | None:
-    """About how many paired seeds a two-sided 95% test needs to detect a difference of this
-    mean and spread with 80% power (normal approximation); None when there is nothing to scale."""
+    """About how many paired runs (seeds, or seed × origin pairs) a two-sided 95% test needs to
+    detect a difference of this mean and spread with 80% power (normal approximation); None
+    when there is nothing to scale."""
     if diff.mean is None or diff.sd is None or diff.mean == 0 or diff.sd == 0:
         return None
     return max(MIN_SEEDS, math.ceil(((1.96 + _Z_POWER) * diff.sd / abs(diff.mean)) ** 2))
 
 
-def headline(verdicts: Sequence[tuple[str, int, bool | None]], base: Baselines, decimals: int) -> str:
+def headline(verdicts: Sequence[tuple[str, int, bool | None]], base: Baselines, decimals: int,
+             over: str = "the seeds") -> str:
     """The first verdict line: does any model beat the best baseline? `verdicts` holds (model
-    name, seeds finished, beats) for every model."""
+    name, runs finished, beats) for every model; `over` names what the interval is over."""
     if base.best is None:
         return ("No baseline could be scored on this test period, so nothing says whether the models "
                 "beat a simple forecast.")
@@ -84,7 +114,7 @@ def headline(verdicts: Sequence[tuple[str, int, bool | None]], base: Baselines, 
     if winners:
         names = ", ".join(winners)
         return (f"{names} {'beats' if len(winners) == 1 else 'beat'} {best}: the 95% interval of RMSE minus "
-                "the baseline's over the seeds lies entirely below 0.")
+                f"the baseline's over {over} lies entirely below 0.")
     if all(b is False for _, _, b in finished):
         return (f"No model beats {best}: every model's RMSE is higher, so the comparison of "
                 "activations below is between models that lose to a simple forecast on this data.")

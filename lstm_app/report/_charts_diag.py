@@ -23,7 +23,8 @@ from .stats import finite_or_none as finite
 __all__ = ["MAX_HISTOGRAM_MODELS", "PALETTE", "gradient_norms", "layer_histograms", "loss_curves",
            "model_colors", "user_text"]
 
-Outcomes = Mapping[tuple[int, int], "RunOutcome | None"]
+# Keyed by (model index, seed) or (model index, seed, backtest origin).
+Outcomes = Mapping[tuple[int, int], "RunOutcome | None"] | Mapping[tuple[int, int, int], "RunOutcome | None"]
 
 ACTUAL_COLOR = "#2b2b2b"
 NEUTRAL = "#8c8c8c"
@@ -132,10 +133,12 @@ def note(fig: go.Figure, text: str) -> None:
     fig.update_yaxes(visible=False)
 
 
-def runs_of(outcomes: Outcomes, index: int) -> list[tuple[int, RunOutcome]]:
-    """(seed, outcome) of one model, by seed, leaving out missing runs."""
-    return sorted(((seed, o) for (i, seed), o in outcomes.items() if i == index and o is not None),
-                  key=lambda pair: pair[0])
+def runs_of(outcomes: Outcomes, index: int, origin: int | None = None) -> list[tuple[int, RunOutcome]]:
+    """(seed, outcome) of one model, by seed (and origin), leaving out missing runs; with
+    `origin`, only that backtest origin's runs."""
+    found = [(key[1], key[2] if len(key) > 2 else 0, o) for key, o in outcomes.items()
+             if key[0] == index and o is not None]
+    return [(seed, o) for seed, at, o in sorted(found, key=lambda run: run[:2]) if origin is None or at == origin]
 
 
 def legend_key(name: str, dash: str = "solid", symbol: str | None = None) -> go.Scatter:

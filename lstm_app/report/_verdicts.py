@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from ..outcome import RunOutcome
 from . import stats
 from ._baselines import seeds_to_resolve
@@ -12,31 +15,33 @@ MIN_DM_POINTS = 10  # below this many test points the DM test is left out of the
 _fmt = stats.format_number
 
 
-def seeds_text(n: int) -> str:
-    return f"{n} seed" if n == 1 else f"{n} seeds"
+def seeds_text(n: int, unit: str = "seed") -> str:
+    """"1 seed", "3 seeds"; with `unit` "run" (a backtest: one seed at one origin), "3 runs"."""
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
 def reference_verdict(name: str, rmse_mean: float | None, rmse_std: float | None, done: int, diverged: int,
-                      total: int, naive_rmse: float | None, decimals: int) -> str:
+                      total: int, naive_rmse: float | None, decimals: int, unit: str = "seed") -> str:
     """The reference's sentence (or any model's with no finished seed): its RMSE over the seeds."""
     if not done:
         if diverged == total:
-            return f"{name}: diverged on all {seeds_text(total)} — no forecast to compare."
+            return f"{name}: diverged on all {seeds_text(total, unit)} — no forecast to compare."
         if diverged:
-            return f"{name}: diverged on {diverged} of {seeds_text(total)} and no other seed finished."
+            return f"{name}: diverged on {diverged} of {seeds_text(total, unit)} and no other {unit} finished."
         return f"{name}: no finished run yet."
     rmse = _fmt(rmse_mean, decimals)
     if rmse_std is not None:
         rmse += " ± " + _fmt(rmse_std, decimals)
     base = f" (naive last-value RMSE {_fmt(naive_rmse, decimals)})" if naive_rmse else ""
-    return f"{name}: the reference — RMSE {rmse} over {seeds_text(done)}{base}."
+    return f"{name}: the reference — RMSE {rmse} over {seeds_text(done, unit)}{base}."
 
 
-def verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, decimals: int) -> str:
+def verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, decimals: int,
+            unit: str = "seed") -> str:
     """One sentence on the RMSE difference, resting on one test: the paired t-interval over seeds
     ("better"/"worse" only when it excludes 0). `dm` is not quoted here: it is supporting detail."""
     if diff.n == 0 or diff.mean is None:
-        return f"{name}: not compared with {ref}: no seed on which both finished."
+        return f"{name}: not compared with {ref}: no {unit} on which both finished."
 
     def num(x: float | None) -> str:
         return _fmt(x, decimals)
@@ -45,10 +50,10 @@ def verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, dec
     # A mean that rounds to 0 at the data's scale (or is float noise) is "the same".
     than = f"{num(abs(diff.mean))} {word} than" if float(num(abs(diff.mean))) else "on average the same as"
     if diff.n == 1:
-        return (f"{name}: RMSE {than} {ref} on the one seed where both finished (no confidence "
-                "interval from a single seed).")
+        return (f"{name}: RMSE {than} {ref} on the one {unit} where both finished (no confidence "
+                f"interval from a single {unit}).")
     if diff.mean == 0 and diff.sd == 0:
-        return f"{name}: RMSE identical to {ref} on all {diff.n} seeds — no difference on this data."
+        return f"{name}: RMSE identical to {ref} on all {seeds_text(diff.n, unit)} — no difference on this data."
     assert diff.low is not None and diff.high is not None
     low, high = (diff.low, diff.high) if diff.mean >= 0 else (-diff.high, -diff.low)
     # The sentence rests on this one paired interval over seeds; the DM test on the seed-averaged
@@ -58,19 +63,21 @@ def verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, dec
     if diff.excludes_zero and than.startswith("on average"):
         return f"{name}: RMSE {than} {ref} ({ci}) — a consistent but negligible difference on this data."
     if not diff.excludes_zero:
-        wins = f"lower RMSE on {diff.wins} of {diff.n} seeds"
+        wins = f"lower RMSE on {diff.wins} of {seeds_text(diff.n, unit)}"
         need = seeds_to_resolve(diff)
-        more = (f"; about {need} seeds would tell a difference this size apart (80% power)"
+        more = (f"; about {seeds_text(need, unit)} would tell a difference this size apart (80% power)"
                 if need is not None and need > diff.n else "")
-        return f"{name}: RMSE {than} {ref} ({ci}, {wins}{dm_text}) — within seed-to-seed noise on this data{more}."
+        noise = "seed-to-seed" if unit == "seed" else "run-to-run"
+        return f"{name}: RMSE {than} {ref} ({ci}, {wins}{dm_text}) — within {noise} noise on this data{more}."
     better = diff.mean < 0
     count = diff.wins if better else diff.losses
     tail = "a real improvement on this data" if better else "a real deterioration on this data"
     return (f"{name}: RMSE {than} {ref} ({ci}, {'better' if better else 'worse'} on {count} of "
-            f"{diff.n} seeds{dm_text}) — {tail}.")
+            f"{seeds_text(diff.n, unit)}{dm_text}) — {tail}.")
 
 
-def early_stop_warnings(runs: dict[int, RunOutcome | None], done: list[int], planned: int) -> list[str]:
+def early_stop_warnings(runs: Mapping[Any, RunOutcome | None], done: Sequence[Any], planned: int,
+                        unit: str = "seed") -> list[str]:
     """A warning when early stopping kept an epoch in the first 10% of the planned ones."""
     early = []
     for seed in done:
@@ -84,5 +91,5 @@ def early_stop_warnings(runs: dict[int, RunOutcome | None], done: list[int], pla
     if not early:
         return []
     best, planned = min(early)
-    return [f"best at epoch {best} of {planned} on {len(early)} of {seeds_text(len(done))}: the model "
+    return [f"best at epoch {best} of {planned} on {len(early)} of {seeds_text(len(done), unit)}: the model "
             "barely learned — try a lower learning rate or more patience"]

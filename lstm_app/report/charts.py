@@ -7,6 +7,7 @@ same everywhere. No Streamlit, no TensorFlow: the page imports this module.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from plotly.subplots import make_subplots
 from ..outcome import Regions, RunOutcome, RunStatus
 from ..params import LayerCount, LayerKind
 from ..spec import ExperimentSpec
+from ._charts_backtest import model_settings, rmse_by_horizon, settings_diff, sweep_parallel
 from ._charts_diag import (
     ACTUAL_COLOR,
     MAX_HISTOGRAM_MODELS,
@@ -41,8 +43,8 @@ from .compare import BEST, LABELS, Comparison, ModelSummary, forecast_band
 
 __all__ = [
     "MAX_HISTOGRAM_MODELS", "PALETTE", "REGION_FILLS", "forecast_overlay", "gradient_norms", "layer_histograms",
-    "loss_curves", "metric_overview", "model_colors", "param_comparison", "replication_figure", "series_preview",
-    "user_text",
+    "loss_curves", "metric_overview", "model_colors", "model_settings", "param_comparison", "replication_figure",
+    "rmse_by_horizon", "series_preview", "settings_diff", "sweep_parallel", "user_text",
 ]
 
 # Region name -> fill colour of its shaded band in `forecast_overlay`.
@@ -204,8 +206,10 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
     future_end, drawn = None, []
     seen = [float(v) for v in actual.to_numpy(dtype=float) if np.isfinite(v)]
     futures: dict[str, pd.Series] = {}
+    origins = spec.backtest.origins
     for i, model in enumerate(spec.models):
         done = [o for _, o in runs_of(outcomes, i) if o.status == RunStatus.DONE]
+        latest = [o for _, o in runs_of(outcomes, i, origins - 1) if o.status == RunStatus.DONE]
         band = forecast_band(done)
         if not band.n:
             continue
@@ -223,7 +227,7 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
             name=name, legendgroup=name, line={"color": color, "width": 2}, marker={"size": 4},
             hovertemplate=(f"{name}: %{{y:{fmt}}} (seeds %{{customdata[0]:{fmt}}} to "
                            f"%{{customdata[1]:{fmt}}}, n = {band.n})<extra></extra>")))
-        future = _mean_future(done)
+        future = _mean_future(latest)  # the future past the end: the latest origin's
         if not future.empty:
             fig.add_trace(go.Scatter(
                 x=future.index.tolist(), y=future.tolist(), mode="lines", name=f"{name} (future)",
@@ -233,16 +237,15 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
             futures[name] = future
         drawn.append(model.name)
     _clip_runaways(fig, seen, futures)
-    finished = [o for o in outcomes.values() if o is not None and o.regions is not None]
-    finished.sort(key=lambda o: o.status != RunStatus.DONE)
-    bounds = _regions(fig, finished[0].regions, future_end) if finished else None
+    bounds = _regions(fig, _backtest_regions(outcomes, origins), future_end)
     target = user_text(spec.data.target)
     has_future = future_end is not None
     zoom = (_zoom_range(actual.index[0], bounds[0], future_end if has_future else bounds[1])
             if bounds is not None and len(actual) else None)
     style(fig, f"{target}: actual vs test forecasts", body=320,
           legend=["actual", *drawn, *(["future (recursive)"] if has_future else [])],
-          subtitle="one step ahead, mean over seeds · band: min–max over seeds",
+          subtitle="one step ahead, mean over seeds · band: min–max over seeds"
+          + (f" · test: {origins} backtest origins, one after another" if origins > 1 else ""),
           gap=8 + (_MENU_PX if zoom else 0))
     if has_future:
         fig.add_trace(legend_key("future (recursive)", "dash"))
@@ -256,6 +259,24 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
     if zoom:
         _zoom_buttons(fig, zoom)
     return fig
+
+
+def _backtest_regions(outcomes: Outcomes, origins: int) -> Regions | None:
+    """The split to shade: the latest origin's, and with several origins a test region that
+    starts at the oldest origin's test start (all test periods, one after another) with no
+    validation part drawn (each origin has its own)."""
+    finished = [(key[2] if len(key) > 2 else 0, o) for key, o in outcomes.items()
+                if o is not None and o.regions is not None]
+    finished.sort(key=lambda pair: (-pair[0], pair[1].status != RunStatus.DONE))
+    if not finished:
+        return None
+    latest = finished[0][1].regions
+    assert latest is not None
+    if origins <= 1:
+        return latest
+    oldest = min(finished, key=lambda pair: pair[0])[1].regions
+    assert oldest is not None
+    return dataclasses.replace(latest, val_start=None, test_start=oldest.test_start)
 
 
 def _clip_runaways(fig: go.Figure, seen: list[float], futures: dict[str, pd.Series]) -> None:
@@ -340,11 +361,15 @@ def _format(comparison: Comparison, metric: str) -> str:
     return {"params": ",.0f", "seconds_per_epoch": ".3~g"}.get(metric, ".3f")
 
 
-def _seed_values(m: ModelSummary, metric: str) -> tuple[list[tuple[int, float]], list[int]]:
-    """(seed, value) of the finished seeds, and the diverged seeds."""
-    values = [(s, v) for s, row in m.per_seed.items()
+def _seed_values(m: ModelSummary, metric: str) -> tuple[list[tuple[str, float]], list[str]]:
+    """(seed label, value) of the finished runs, and the labels of the diverged ones (the seed,
+    with its backtest origin when there are several)."""
+    def label(seed: int, origin: int) -> str:
+        return str(seed) if m.origins <= 1 else f"{seed}, origin {origin + 1}"
+
+    values = [(label(*r), v) for r, row in m.per_seed.items()
               if row.status == RunStatus.DONE and (v := finite(row.get(metric))) is not None]
-    return values, [s for s, row in m.per_seed.items() if row.status == RunStatus.DIVERGED]
+    return values, [label(*r) for r, row in m.per_seed.items() if row.status == RunStatus.DIVERGED]
 
 
 def _x_range(values: Sequence[float]) -> list[float]:

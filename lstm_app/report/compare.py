@@ -1,10 +1,13 @@
-"""Compare the models of one experiment over seeds: tables, paired differences, verdicts.
+"""Compare the models of one experiment over seeds and backtest origins: tables, paired
+differences, verdicts.
 
-`summarize(spec, outcomes)` takes the runs keyed by (model index, seed) and returns a
-`Comparison`: mean ± std per model over the seeds that finished without diverging, per-seed
-values, the difference to a reference model with a t-interval over seeds (paired), a
-Diebold–Mariano test on the seed-averaged test forecasts, and one plain verdict sentence per
-model that says "better" or "worse" only when the interval excludes zero.
+`summarize(spec, outcomes)` takes the runs keyed by (model index, seed, origin) — or (model
+index, seed) for one origin — and returns a `Comparison`: mean ± std per model over the runs that
+finished without diverging, per-run values, the difference to a reference model with a
+t-interval over the paired (seed, origin) runs, a Diebold–Mariano test on the seed-averaged test
+forecasts pooled over the origins, and one plain verdict sentence per model that says "better"
+or "worse" only when the interval excludes zero. With one origin a run is a seed, and the
+sentences say "seeds"; with several they say "runs".
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ from ..spec import ExperimentSpec
 from . import stats
 from ._baselines import Baselines, baselines, beats, headline
 from ._verdicts import MIN_DM_POINTS, early_stop_warnings, reference_verdict, seeds_text, verdict
+from .backtest import Backtest, backtest
 from .metrics import mae, mfe
 
 __all__ = [
     "BEST", "LABELS", "MIN_DM_POINTS", "MIN_SEEDS", "NAIVE_LABEL", "NOT_FINISHED",
-    "Comparison", "ModelSummary", "SeedRow", "Versus", "forecast_band", "summarize",
+    "Comparison", "ModelSummary", "Replicate", "SeedRow", "Versus", "forecast_band", "run_key", "summarize",
 ]
+
+Replicate = tuple[int, int]  # (seed, backtest origin): what a model's runs are paired by
 
 # Metric key -> column label, in table order.
 LABELS: dict[str, str] = {
@@ -76,11 +82,12 @@ class SeedRow:
 
 @dataclass(frozen=True)
 class Versus:
-    """A model against the reference, paired by seed over `seeds` (where both finished): the
-    differences model − reference in RMSE and MAE, and the DM test on the seed-mean forecasts."""
+    """A model against the reference, paired by (seed, origin) over `seeds` (where both
+    finished): the differences model − reference in RMSE and MAE, and the DM test on the
+    seed-mean forecasts."""
 
     reference: str
-    seeds: tuple[int, ...]
+    seeds: tuple[Replicate, ...]
     rmse: stats.PairedDiff
     mae: stats.PairedDiff
     dm: stats.DMResult
@@ -91,7 +98,9 @@ class Versus:
         return self.rmse.wins / self.rmse.n if self.rmse.n else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reference": self.reference, "seeds": list(self.seeds), "rmse": self.rmse.to_dict(),
+        seeds = sorted({s for s, _ in self.seeds})
+        return {"reference": self.reference, "seeds": seeds, "origins": sorted({o for _, o in self.seeds}),
+                "rmse": self.rmse.to_dict(),
                 "mae": self.mae.to_dict(), "wins": self.rmse.wins, "n": self.rmse.n, "win_share": self.win_share,
                 "dm": self.dm.to_dict(), "dm_variant": self.dm.variant}
 
@@ -99,7 +108,8 @@ class Versus:
 @dataclass
 class ModelSummary:
     """One model over its seeds. `mean`/`std` are keyed by the metric keys of `LABELS`;
-    `vs_reference` is None for the reference itself; `warnings` are short lower-case clauses."""
+    `vs_reference` is None for the reference itself; `warnings` are short lower-case clauses.
+    In a backtest the `seeds_*` counts and `per_seed` are per run (one seed at one origin)."""
 
     name: str
     index: int
@@ -111,12 +121,13 @@ class ModelSummary:
     divergence_rate: float | None
     mean: dict[str, float | None]
     std: dict[str, float | None]
-    per_seed: dict[int, SeedRow]
+    per_seed: dict[Replicate, SeedRow]
     vs_reference: Versus | None
     verdict: str
     warnings: list[str] = field(default_factory=list)
     beats_naive: bool | None = None  # beats the best baseline: True, False, or None when undecided
-    vs_baseline: stats.PairedDiff | None = None  # RMSE − best baseline RMSE per seed
+    vs_baseline: stats.PairedDiff | None = None  # RMSE − best baseline RMSE per run
+    origins: int = 1
 
     def message(self) -> str:
         """The verdict followed by the warnings as sentences."""
@@ -125,7 +136,8 @@ class ModelSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
-            "per_seed": {seed: row.to_dict() for seed, row in self.per_seed.items()},
+            "per_seed": {(str(seed) if self.origins == 1 else f"{seed}@{origin}"): row.to_dict()
+                         for (seed, origin), row in self.per_seed.items()},
             "vs_reference": None if self.vs_reference is None else self.vs_reference.to_dict(),
             "vs_baseline": None if self.vs_baseline is None else self.vs_baseline.to_dict(),
         }
@@ -146,6 +158,16 @@ class Comparison:
     confidence: float = 0.95
     baselines: Baselines | None = None
     headline: str = ""  # the first verdict line: does any model beat the best baseline?
+    backtest: Backtest = field(default_factory=Backtest)
+
+    @property
+    def origins(self) -> int:
+        return self.backtest.count
+
+    @property
+    def unit(self) -> str:
+        """What a paired difference is over: "seed", or "run" (one seed at one origin)."""
+        return "seed" if self.origins <= 1 else "run"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (no NaN: undefined numbers are None)."""
@@ -154,6 +176,7 @@ class Comparison:
             "seeds": list(self.seeds), "dm_variant": self.dm_variant, "naive": self.naive,
             "confidence": self.confidence, "notes": self.notes, "headline": self.headline,
             "baselines": None if self.baselines is None else self.baselines.to_dict(),
+            "origins": self.origins,
             "models": [m.to_dict() for m in self.models],
         })
 
@@ -188,7 +211,7 @@ class Comparison:
         interval, wins and DM p; one row per model and the naive row last."""
         rows: dict[str, dict[str, str]] = {}
         for m in self.models:
-            row = {"Seeds": f"{m.seeds_done} of {m.seeds_total}", "Diverged": (
+            row = {("Seeds" if self.origins <= 1 else "Runs"): f"{m.seeds_done} of {m.seeds_total}", "Diverged": (
                 f"{m.seeds_diverged} of {m.seeds_done + m.seeds_diverged}"
                 if m.seeds_done + m.seeds_diverged else "—")}
             for key, label in LABELS.items():
@@ -211,13 +234,15 @@ class Comparison:
         return frame
 
     def per_seed_table(self) -> pd.DataFrame:
-        """One row per model × seed: status and the raw metric values (NaN where missing)."""
+        """One row per model × seed (× origin in a backtest): status and the raw metric values
+        (NaN where missing)."""
+        origin = ["Origin"] if self.origins > 1 else []
         records = [
-            {"Model": m.name, "Seed": seed, "Status": row.label,
+            {"Model": m.name, "Seed": seed, **({"Origin": o + 1} if origin else {}), "Status": row.label,
              **{label: _nan(row.get(key)) for key, label in LABELS.items()}}
-            for m in self.models for seed, row in m.per_seed.items()
+            for m in self.models for (seed, o), row in m.per_seed.items()
         ]
-        return pd.DataFrame.from_records(records, columns=["Model", "Seed", "Status", *LABELS.values()])
+        return pd.DataFrame.from_records(records, columns=["Model", "Seed", *origin, "Status", *LABELS.values()])
 
     def _other_baselines(self) -> list[tuple[str, float]]:
         """(row label, RMSE) of the seasonal-naive and drift baselines that could be scored."""
@@ -265,17 +290,24 @@ def _nan(value: object) -> float:
     return math.nan if x is None else x
 
 
+def run_key(key: tuple[int, ...]) -> tuple[int, int, int]:
+    """(model index, seed, origin) from a key with or without its origin (0 when missing)."""
+    return (key[0], key[1], key[2] if len(key) > 2 else 0)
+
+
 def summarize(
     spec: ExperimentSpec,
-    outcomes: Mapping[tuple[int, int], RunOutcome | None],
+    outcomes: Mapping[tuple[int, int], RunOutcome | None] | Mapping[tuple[int, int, int], RunOutcome | None],
     reference: int | str = 0,
     confidence: float = 0.95,
 ) -> Comparison:
-    """Compare every model of `spec` with the `reference` model (index or name) over the seeds.
+    """Compare every model of `spec` with the `reference` model (index or name) over the seeds
+    and backtest origins.
 
-    `outcomes` maps (model index, seed) to a run's outcome; a missing key is a run that did not
-    finish (queued, running, failed): it is counted, never an error. Runs with status
-    "diverged" or "cancelled" are left out of means and differences.
+    `outcomes` maps (model index, seed, origin) — or (model index, seed) for a single origin — to
+    a run's outcome; a missing key is a run that did not finish (queued, running, failed): it is
+    counted, never an error. Runs with status "diverged" or "cancelled" are left out of means
+    and differences.
     """
     names = [m.name for m in spec.models]
     if isinstance(reference, str) and reference in names:
@@ -285,43 +317,71 @@ def summarize(
             f"Received an invalid value for argument `reference`, expected a model index from 0 to "
             f"{len(names) - 1} or a model name, got {reference!r}."
         )
-    present = {key: run for key, run in outcomes.items() if run is not None}  # None = not finished
-    seeds = spec.training.seeds
-    runs = {i: {s: present.get((i, s)) for s in seeds} for i in range(len(names))}
-    naive, notes = _naive(list(present.values()))
+    # None = not finished
+    present = {run_key(key): run for key, run in outcomes.items() if run is not None}
+    seeds, origins = spec.training.seeds, spec.backtest.origins
+    unit = "seed" if origins == 1 else "run"
+    replicates = [(s, o) for s in seeds for o in range(origins)]
+    runs = {i: {r: present.get((i, *r)) for r in replicates} for i in range(len(names))}
+    by_origin: dict[int, list[RunOutcome]] = {}
+    for (_, _, o), run in present.items():
+        by_origin.setdefault(o, []).append(run)
+    naive, notes = _naive(by_origin)
     rmses = [_finite(_metrics(o).rmse) for o in present.values() if o.status == RunStatus.DONE]
     scale = naive.get("rmse") or (statistics.median([r for r in rmses if r is not None] or [0.0]) or None)
     decimals = stats.decimals_for(scale)
     variant = stats.dm_variant()
-    stray = len(set(present) - set(spec.runs()))
+    stray = len(set(present) - set(spec.backtest_runs()))
+    per = "per seed" if origins == 1 else "per run (one seed at one backtest origin)"
     notes = [
-        "Means and differences use the seeds that finished without diverging; a difference is "
-        f"model − reference per seed, over the seeds where both finished, with a {confidence:.0%} "
+        f"Means and differences use the {unit}s that finished without diverging; a difference is "
+        f"model − reference {per}, over the {unit}s where both finished, with a {confidence:.0%} "
         "Student-t interval (n − 1 degrees of freedom).",
-        f"DM test on the seed-averaged test forecasts: {variant}.",
+        f"DM test on the seed-averaged test forecasts{' of every origin' if origins > 1 else ''}: {variant}.",
         *notes,
-        *([f"{stray} stored results do not belong to this experiment's models and seeds; ignored."]
+        *([f"{stray} stored results do not belong to this experiment's models, seeds and origins; ignored."]
           if stray else []),
     ]
     ref_band = forecast_band(runs[reference].values())
-    base = baselines(present.values())
+    base = baselines(by_origin)
     models = [
         _summarize_model(i, names, runs, reference, ref_band, naive, decimals, confidence, base,
-                         spec.training.epochs)
+                         spec.training.epochs, unit)
         for i in range(len(names))
     ]
-    first = headline([(m.name, m.seeds_done, m.beats_naive) for m in models], base, decimals)
+    over = "the seeds" if origins == 1 else f"the runs ({len(seeds)} seeds × {origins} backtest origins)"
+    first = headline([(m.name, m.seeds_done, m.beats_naive) for m in models], base, decimals, over)
     if base.best is not None:
         notes.insert(0, "Baselines: a model beats the best baseline when the "
-                     f"{confidence:.0%} interval of its per-seed RMSE minus the baseline's lies below 0; "
+                     f"{confidence:.0%} interval of its {per} RMSE minus the baseline's "
+                     f"{'on that origin ' if origins > 1 else ''}lies below 0; "
                      "seasonal naive repeats the value one season ago (season from the data's frequency), "
                      "drift extends the average change so far.")
+    if origins > 1:
+        notes.insert(0, f"Backtest: {origins} forecast origins on an expanding window, each model trained "
+                     "on every origin with every seed and the same splits; scaling is fitted per origin on "
+                     "its training part only; the test periods follow each other and never overlap.")
     return Comparison(names[reference], reference, seeds, models, naive, notes, decimals, variant,
-                      confidence, base, first)
+                      confidence, base, first, backtest(spec, present))
 
 
-def _naive(outcomes: list[RunOutcome]) -> tuple[dict[str, float | None], list[str]]:
-    """The naive row (RMSE from the runs' metrics, MAE/MFE from their test lists) and notes."""
+def _naive(by_origin: Mapping[int, list[RunOutcome]]) -> tuple[dict[str, float | None], list[str]]:
+    """The naive row — per origin, then the mean over the origins where it could be scored —
+    and notes."""
+    rows, notes = [], []
+    for origin in sorted(by_origin):
+        row, said = _naive_one(by_origin[origin])
+        rows.append(row)
+        notes += [n for n in said if n not in notes]
+    naive: dict[str, float | None] = dict.fromkeys(LABELS)
+    for key in ("rmse", "mae", "mfe", "skill"):
+        values = [v for r in rows if (v := r.get(key)) is not None]
+        naive[key] = statistics.fmean(values) if values else None
+    return naive, notes
+
+
+def _naive_one(outcomes: list[RunOutcome]) -> tuple[dict[str, float | None], list[str]]:
+    """The naive row of one split (RMSE from the runs' metrics, MAE/MFE from their test lists)."""
     values = [_finite(_metrics(o).naive_rmse) for o in outcomes]
     found = [v for v in values if v is not None]
     naive: dict[str, float | None] = dict.fromkeys(LABELS)
@@ -351,7 +411,7 @@ def _seed_row(run: RunOutcome | None) -> SeedRow:
     return SeedRow(run.status, values)
 
 
-def _versus(ref_name: str, paired: list[int], mine: list[SeedRow], theirs: list[SeedRow], dm: stats.DMResult,
+def _versus(ref_name: str, paired: list[Replicate], mine: list[SeedRow], theirs: list[SeedRow], dm: stats.DMResult,
             confidence: float) -> Versus:
     def diff(metric: str) -> stats.PairedDiff:
         return stats.paired_difference([r.get(metric) for r in mine], [r.get(metric) for r in theirs], confidence)
@@ -360,9 +420,9 @@ def _versus(ref_name: str, paired: list[int], mine: list[SeedRow], theirs: list[
 
 
 def _summarize_model(
-    i: int, names: list[str], runs: dict[int, dict[int, RunOutcome | None]], ref: int,
+    i: int, names: list[str], runs: dict[int, dict[Replicate, RunOutcome | None]], ref: int,
     ref_band: stats.ForecastBand, naive: dict[str, float | None], decimals: int, confidence: float,
-    base: Baselines, planned: int,
+    base: Baselines, planned: int, unit: str = "seed",
 ) -> ModelSummary:
     mine, theirs = runs[i], runs[ref]
     total = len(mine)
@@ -378,19 +438,20 @@ def _summarize_model(
     std["params"] = None
     warnings = []
     if diverged and diverged < total:
-        warnings.append(f"{diverged} of {total} seeds diverged and are left out")
+        warnings.append(f"{diverged} of {seeds_text(total, unit)} diverged and are left out")
     if total - len(done) - diverged:
-        warnings.append(f"{total - len(done) - diverged} of {total} seeds did not finish "
+        warnings.append(f"{total - len(done) - diverged} of {seeds_text(total, unit)} did not finish "
                         "(queued, running, failed or cancelled) and are left out")
     vs: Versus | None = None
     name, ref_name = names[i], names[ref]
     rmse_mean, rmse_std, naive_rmse = (mean.get("rmse"), std.get("rmse"), naive.get("rmse"))
     if i == ref:
-        text = reference_verdict(name, rmse_mean, rmse_std, len(done), diverged, total, naive_rmse, decimals)
+        text = reference_verdict(name, rmse_mean, rmse_std, len(done), diverged, total, naive_rmse, decimals,
+                                 unit)
         if 0 < len(done) < MIN_SEEDS:
-            warnings.append(f"only {seeds_text(len(done))}: too few to tell noise from a difference")
+            warnings.append(f"only {seeds_text(len(done), unit)}: too few to tell noise from a difference")
     elif not done:
-        text = reference_verdict(name, rmse_mean, rmse_std, 0, diverged, total, naive_rmse, decimals)
+        text = reference_verdict(name, rmse_mean, rmse_std, 0, diverged, total, naive_rmse, decimals, unit)
     else:
         paired = [s for s in done if _done(theirs[s])]
         dm = _dm(forecast_band(mine.values()), ref_band)
@@ -398,19 +459,20 @@ def _summarize_model(
                      confidence)
         n = vs.rmse.n
         if 0 < n < MIN_SEEDS:
-            warnings.append(f"only {seeds_text(n)}: too few to tell noise from a difference")
+            warnings.append(f"only {seeds_text(n, unit)}: too few to tell noise from a difference")
         if 0 < dm.n < MIN_DM_POINTS:
             warnings.append(f"only {dm.n} test points: too few for the Diebold–Mariano test, "
                             "so it is left out of the verdict")
         if not any(_done(o) for o in theirs.values()):
-            text = (f"{name}: not compared, because the reference {ref_name} has no seed that "
+            text = (f"{name}: not compared, because the reference {ref_name} has no {unit} that "
                     "finished without diverging.")
         else:
-            text = verdict(name, ref_name, vs.rmse, dm, decimals)
-    vs_base, beats_base = beats([per_seed[s].get("rmse") for s in done], base, confidence)
-    warnings += early_stop_warnings(mine, done, planned)
+            text = verdict(name, ref_name, vs.rmse, dm, decimals, unit)
+    vs_base, beats_base = beats([(per_seed[r].get("rmse"), r[1]) for r in done], base, confidence)
+    warnings += early_stop_warnings(mine, done, planned, unit)
+    origins = len({o for _, o in mine})
     return ModelSummary(name, i, i == ref, total, len(done), diverged, total - len(done) - diverged,
-                        rate, mean, std, per_seed, vs, text, warnings, beats_base, vs_base)
+                        rate, mean, std, per_seed, vs, text, warnings, beats_base, vs_base, origins)
 
 
 def _dm(band: stats.ForecastBand, ref_band: stats.ForecastBand) -> stats.DMResult:

@@ -29,13 +29,13 @@ __all__ = ["BEST_CSS", "Results", "actual_frame", "inside_table", "keras_script"
 
 BEST_CSS = "background-color: rgba(46, 160, 67, 0.28); font-weight: 600"
 
-Outcomes = dict[tuple[int, int], RunOutcome | None]
+Outcomes = dict[tuple[int, int, int], RunOutcome | None]  # by (model index, seed, backtest origin)
 
 
 @dataclass(frozen=True)
 class Results:
     """An experiment with its runs, the actual series (None when it cannot be read, see
-    `frame_error`), an outcome per (model index, seed) and the comparison."""
+    `frame_error`), an outcome per (model index, seed, backtest origin) and the comparison."""
 
     experiment: ExperimentRow
     runs: tuple[RunRow, ...]
@@ -52,6 +52,13 @@ class Results:
     def actual(self) -> pd.Series | None:
         """The target column of the series (what the forecasts are compared with)."""
         return None if self.frame is None else self.frame[self.spec.data.target]
+
+    @property
+    def latest(self) -> dict[tuple[int, int], RunOutcome | None]:
+        """The outcomes of the latest backtest origin (the end of the series: the only one
+        without a backtest) by (model index, seed): what the training charts show."""
+        last = self.spec.backtest.origins - 1
+        return {(i, seed): o for (i, seed, origin), o in self.outcomes.items() if origin == last}
 
     @property
     def finished(self) -> int:
@@ -90,9 +97,9 @@ def _finished(store_path: str, run_id: int, finished_at: float | None) -> RunOut
 
 
 def _outcomes(store: Store, spec: ExperimentSpec, runs: list[RunRow]) -> Outcomes:
-    by_pair = {(r.model_index, r.seed): r for r in runs}
+    by_pair = {(r.model_index, r.seed, r.origin): r for r in runs}
     out: Outcomes = {}
-    for pair in spec.runs():
+    for pair in spec.backtest_runs():
         run = by_pair.get(pair)
         if run is None:
             out[pair] = None
@@ -132,7 +139,7 @@ def inside_table(spec: ExperimentSpec, outcomes: Mapping[tuple[int, int], RunOut
     seeds), with the model's volatility ratio, seconds per epoch and cuDNN eligibility."""
     rows = []
     for i, model in enumerate(spec.models):
-        done = [o for (m, _), o in outcomes.items() if m == i and o is not None and o.status == RunStatus.DONE]
+        done = [o for key, o in outcomes.items() if key[0] == i and o is not None and o.status == RunStatus.DONE]
         by_name: dict[str, list[LayerStats]] = {}  # in the order the layers first appear
         for o in done:
             for layer in o.diagnostics.layers:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import __version__, data
+from .. import __version__, data, windows
 from ..data import samples
 from ..errors import DataError
 from ..outcome import Metrics, RunOutcome, RunStatus
@@ -25,9 +25,10 @@ from ..spec import ExperimentSpec, slug
 from ..text import csv_cell, quote, safe_frame
 from . import schedule
 
-__all__ = ["RunFailures", "load_data", "run_experiment", "write_results"]
+__all__ = ["RunFailures", "RunKey", "load_data", "run_experiment", "write_results"]
 
-RunFailures = dict[tuple[int, int], str]
+RunKey = tuple[int, int, int]  # (model index, seed, backtest origin)
+RunFailures = dict[RunKey, str]
 # The metrics.csv columns, in order (naive MAE is in results.json only).
 _CSV_METRICS = ("rmse", "mae", "mfe", "mda", "naive_rmse", "skill", "volatility_ratio")
 
@@ -55,72 +56,84 @@ def load_data(spec: ExperimentSpec, override: Path | None = None,
 
 def run_experiment(spec: ExperimentSpec, frame: pd.DataFrame, *,
                    progress: Callable[[str], None] | None = None,
-                   model_dir: Path | None = None) -> tuple[dict[tuple[int, int], RunOutcome], RunFailures]:
-    """Train every model × seed, in the groups and on the engines the scheduler picks (the same
-    plan a dashboard worker follows); a group or run that raises is recorded as failed, not fatal."""
+                   model_dir: Path | None = None) -> tuple[dict[RunKey, RunOutcome], RunFailures]:
+    """Train every model × seed × backtest origin, in the groups and on the engines the scheduler
+    picks (the same plan a dashboard worker follows); a group or run that raises is recorded as
+    failed, not fatal. Outcomes are keyed by (model index, seed, origin)."""
     from ..engine import batched, train  # TensorFlow loads here, not at import
 
-    outcomes: dict[tuple[int, int], RunOutcome] = {}
+    outcomes: dict[RunKey, RunOutcome] = {}
     failures: RunFailures = {}
-    total, done = len(spec.runs()), 0
+    total, done = len(spec.backtest_runs()), 0
+    origins = spec.backtest.origins
 
-    def report(i: int, seed: int) -> None:
+    def report(key: RunKey) -> None:
         if progress is None:
             return
-        name = spec.models[i].name
-        if (i, seed) in failures:
-            progress(f"[{done}/{total}] {name} seed {seed}: failed ({failures[(i, seed)]})")
+        i, seed, origin = key
+        name = f"{spec.models[i].name} seed {seed}" + (f" origin {origin + 1}/{origins}" if origins > 1 else "")
+        if key in failures:
+            progress(f"[{done}/{total}] {name}: failed ({failures[key]})")
             return
-        out = outcomes[(i, seed)]
+        out = outcomes[key]
         rmse = out.metrics.rmse if out.metrics else None
         shown = f"RMSE {rmse:.4g}" if rmse is not None else out.message
-        progress(f"[{done}/{total}] {name} seed {seed}: {out.status}, {len(out.epochs)} epochs, {shown}")
+        progress(f"[{done}/{total}] {name}: {out.status}, {len(out.epochs)} epochs, {shown}")
 
     for group in schedule.plan_groups(spec, len(frame)).groups:
+        part, part_spec = windows.at_origin(frame, spec, group.origin)
+        keys = [(i, seed, group.origin) for i, seed in group.members]
         if progress:
-            progress(f"{len(group.members)} run(s) on the {group.engine.value} engine: {group.reason}")
+            where = f" (origin {group.origin + 1} of {origins})" if origins > 1 else ""
+            progress(f"{len(group.members)} run(s) on the {group.engine.value} engine{where}: {group.reason}")
         if group.engine is schedule.Engine.BATCHED:
             try:
-                results = batched.train_group(spec, frame, group.members)
+                results = batched.train_group(part_spec, part, group.members)
             except DataError:
                 raise  # the data do not fit the window/split: the same for every run
             except Exception as exc:
                 results = None
-                for member in group.members:
-                    failures[member] = f"{type(exc).__name__}: {exc}"
-            for k, member in enumerate(group.members):
+                for key in keys:
+                    failures[key] = f"{type(exc).__name__}: {exc}"
+            for k, key in enumerate(keys):
                 done += 1
                 if results is not None:
-                    outcomes[member] = results[k].outcome
+                    outcomes[key] = results[k].outcome
                     if model_dir is not None and results[k].outcome.status == RunStatus.DONE:
-                        _save(batched, spec, frame, member, results[k].weights, model_dir)
-                report(*member)
+                        _save(batched, spec, part, key, results[k].weights, model_dir)
+                report(key)
             continue
-        for i, seed in group.members:
-            save = model_dir / f"{slug(spec.models[i].name)}-seed{seed}.keras" if model_dir else None
+        for key in keys:
+            i, seed, _ = key
+            save = model_dir / _model_file(spec, key) if model_dir else None
             done += 1
             try:
-                outcomes[(i, seed)] = train.run_one(spec, frame, i, seed, save_path=save)
+                outcomes[key] = train.run_one(part_spec, part, i, seed, save_path=save)
             except DataError:
                 raise
             except Exception as exc:
-                failures[(i, seed)] = f"{type(exc).__name__}: {exc}"
-            report(i, seed)
+                failures[key] = f"{type(exc).__name__}: {exc}"
+            report(key)
     return outcomes, failures
 
 
-def _save(batched: Any, spec: ExperimentSpec, frame: pd.DataFrame, member: tuple[int, int],
+def _model_file(spec: ExperimentSpec, key: RunKey) -> str:
+    i, seed, origin = key
+    at = f"-origin{origin}" if spec.backtest.origins > 1 else ""
+    return f"{slug(spec.models[i].name)}-seed{seed}{at}.keras"
+
+
+def _save(batched: Any, spec: ExperimentSpec, frame: pd.DataFrame, key: RunKey,
           weights: list[Any], model_dir: Path) -> None:
     from ..params import input_shape
 
-    i, seed = member
     shape = input_shape(frame.shape[1], spec.window.lookback, spec.window.framing)
     model_dir.mkdir(parents=True, exist_ok=True)
-    batched.to_keras(spec.models[i], shape, weights).save(model_dir / f"{slug(spec.models[i].name)}-seed{seed}.keras")
+    batched.to_keras(spec.models[key[0]], shape, weights).save(model_dir / _model_file(spec, key))
 
 
 def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
-                  outcomes: dict[tuple[int, int], RunOutcome], failures: RunFailures,
+                  outcomes: dict[RunKey, RunOutcome], failures: RunFailures,
                   comparison: Comparison | None = None) -> Comparison:
     """Write results.json (everything), metrics.csv (one row per run) and summary.csv.
 
@@ -130,11 +143,12 @@ def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
     out_dir.mkdir(parents=True, exist_ok=True)
     comparison = comparison or summarize(spec, outcomes)
     runs: list[dict[str, Any]] = []
-    for i, seed in spec.runs():
-        out = outcomes.get((i, seed))
-        entry: dict[str, Any] = {"model": spec.models[i].name, "model_index": i, "seed": seed}
+    for key in spec.backtest_runs():
+        i, seed, origin = key
+        out = outcomes.get(key)
+        entry: dict[str, Any] = {"model": spec.models[i].name, "model_index": i, "seed": seed, "origin": origin}
         if out is None:
-            entry.update(status=RunStatus.FAILED.value, message=failures.get((i, seed), "not run"))
+            entry.update(status=RunStatus.FAILED.value, message=failures.get(key, "not run"))
         else:
             entry.update(out.to_dict())
         runs.append(entry)
@@ -143,24 +157,26 @@ def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
         "python": platform.python_version(),
         "experiment": spec.to_dict(),
         "data": table.summary(),
+        "backtest": comparison.backtest.to_dict(),
         "comparison": comparison.to_dict(),
         "runs": runs,
     }
     (out_dir / "results.json").write_text(json.dumps(json_safe(results), indent=2, ensure_ascii=False))
     with (out_dir / "metrics.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["model", "seed", "status", *_CSV_METRICS, "params", "epochs", "seconds_per_epoch",
-                         "message"])
-        for i, seed in spec.runs():
-            out = outcomes.get((i, seed))
+        writer.writerow(["model", "seed", "origin", "status", *_CSV_METRICS, "params", "epochs",
+                         "seconds_per_epoch", "message"])
+        for key in spec.backtest_runs():
+            i, seed, origin = key
+            out = outcomes.get(key)
             name = spec.models[i].name
             row: list[object]
             if out is None:
-                row = [name, seed, RunStatus.FAILED.value, *(None for _ in _CSV_METRICS), None, 0, None,
-                       failures.get((i, seed), "not run")]
+                row = [name, seed, origin, RunStatus.FAILED.value, *(None for _ in _CSV_METRICS), None, 0, None,
+                       failures.get(key, "not run")]
             else:
                 values = out.metrics or Metrics()
-                row = [name, seed, out.status.value, *(values.get(k) for k in _CSV_METRICS), out.params,
+                row = [name, seed, origin, out.status.value, *(values.get(k) for k in _CSV_METRICS), out.params,
                        len(out.epochs), out.seconds_per_epoch, out.message]
             writer.writerow([csv_cell(v) for v in row])
     safe_frame(comparison.table()).to_csv(out_dir / "summary.csv")

@@ -17,14 +17,15 @@ and step); it chooses the engine and estimates an experiment's time before it is
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ..params import input_shape
-from ..spec import ExperimentSpec, ModelSpec
-from ..windows import plan_split
+from ..spec import ExperimentSpec, ModelSpec, SplitSpec
+from ..windows import check_origins, origin_ends, plan_split
 
 __all__ = [
     "MAX_GROUP", "CostModel", "Engine", "Group", "Plan", "estimate", "group_key", "plan_groups",
@@ -83,12 +84,17 @@ class CostModel:
 
 @dataclass(frozen=True)
 class Group:
-    """Runs (model index, seed) trained together, the engine chosen, why, and the estimate."""
+    """Runs (model index, seed) of one backtest origin trained together, the engine chosen, why,
+    and the estimate."""
 
     members: tuple[tuple[int, int], ...]
     engine: Engine
     reason: str
     seconds: float
+    origin: int = 0
+
+    def holds(self, model_index: int, seed: int, origin: int) -> bool:
+        return origin == self.origin and (model_index, seed) in self.members
 
 
 @dataclass(frozen=True)
@@ -101,10 +107,15 @@ class Plan:
     def seconds(self) -> float:
         return sum(g.seconds for g in self.groups)
 
+    def group_of(self, model_index: int, seed: int, origin: int = 0) -> Group:
+        """The group that trains this run (StopIteration when none does)."""
+        return next(g for g in self.groups if g.holds(model_index, seed, origin))
+
     def describe(self) -> str:
         """One sentence for the page, e.g. "about 40 s: 2 groups of 10 runs on the batched engine"."""
         batched = [g for g in self.groups if g.engine is Engine.BATCHED]
         keras = sum(len(g.members) for g in self.groups if g.engine is Engine.KERAS)
+        origins = len({g.origin for g in self.groups})
         parts = []
         if batched:
             runs = sum(len(g.members) for g in batched)
@@ -112,7 +123,8 @@ class Plan:
                          f"group{'s' * (len(batched) != 1)}")
         if keras:
             parts.append(f"{keras} run{'s' * (keras != 1)} one at a time through Keras")
-        return f"about {_duration(self.seconds)} on one worker: " + " and ".join(parts)
+        where = f" over {origins} backtest origins" if origins > 1 else ""
+        return f"about {_duration(self.seconds)} on one worker: " + " and ".join(parts) + where
 
 
 def _duration(seconds: float) -> str:
@@ -125,24 +137,31 @@ def _duration(seconds: float) -> str:
 
 def plan_groups(exp: ExperimentSpec, n_rows: int, *, members: Iterable[tuple[int, int]] | None = None,
                 cost: CostModel | None = None, gpu: bool = False) -> Plan:
-    """Group `members` (default: every run of `exp`) and choose an engine for each group.
+    """Group `members` (default: every run of `exp`) and choose an engine for each group, for
+    every backtest origin (latest first: its groups are the ones the page shows first).
 
-    `n_rows` is the length of the series the experiment trains on (it fixes the window count).
+    `n_rows` is the length of the whole series (each origin's window count follows from it).
+    Runs of different origins never share a group: each origin has its own rows and scaling.
     """
     cost = cost or CostModel()
     t, w = exp.training, exp.window
     n_features = 1 + len(exp.data.features)
-    split = plan_split(n_rows, w, exp.split, t.validation_share)
-    steps_per_epoch = max(1, math.ceil(split.n_train / t.batch_size))
     time_steps, width = input_shape(n_features, w.lookback, w.framing)
     by_key: dict[tuple[object, ...], list[tuple[int, int]]] = {}
     for index, seed in (exp.runs() if members is None else members):
         by_key.setdefault(group_key(exp.models[index]), []).append((index, seed))
+    check_origins(n_rows, w, exp.split, t.validation_share, exp.backtest.origins)
+    ends = origin_ends(n_rows, exp.split, exp.backtest.origins)
+    test = exp.split.test_points(n_rows)
     groups = []
-    for runs in by_key.values():
-        for start in range(0, len(runs), MAX_GROUP):
-            chunk = tuple(runs[start:start + MAX_GROUP])
-            groups.append(_choose(exp, chunk, cost, steps_per_epoch, time_steps, width, gpu))
+    for origin in reversed(range(len(ends))):
+        split = plan_split(ends[origin], w, SplitSpec(test), t.validation_share)
+        steps_per_epoch = max(1, math.ceil(split.n_train / t.batch_size))
+        for runs in by_key.values():
+            for start in range(0, len(runs), MAX_GROUP):
+                chunk = tuple(runs[start:start + MAX_GROUP])
+                group = _choose(exp, chunk, cost, steps_per_epoch, time_steps, width, gpu)
+                groups.append(dataclasses.replace(group, origin=origin))
     return Plan(tuple(groups))
 
 

@@ -96,11 +96,11 @@ class Store(RunLifecycle, GroupOps):
     def create_experiment(
         self, spec: ExperimentSpec, dataset_sha: str, *, max_queued: int | None = None
     ) -> int:
-        """Insert the experiment and one queued run per `spec.runs()`, in one transaction.
+        """Insert the experiment and one queued run per `spec.backtest_runs()`, in one transaction.
 
         With `max_queued`, refuse (QueueFullError) when the queue would hold more runs than that.
         """
-        pairs = spec.runs()
+        pairs = spec.backtest_runs()
         with self._db(write=True) as con:
             if con.execute("SELECT 1 FROM datasets WHERE sha256 = ?", (dataset_sha,)).fetchone() is None:
                 raise StoreError(f"No dataset with SHA-256 {dataset_sha} in the run store; put it first.")
@@ -119,11 +119,12 @@ class Store(RunLifecycle, GroupOps):
             )
             experiment_id = int(cur.lastrowid or 0)
             con.executemany(
-                "INSERT INTO runs (experiment_id, model_index, model_name, seed, epochs_total, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (experiment_id, model_index, model_name, seed, origin, epochs_total, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (experiment_id, i, spec.models[i].name, seed, spec.training.epochs, now)
-                    for i, seed in pairs
+                    (experiment_id, i, spec.models[i].name, seed, origin, spec.training.epochs, now)
+                    # the latest origin (today's split) first: its results are the first to show
+                    for i, seed, origin in sorted(pairs, key=lambda run: -run[2])
                 ],
             )
         return experiment_id

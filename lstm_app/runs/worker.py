@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import windows
 from ..errors import StoreError
 from ..outcome import EpochRow, RunStatus
 from ..spec import ExperimentSpec
@@ -123,12 +124,13 @@ def _claim(store: Store, pid: int, frames: _Frames) -> tuple[list[RunRow], Engin
     except Exception as exc:  # the data do not fit (or the experiment was deleted): fail this run
         store.fail(head.id, _one_line(exc))  # still queued: no attempt yet
         return [], Engine.KERAS, None, None  # type: ignore[return-value]
-    group = next(g for g in plan.groups if (head.model_index, head.seed) in g.members)
+    group = plan.group_of(head.model_index, head.seed, head.origin)
     ids = [head.id]
     if group.engine is Engine.BATCHED:
-        wanted = set(group.members)
         queued = store.runs(head.experiment_id, status=RunStatus.QUEUED)
-        ids = [r.id for r in queued if (r.model_index, r.seed) in wanted]
+        ids = [r.id for r in queued if group.holds(r.model_index, r.seed, r.origin)]
+    # Every run of a group shares its origin: train on that origin's rows, test size in points.
+    frame, spec = windows.at_origin(frame, spec, group.origin)
     return store.claim_runs(pid, ids, group.engine.value, group.reason), group.engine, spec, frame
 
 

@@ -244,7 +244,7 @@ class Draft:
     def _apply(self, spec: ExperimentSpec) -> None:
         self.models = _models(spec.models)
         # the test-size field the spec does not use keeps the page's value, for switching back
-        settings = dataclasses.replace(ps.settings_from(spec.window, spec.split, spec.training),
+        settings = dataclasses.replace(ps.settings_from(spec.window, spec.split, spec.training, spec.backtest),
                                        test_size=self.settings.test_size, test_share=self.settings.test_share)
         if settings.test_mode == "points":
             settings.test_size = int(spec.split.test_size)
