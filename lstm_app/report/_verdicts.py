@@ -9,7 +9,7 @@ from ..outcome import RunOutcome
 from . import stats
 from ._baselines import seeds_to_resolve
 
-__all__ = ["MIN_DM_POINTS", "early_stop_warnings", "reference_verdict", "seeds_text", "verdict"]
+__all__ = ["MIN_DM_POINTS", "diff_decimals", "early_stop_warnings", "reference_verdict", "seeds_text", "verdict"]
 
 MIN_DM_POINTS = 10  # below this many test points the DM test is left out of the verdict
 _fmt = stats.format_number
@@ -36,6 +36,14 @@ def reference_verdict(name: str, rmse_mean: float | None, rmse_std: float | None
     return f"{name}: the reference — RMSE {rmse} over {seeds_text(done, unit)}{base}."
 
 
+def diff_decimals(diff: stats.PairedDiff, decimals: int) -> int:
+    """Decimals for a difference and its interval: the data's, or up to 2 more when the interval
+    is narrow at that scale (so "−0.7 (−1.8 to 0.4)" does not read "−1 (−2 to 0)")."""
+    if diff.low is None or diff.high is None or not diff.high > diff.low:
+        return decimals
+    return max(decimals, min(decimals + 2, stats.decimals_for(diff.high - diff.low) - 1))
+
+
 def verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, decimals: int,
             unit: str = "seed") -> str:
     """One sentence on the RMSE difference, resting on one test: the paired t-interval over seeds
@@ -43,12 +51,15 @@ def verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, dec
     if diff.n == 0 or diff.mean is None:
         return f"{name}: not compared with {ref}: no {unit} on which both finished."
 
+    shown = diff_decimals(diff, decimals)
+
     def num(x: float | None) -> str:
-        return _fmt(x, decimals)
+        return _fmt(x, shown)
 
     word = "higher" if diff.mean > 0 else "lower"
     # A mean that rounds to 0 at the data's scale (or is float noise) is "the same".
-    than = f"{num(abs(diff.mean))} {word} than" if float(num(abs(diff.mean))) else "on average the same as"
+    same = not float(_fmt(abs(diff.mean), decimals))
+    than = "on average the same as" if same else f"{num(abs(diff.mean))} {word} than"
     if diff.n == 1:
         return (f"{name}: RMSE {than} {ref} on the one {unit} where both finished (no confidence "
                 f"interval from a single {unit}).")

@@ -26,7 +26,7 @@ from ..outcome import Metrics, RunOutcome, RunStatus
 from ..spec import ExperimentSpec
 from . import stats
 from ._baselines import Baselines, baselines, beats, headline
-from ._verdicts import MIN_DM_POINTS, early_stop_warnings, reference_verdict, seeds_text, verdict
+from ._verdicts import MIN_DM_POINTS, diff_decimals, early_stop_warnings, reference_verdict, seeds_text, verdict
 from .backtest import Backtest, backtest
 from .metrics import mae, mfe
 
@@ -269,9 +269,10 @@ class Comparison:
         if vs is None:
             return {self._delta: "reference", "Lower RMSE on": "—", "DM p": "—"}
         diff, dm = vs.rmse, vs.dm
-        text = _fmt(diff.mean, self.decimals, signed=True)
+        shown = diff_decimals(diff, self.decimals)
+        text = _fmt(diff.mean, shown, signed=True)
         if diff.low is not None:
-            text += f" ({_fmt(diff.low, self.decimals)} to {_fmt(diff.high, self.decimals)})"
+            text += f" ({_fmt(diff.low, shown)} to {_fmt(diff.high, shown)})"
         wins = f"{diff.wins} of {diff.n}" if diff.n else "—"
         p = "—" if dm.p_value is None else stats.format_p(dm.p_value).removeprefix("p = ").removeprefix("p ")
         return {self._delta: text, "Lower RMSE on": wins, "DM p": p}
