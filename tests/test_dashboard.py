@@ -172,7 +172,7 @@ def test_parameter_counts_show_formulas_for_every_layer_of_the_default_models(pa
     tables = [f for f in frames(page) if "Formula" in f.columns]
     assert len(tables) == 3
     tanh, _inside, between = (list(t["Formula"]) for t in tables)
-    assert tanh[0] == "4 × 64 × (64 + 1 + 1) = 16,896" and tanh[1] == "4 × 32 × (32 + 64 + 1) = 12,416"
+    assert tanh[0] == "4 × 32 × (32 + 1 + 1) = 4,352" and tanh[1] == "4 × 16 × (16 + 32 + 1) = 3,136"
     assert between[1] == "no weights = 0"
     assert len({list(t["Params"])[-1] for t in tables}) == 1, "activations do not change the count"
     assert page.get("plotly_chart"), "the parameter comparison chart is drawn"

@@ -262,10 +262,10 @@ def test_page_state_binds_widgets_to_the_draft_and_commits_back() -> None:
     s.commit_model(uid, "name")
     s.set_layers(uid, [{"units": 8, "activation": "tanh", "recurrent_activation": "sigmoid", "dropout": float("nan")}])
     assert s.draft.models[0]["name"] == "renamed" and s.draft.models[0]["layers"][0]["dropout"] is None
-    assert s.editor_base(uid)[0]["units"] == 64  # the editor keeps its base while it is on the page
+    assert s.editor_base(uid)[0]["units"] == 32  # the editor keeps its base while it is on the page
     session[layers] = {}
     s.bind_model(uid)
-    assert s.editor_base(uid)[0]["units"] == 64
+    assert s.editor_base(uid)[0]["units"] == 32
     del session[layers]  # left the page: the editor starts again from the draft
     s.bind_model(uid)
     assert s.editor_base(uid)[0]["units"] == 8

@@ -100,7 +100,7 @@ def seeds_to_resolve(diff: stats.PairedDiff) -> int | None:
 
 
 def headline(verdicts: Sequence[tuple[str, int, bool | None]], base: Baselines, decimals: int,
-             over: str = "the seeds") -> str:
+             over: str = "the seeds", unit: str = "seed") -> str:
     """The first verdict line: does any model beat the best baseline? `verdicts` holds (model
     name, runs finished, beats) for every model; `over` names what the interval is over."""
     if base.best is None:
@@ -120,7 +120,8 @@ def headline(verdicts: Sequence[tuple[str, int, bool | None]], base: Baselines, 
                 "activations below is between models that lose to a simple forecast on this data.")
     few = [n for n, k, _ in finished if k < MIN_SEEDS]
     if few and len(few) == len(finished):
-        return (f"Whether any model beats {best} cannot be told from fewer than {MIN_SEEDS} finished seeds "
+        return (f"Whether any model beats {best} cannot be told from fewer than {MIN_SEEDS} finished {unit}s "
                 "per model; train more seeds.")
-    return (f"No model is clearly better than {best}: the closest are within seed-to-seed noise of it, "
+    noise = "seed-to-seed" if unit == "seed" else "run-to-run"
+    return (f"No model is clearly better than {best}: the closest are within {noise} noise of it, "
             "so treat the differences between activations below with care.")

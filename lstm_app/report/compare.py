@@ -351,7 +351,7 @@ def summarize(
         for i in range(len(names))
     ]
     over = "the seeds" if origins == 1 else f"the runs ({len(seeds)} seeds × {origins} backtest origins)"
-    first = headline([(m.name, m.seeds_done, m.beats_naive) for m in models], base, decimals, over)
+    first = headline([(m.name, m.seeds_done, m.beats_naive) for m in models], base, decimals, over, unit)
     if base.best is not None:
         notes.insert(0, "Baselines: a model beats the best baseline when the "
                      f"{confidence:.0%} interval of its {per} RMSE minus the baseline's "
