@@ -96,13 +96,13 @@ def sweep_parallel(spec: ExperimentSpec, comparison: Comparison) -> go.Figure:
                      "tickvals": list(range(len(levels))), "ticktext": levels,
                      "range": [-0.3, len(levels) - 0.7] if len(levels) > 1 else [-1, 1]})
     values = [rmse[m.name] for m, _ in rows]
-    dims.append({"label": "RMSE (mean)", "values": values})
+    dims.append({"label": "RMSE (mean)", "values": values, "tickformat": f",.{comparison.decimals + 1}f"})
     fig.add_trace(go.Parcoords(
         line={"color": values, "colorscale": "Viridis_r", "showscale": True,
               "colorbar": {"title": {"text": "RMSE"}, "thickness": 12}},
         dimensions=dims, labelangle=0, labelfont={"size": 12}, tickfont={"size": 10}))
     origins = f" and {comparison.origins} origins" if comparison.origins > 1 else ""
-    return style(fig, "Settings → RMSE", body=300, left=90, right=90, gap=40,
+    return style(fig, "Settings → RMSE", body=300, left=90, right=90, gap=64,
                  subtitle=f"one line per model, RMSE averaged over seeds{origins} · drag along an axis to filter")
 
 
