@@ -174,7 +174,12 @@ def page() -> None:
         st.caption(" · ".join(f"**{c}**: {h}" for c, h in METRIC_HELP.items()))
     if len(names) >= 3:
         st.plotly_chart(view.get("overview", lambda: charts.metric_overview(comparison)), key="overview_chart")
-    st.plotly_chart(view.get("loss", lambda: charts.loss_curves(spec, res.outcomes)), key="loss_chart")
+    # One thin line per seed is 2 traces per run (132 for 60 runs): drawn only when asked for.
+    every = st.toggle("Show every seed's loss curve", key="loss_seeds",
+                      help="Draw each seed's training and validation loss as a thin line instead of the "
+                           "min–max band.")
+    st.plotly_chart(view.get("loss_seeds" if every else "loss",
+                             lambda: charts.loss_curves(spec, res.outcomes, seeds=every)), key="loss_chart")
     if spec.data.source == HOTEL_H2 and set(PUBLISHED) <= set(names):
         st.plotly_chart(view.get("replication", lambda: charts.replication_figure(comparison, PUBLISHED)),
                         key="replication_chart")

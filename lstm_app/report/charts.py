@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ..outcome import Regions, RunOutcome, RunStatus
 from ..params import LayerCount, LayerKind
@@ -24,6 +23,7 @@ from ._charts_diag import (
     NEUTRAL,
     PALETTE,
     Outcomes,
+    figure,
     finite,
     gradient_norms,
     layer_histograms,
@@ -35,6 +35,7 @@ from ._charts_diag import (
     rgba,
     runs_of,
     style,
+    subplots,
     user_text,
 )
 from .compare import BEST, LABELS, Comparison, ModelSummary, forecast_band
@@ -86,7 +87,7 @@ def series_preview(frame: pd.DataFrame, target: str) -> go.Figure:
         raise ValueError(f"Received an invalid value for argument `target`, expected one of "
                          f"{', '.join(map(str, frame.columns))}, got {target!r}.")
     values, label = frame[target], user_text(target)
-    fig = go.Figure(go.Scatter(
+    fig = figure(go.Scatter(
         x=frame.index, y=values, mode="lines", name=label, line={"color": ACTUAL_COLOR, "width": 1.4},
         hovertemplate=f"{_date_hover(frame.index)}<br>{label}: %{{y:{number_format(values)}}}<extra></extra>"))
     style(fig, f"{label} — {len(frame):,} points", body=176, bottom=32, left=56)
@@ -103,7 +104,7 @@ def param_comparison(counts: Mapping[str, Sequence[LayerCount]]) -> go.Figure:
     """
     names = list(counts)
     colors, shown = model_colors(names), {name: user_text(name) for name in names}  # shown: escaped
-    fig = go.Figure()
+    fig = figure()
     totals = {name: sum(r.params for r in rows) for name, rows in counts.items()}
     slots: dict[str, float] = {}
     for name, rows in counts.items():
@@ -198,7 +199,7 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
     """
     colors = model_colors([m.name for m in spec.models])
     fmt = number_format(actual)
-    fig = go.Figure(go.Scatter(
+    fig = figure(go.Scatter(
         x=actual.index, y=actual.to_numpy(dtype=float), mode="lines", name="actual",
         line={"color": ACTUAL_COLOR, "width": 1.5}, hovertemplate=f"actual: %{{y:{fmt}}}<extra></extra>"))
     future_end, drawn = None, []
@@ -411,7 +412,7 @@ def metric_overview(comparison: Comparison, metric: str = "rmse") -> go.Figure:
     values = [v for m in rows for _, v in _seed_values(m, metric)[0]]
     values += [v for m in rows if (v := finite(m.mean.get(metric))) is not None]
     x_range = _x_range(values + ([naive] if naive is not None else []))
-    fig = go.Figure()
+    fig = figure()
     _strip(fig, rows, metric, colors, fmt, _edge(x_range))
     keys = [legend_key("seed", symbol="circle"), legend_key("mean over seeds", symbol="diamond")]
     if any(m.seeds_diverged for m in rows):
@@ -447,7 +448,7 @@ def replication_figure(comparison: Comparison, published: Mapping[str, Mapping[s
     models = _by_index(comparison)
     colors = model_colors([m.name for m in models])
     metrics = ("rmse", "mfe", "mda")
-    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
+    fig = subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=[_UNITS[k].split(" (")[0] for k in metrics])
     stars = False
     for col, metric in enumerate(metrics, start=1):
