@@ -34,6 +34,7 @@ from ._charts_diag import (
     number_format,
     rgba,
     runs_of,
+    sig,
     style,
     subplots,
     user_text,
@@ -162,33 +163,58 @@ def _times(labels: Sequence[Any]) -> list[Any]:
     return labels
 
 
+def _axis_times(values: Sequence[Any] | pd.Index) -> list[Any]:
+    """Times as the axis gets them: dates without a time of day as `YYYY-MM-DD` (plotly would send
+    `YYYY-MM-DDT00:00:00` for each), others unchanged."""
+    index = pd.Index(values)
+    if isinstance(index, pd.DatetimeIndex) and index.tz is None and len(index) and (index == index.normalize()).all():
+        return list(index.strftime("%Y-%m-%d"))
+    return list(values)
+
+
 def _mean_future(done: Sequence[RunOutcome]) -> pd.Series:
-    futures = [o.future for o in done if o.future is not None]
-    parts = [pd.Series(pd.to_numeric(pd.Series(f.forecast), errors="coerce").to_numpy(), index=_times(f.time))
-             for f in futures if len(f.time) == len(f.forecast) > 0]
+    """The mean over seeds of the recursive future forecasts, by time (runs of one experiment
+    share their future times, so the labels are parsed once per distinct set, not per run)."""
+    groups: dict[tuple[Any, ...], list[tuple[float, ...]]] = {}
+    for o in done:
+        f = o.future
+        if f is not None and len(f.time) == len(f.forecast) > 0:
+            groups.setdefault(tuple(f.time), []).append(f.forecast)
+    parts = []
+    for labels, rows in groups.items():
+        values = np.array([[np.nan if (x := finite(v)) is None else x for v in row] for row in rows])
+        sums, counts = np.nansum(values, axis=0), np.isfinite(values).sum(axis=0)
+        parts.append(pd.DataFrame({"sum": sums, "n": counts}, index=_times(labels)))
     if not parts:
         return pd.Series(dtype=float)
-    return pd.concat(parts, axis=1).mean(axis=1).dropna().sort_index()
+    both = pd.concat(parts).groupby(level=0).sum()
+    return (both["sum"] / both["n"].where(both["n"] > 0)).dropna().sort_index()
 
 
-def _regions(fig: go.Figure, regions: Regions | None, future_end: Any) -> tuple[Any, Any] | None:
-    """Shade train / validation / test / future and label each at the top; returns (test start, end)."""
+def _regions(regions: Regions | None, future_end: Any) -> tuple[tuple[Any, Any] | None, list[dict[str, Any]],
+                                                                 list[dict[str, Any]]]:
+    """Shade train / validation / test / future and label each at the top: (test start, end),
+    the shapes and the annotations (plain dicts, added to the figure at once: `add_vrect` per
+    region is slow)."""
     if regions is None:
-        return None
+        return None, [], []
     val = regions.test_start if regions.val_start is None else regions.val_start
     start, val, test, end = _times([regions.train_start, val, regions.test_start, regions.end])
     spans = [("train", start, val), ("validation", val, test), ("test", test, end)]
     if future_end is not None:
         spans.append(("future", end, future_end))
+    shapes, notes = [], []
     # Labels sit at the top, alternating two rows so narrow neighbours never overlap; "train" is
     # right-aligned at its end so it stays visible when zoomed to the test period.
     for k, (label, x0, x1) in enumerate(s for s in spans if s[1] != s[2]):
-        fig.add_vrect(x0=x0, x1=x1, fillcolor=REGION_FILLS[label], line_width=0, layer="below", name=label)
-        fig.add_annotation(x=x1 if label == "train" else x0, xanchor="right" if label == "train" else "left",
-                           xshift=-3 if label == "train" else 3, y=1 if k % 2 == 0 else 0.93, yref="paper",
-                           yanchor="top", text=label, showarrow=False, font={"size": 10, "color": "#555"},
-                           bgcolor="rgba(255,255,255,0.75)", name=f"region {label}")
-    return test, end
+        shapes.append({"type": "rect", "x0": _iso(x0), "x1": _iso(x1), "xref": "x", "y0": 0, "y1": 1,
+                       "yref": "y domain", "fillcolor": REGION_FILLS[label], "line": {"width": 0},
+                       "layer": "below", "name": label})
+        notes.append({"x": _iso(x1 if label == "train" else x0), "xanchor": "right" if label == "train" else "left",
+                      "xshift": -3 if label == "train" else 3, "y": 1 if k % 2 == 0 else 0.93, "yref": "paper",
+                      "yanchor": "top", "text": label, "showarrow": False, "font": {"size": 10, "color": "#555"},
+                      "bgcolor": "rgba(255,255,255,0.75)", "name": f"region {label}"})
+    return (test, end), shapes, notes
 
 
 def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes) -> go.Figure:
@@ -199,9 +225,9 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
     """
     colors = model_colors([m.name for m in spec.models])
     fmt = number_format(actual)
-    fig = figure(go.Scatter(
-        x=actual.index, y=actual.to_numpy(dtype=float), mode="lines", name="actual",
-        line={"color": ACTUAL_COLOR, "width": 1.5}, hovertemplate=f"actual: %{{y:{fmt}}}<extra></extra>"))
+    traces = [go.Scatter(
+        x=_axis_times(actual.index), y=sig(actual.to_numpy(dtype=float)), mode="lines", name="actual",
+        line={"color": ACTUAL_COLOR, "width": 1.5}, hovertemplate=f"actual: %{{y:{fmt}}}<extra></extra>")]
     future_end, drawn = None, []
     seen = [float(v) for v in actual.to_numpy(dtype=float) if np.isfinite(v)]
     futures: dict[str, pd.Series] = {}
@@ -210,33 +236,36 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
         band = forecast_band(done)
         if not band.n:
             continue
-        color, x, name = colors[model.name], _times(band.time), user_text(model.name)
+        color, x, name = colors[model.name], _axis_times(_times(band.time)), user_text(model.name)
         if band.n > 1:
-            fig.add_trace(go.Scatter(x=x, y=list(band.low), mode="lines", line={"width": 0, "color": color},
+            traces.append(go.Scatter(x=x, y=sig(band.low), mode="lines", line={"width": 0, "color": color},
                                      name=f"{name} band low", legendgroup=name, showlegend=False,
                                      hoverinfo="skip"))
-            fig.add_trace(go.Scatter(x=x, y=list(band.high), mode="lines", line={"width": 0, "color": color},
+            traces.append(go.Scatter(x=x, y=sig(band.high), mode="lines", line={"width": 0, "color": color},
                                      fill="tonexty", fillcolor=rgba(color, 0.18), name=f"{name} band high",
                                      legendgroup=name, showlegend=False, hoverinfo="skip"))
         seen += [float(v) for v in (*band.low, *band.high) if v is not None and np.isfinite(v)]
-        fig.add_trace(go.Scatter(
-            x=x, y=list(band.mean), customdata=np.column_stack([band.low, band.high]), mode="lines+markers",
+        spread = [list(pair) for pair in zip(sig(band.low), sig(band.high), strict=True)]
+        traces.append(go.Scatter(
+            x=x, y=sig(band.mean), customdata=spread, mode="lines+markers",
             name=name, legendgroup=name, line={"color": color, "width": 2}, marker={"size": 4},
             hovertemplate=(f"{name}: %{{y:{fmt}}} (seeds %{{customdata[0]:{fmt}}} to "
                            f"%{{customdata[1]:{fmt}}}, n = {band.n})<extra></extra>")))
         future = _mean_future(done)
         if not future.empty:
-            fig.add_trace(go.Scatter(
-                x=future.index.tolist(), y=future.tolist(), mode="lines", name=f"{name} (future)",
+            traces.append(go.Scatter(
+                x=_axis_times(future.index), y=sig(future), mode="lines", name=f"{name} (future)",
                 legendgroup=name, showlegend=False, line={"color": color, "width": 2, "dash": "dash"},
                 hovertemplate=f"{name} future: %{{y:{fmt}}}<extra></extra>"))
             future_end = future.index[-1] if future_end is None else max(future_end, future.index[-1])
             futures[name] = future
         drawn.append(model.name)
+    fig = figure(*traces)
     _clip_runaways(fig, seen, futures)
     finished = [o for o in outcomes.values() if o is not None and o.regions is not None]
     finished.sort(key=lambda o: o.status != RunStatus.DONE)
-    bounds = _regions(fig, finished[0].regions, future_end) if finished else None
+    bounds, shapes, notes = _regions(finished[0].regions if finished else None, future_end)
+    fig.layout.shapes, fig.layout.annotations = shapes, [*notes, *fig.layout.annotations]
     target = user_text(spec.data.target)
     has_future = future_end is not None
     zoom = (_zoom_range(actual.index[0], bounds[0], future_end if has_future else bounds[1])
