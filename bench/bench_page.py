@@ -87,15 +87,15 @@ def _fill(store: Store, sha: str, spec: ExperimentSpec, rng: np.random.Generator
 OPENS = 3  # 60-run experiments per store: the first opens cold, the others are timed as opens
 
 
-def build(folder: Path, experiments: int, runs: int) -> list[int]:
-    """A store of `experiments` × `runs` finished runs plus `OPENS` 60-run experiments; their ids."""
+def build(folder: Path, experiments: int, runs: int, opens: int = OPENS) -> list[int]:
+    """A store of `experiments` × `runs` finished runs plus `opens` 60-run experiments; their ids."""
     store = Store(folder / "runs.sqlite")
     sha = store.put_dataset(sample_path(HOTEL_H2.removeprefix("sample:")).name,
                             sample_path(HOTEL_H2.removeprefix("sample:")).read_bytes())
     rng = np.random.default_rng(0)
     for i in range(experiments):
         _fill(store, sha, _spec(f"history {i}", 2, runs // 2), rng)
-    return [_fill(store, sha, _spec(f"sixty {k}", 3, 20), rng) for k in range(OPENS)]
+    return [_fill(store, sha, _spec(f"sixty {k}", 3, 20), rng) for k in range(opens)]
 
 
 @contextlib.contextmanager
