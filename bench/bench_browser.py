@@ -148,8 +148,14 @@ def measure(url: str, eids: list[int], names: list[str]) -> dict[str, Any]:
             page.wait_for_function("(eid) => document.querySelector('[data-testid=\"stMain\"]')?.innerText"
                                    ".includes(`experiment ${eid},`)", arg=eids[0], timeout=120_000)
             page.wait_for_function(f"() => !({_RUNNING.removeprefix('() => ')})", timeout=120_000)
-            page.wait_for_timeout(1000)
-            want = int(page.evaluate(_DRAWN, eids[0]))  # how many charts the Compare page draws
+            # How many charts the Compare page draws: the count once it has stayed the same for 2 s
+            # (plotly.js itself loads with the first chart).
+            want, since = -1, time.perf_counter()
+            while want <= 0 or time.perf_counter() - since < 2:
+                now = int(page.evaluate(_DRAWN, eids[0]))
+                if now != want:
+                    want, since = now, time.perf_counter()
+                page.wait_for_timeout(50)
             session, _ = _wait(page, eids[0], start, want, 120)
             opens, idles, counts, sizes = [], [], [], []
             box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"] input')

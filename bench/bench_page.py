@@ -73,7 +73,10 @@ def _fill(store: Store, sha: str, spec: ExperimentSpec, rng: np.random.Generator
     actual = 100 + 40 * rng.random(115)
     for r in runs:
         forecast = actual[105:] + rng.normal(0, 20, 10)
-        epochs = [EpochRow(e, 1 / e, 1.2 / e, 0.02, (0.1, 0.2)) for e in range(1, 21)]
+        # every run its own curves, as real runs have (identical charts would be cached by the browser)
+        noise = 1 + 0.2 * rng.random((20, 4))
+        epochs = [EpochRow(e, noise[e - 1, 0] / e, 1.2 * noise[e - 1, 1] / e, 0.02,
+                           (0.1 * noise[e - 1, 2], 0.2 * noise[e - 1, 3])) for e in range(1, 21)]
         outcome = make_outcome(
             time=times[105:], actual=actual[105:], forecast=forecast, previous=float(actual[104]),
             regions=make_regions(times, 80, 105), future=make_future(

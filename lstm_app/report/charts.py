@@ -406,16 +406,19 @@ def _strip(rows: Sequence[ModelSummary], metric: str, colors: Mapping[str, str],
     for y, m in enumerate(rows):
         color, name, (values, diverged) = colors[m.name], user_text(m.name), _seed_values(m, metric)
         seeds = [s for s, _ in values] + diverged
-        jitter = dict(zip(seeds, np.linspace(-0.2, 0.2, len(seeds)) if len(seeds) > 1 else [0.0], strict=False))
+        spread_y = np.linspace(-0.2, 0.2, len(seeds)).round(4).tolist() if len(seeds) > 1 else [0.0]
+        jitter = dict(zip(seeds, spread_y, strict=False))
         if values:
-            out.append(go.Scatter(**on,
-                x=[v for _, v in values], y=[y + jitter[s] for s, _ in values], customdata=[s for s, _ in values],
-                mode="markers", name=f"{name} (seeds)", legendgroup=name, showlegend=False,
+            out.append(go.Scatter(
+                **on, x=sig(v for _, v in values), y=[round(y + jitter[s], 4) for s, _ in values],
+                customdata=[s for s, _ in values], mode="markers", name=f"{name} (seeds)", legendgroup=name,
+                showlegend=False,
                 marker={"color": rgba(color, 0.75), "size": 8, "line": {"color": "white", "width": 0.5}},
                 hovertemplate=f"{name}, seed %{{customdata}}: %{{x:{fmt}}}<extra></extra>"))
         if diverged:
-            out.append(go.Scatter(**on,
-                x=[edge] * len(diverged), y=[y + jitter[s] for s in diverged], customdata=diverged, mode="markers",
+            out.append(go.Scatter(
+                **on, x=[edge] * len(diverged), y=[round(y + jitter[s], 4) for s in diverged], customdata=diverged,
+                mode="markers",
                 name=f"{name} (diverged)", legendgroup=name, showlegend=False, cliponaxis=False,
                 marker={"color": color, "symbol": "x", "size": 9},
                 hovertemplate=f"{name}, seed %{{customdata}}: diverged<extra></extra>"))
@@ -423,8 +426,8 @@ def _strip(rows: Sequence[ModelSummary], metric: str, colors: Mapping[str, str],
         if mean is not None:
             std = finite(m.std.get(metric))
             spread = f" ± %{{customdata[0]:{fmt}}}" if std is not None else ""
-            out.append(go.Scatter(**on,
-                x=[mean], y=[y], customdata=[[std, m.seeds_done, m.seeds_total]], mode="markers",
+            out.append(go.Scatter(
+                **on, x=sig([mean]), y=[y], customdata=[[*sig([std]), m.seeds_done, m.seeds_total]], mode="markers",
                 name=name, legendgroup=name, showlegend=False,
                 marker={"color": color, "symbol": "diamond", "size": 13, "line": {"color": "#222", "width": 1}},
                 hovertemplate=(f"<b>{name}</b>: mean %{{x:{fmt}}}{spread}<br>over %{{customdata[1]}} of "
