@@ -189,8 +189,12 @@ def page() -> None:
         st.plotly_chart(view.get("hist", lambda: charts.layer_histograms(spec, res.outcomes)), key="hist_chart")
     with g:
         st.plotly_chart(view.get("grad", lambda: charts.gradient_norms(spec, res.outcomes)), key="grad_chart")
-    st.dataframe(view.get("inside", lambda: results.inside_table(spec, res.outcomes)), hide_index=True,
-                 key="inside_table")
+    # Dead units as a percentage, as in the histogram titles ("dead 25%").
+    inside = view.get("inside", lambda: results.inside_table(spec, res.outcomes).assign(
+        **{"Dead units": lambda t: t["Dead units"] * 100}))
+    dead = st.column_config.NumberColumn(format="%.0f%%", help="share of the layer's units whose |output| never "
+                                         "exceeded 1e-6 on the test windows (mean over the finished seeds)")
+    st.dataframe(inside, hide_index=True, key="inside_table", column_config={"Dead units": dead})
     st.caption("Timings here are CPU seconds per epoch; the fast cuDNN kernel applies only on a GPU and only "
                "to tanh/sigmoid LSTMs without recurrent dropout.")
     for line in ps.engine_lines(res.runs):

@@ -241,6 +241,7 @@ def test_a_finished_experiment_renders_the_compare_page(trained_page: AppTest) -
     assert "the best baseline, " in first
     assert "±" in metrics.loc["tanh", "RMSE"]
     inside = next(f for f in tables if "Dead units" in f.columns)
+    assert all(0 <= v <= 100 for v in inside["Dead units"])  # a percentage, as in the histogram titles
     assert list(inside["cuDNN on GPU"]) == ["yes", "no"]
     assert any("only on a GPU" in c.value for c in at.caption)
     assert {b.label for b in at.get("download_button")} >= {"Metrics CSV", "Experiment JSON", "Keras code"}
