@@ -114,28 +114,30 @@ def sig(values: Iterable[object], digits: int = 6) -> list[float | None]:
     return [None if (x := finite(v)) is None else float(f"{x:.{digits}g}") for v in values]
 
 
-def legend_rows(labels: Sequence[str]) -> int:
-    """How many rows a horizontal legend with these labels takes at ~half a 1280 px window."""
+def legend_rows(labels: Sequence[str], width: float = _ASSUMED_WIDTH) -> int:
+    """How many rows a horizontal legend with these labels takes `width` px wide (by default
+    ~half a 1280 px window)."""
     rows, used = 1, 0.0
     for label in labels:
-        width = 42 + 6.6 * len(label)
-        if used and used + width > _ASSUMED_WIDTH:
+        entry = 42 + 6.6 * len(label)
+        if used and used + entry > width:
             rows, used = rows + 1, 0.0
-        used += width
+        used += entry
     return rows if labels else 0
 
 
 def house(title: str, *, body: int, subtitle: str | None = None, legend: Sequence[str] = (), bottom: int = 50,
-          left: int = 64, right: int = 24, gap: int = 8) -> dict[str, Any]:
+          left: int = 64, right: int = 24, gap: int = 8, width: float = _ASSUMED_WIDTH) -> dict[str, Any]:
     """The house look as layout properties: title top-left, horizontal legend under it, compact
     margins.
 
     `body` is the plot area's height in pixels; the figure grows by what the title, subtitle
     and legend (packed for a ~600 px wide column) need, so nothing overlaps; `gap` is the space
-    left above the plot area (subplot titles need ~20–36 px).
+    left above the plot area (subplot titles need ~20–36 px); `width` is the figure's expected
+    width, for packing the legend.
     """
     head = _TITLE_PX + (_SUBTITLE_PX * (subtitle.count("<br>") + 1) if subtitle else 0)
-    top = head + legend_rows(legend) * _LEGEND_ROW_PX + gap
+    top = head + legend_rows(legend, width) * _LEGEND_ROW_PX + gap
     height = body + top + bottom
     return {
         "height": height,
@@ -144,8 +146,9 @@ def house(title: str, *, body: int, subtitle: str | None = None, legend: Sequenc
                   "yanchor": "top", "pad": {"t": 10}, "font": {"size": 15},
                   **({"subtitle": {"text": subtitle, "font": {"size": 11, "color": "#666"}}} if subtitle else {})},
         "showlegend": bool(legend),
+        # under the title, from the figure's left edge (not the plot area's): the whole width for its rows
         "legend": {"orientation": "h", "yref": "container", "y": 1 - (head + 2) / height, "yanchor": "top",
-                   "x": 0, "xanchor": "left", "font": {"size": 11}, "traceorder": "normal"},
+                   "xref": "container", "x": 0.01, "xanchor": "left", "font": {"size": 11}, "traceorder": "normal"},
         "font": {"size": 12},
         "hoverlabel": {"namelength": -1},
     }

@@ -108,14 +108,14 @@ def param_comparison(counts: Mapping[str, Sequence[LayerCount]]) -> go.Figure:
                 showlegend=False, text=[layer], textposition="inside", insidetextanchor="middle",
                 marker={"color": rgba(colors[name], alpha), "line": {"color": colors[name], "width": 1.5}},
                 hovertemplate=f"<b>{label}</b><br>{layer}<br>{user_text(row.formula)}<extra></extra>"))
-    # Half a bar's height in px: the label's bottom sits just above its bar.
-    lift = round((1 - _BAR_GAP) * _ROW_PX / 2) + 1
     notes = []
-    for name, rows in counts.items():
+    for k, (name, rows) in enumerate(counts.items()):
         between = [user_text(str(r.kwargs["activation"])) for r in rows if r.kind is LayerKind.BETWEEN]
         text = f"{totals[name]:,}" + (f" ({', '.join(between)} between: +0)" if between else "")
         notes.append({
-            "x": 0, "y": shown[name], "xanchor": "left", "yanchor": "bottom", "yshift": lift, "showarrow": False,
+            # at the top edge of the bar (categories are numbered 0, 1, … on the axis), in the gap above it
+            "x": 0, "y": k - (1 - _BAR_GAP) / 2, "xanchor": "left", "yanchor": "bottom", "yshift": 1,
+            "showarrow": False,
             "text": f"<b>{text}</b>", "font": {"color": colors[name], "size": 12}, "name": f"total {shown[name]}",
             "hovertext": f"<b>{shown[name]}: {totals[name]:,} parameters</b><br>"
                          + "<br>".join(user_text(f"{r.label}: {r.formula}") for r in rows)})
@@ -127,9 +127,12 @@ def param_comparison(counts: Mapping[str, Sequence[LayerCount]]) -> go.Figure:
     subtitle = ("Activations add no weights: tanh or ReLU,<br>inside or between, the count is the same"
                 + (".<br>All models here have the same total." if same else "."))
     n = len(names)
+    look = house("Trainable parameters per layer", body=round(_ROW_PX * (max(n, 1) + _BAR_GAP)), subtitle=subtitle,
+                 legend=list(slots), left=110, width=240)  # it sits in a ~300–450 px column
+    # plotly stacks a horizontal legend of bar keys one per row when traceorder is "normal"
+    look["legend"] = {k: v for k, v in look["legend"].items() if k != "traceorder"}
     fig = figure(*traces, *keys, layout={
-        **house("Trainable parameters per layer", body=round(_ROW_PX * (max(n, 1) + _BAR_GAP)), subtitle=subtitle,
-                legend=list(slots), left=110),
+        **look,
         "barmode": "stack", "uniformtext": {"minsize": 9, "mode": "hide"}, "bargap": _BAR_GAP, "annotations": notes,
         "xaxis": {"title": {"text": "trainable parameters"}, "range": [0, 1.02 * max(totals.values(), default=1) or 1],
                   "tickformat": ","},
