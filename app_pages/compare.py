@@ -172,7 +172,8 @@ def page() -> None:
         st.dataframe(table.data.loc[[m.name for m in comparison.models], versus], key="versus_table",
                      column_config=helps)
         st.caption(" · ".join(f"**{c}**: {h}" for c, h in METRIC_HELP.items()))
-    if len(names) >= 3:
+    replication = spec.data.source == HOTEL_H2 and set(PUBLISHED) <= set(names)
+    if len(names) >= 3 and not replication:  # the replication chart's RMSE panel shows the same, and more
         st.plotly_chart(view.get("overview", lambda: charts.metric_overview(comparison)), key="overview_chart")
     # One thin line per seed is 2 traces per run (132 for 60 runs): drawn only when asked for.
     every = st.toggle("Show every seed's loss curve", key="loss_seeds",
@@ -180,7 +181,7 @@ def page() -> None:
                            "min–max band.")
     st.plotly_chart(view.get("loss_seeds" if every else "loss",
                              lambda: charts.loss_curves(spec, res.outcomes, seeds=every)), key="loss_chart")
-    if spec.data.source == HOTEL_H2 and set(PUBLISHED) <= set(names):
+    if replication:
         st.plotly_chart(view.get("replication", lambda: charts.replication_figure(comparison, PUBLISHED)),
                         key="replication_chart")
     st.subheader("Inside the network")
