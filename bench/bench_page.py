@@ -3,10 +3,10 @@
     .venv/bin/python bench/bench_page.py [--small 10] [--large 1000] [--runs 20] [--reruns 10] [--profile FILE]
 
 Builds two run stores in a temporary folder — `--small` and `--large` experiments of `--runs`
-finished runs each, written directly as finished outcomes (no training), plus three 60-run
+finished runs each, written directly as finished outcomes (no training), plus five 60-run
 experiments (3 models × 20 seeds) — opens the first 60-run experiment's Compare page in
 Streamlit's AppTest (`open_cold_ms_N`: a fresh process, imports included), then opens the other
-two from the sidebar's history as a user does (`open_ms_N`: the median, server-side, page warm,
+four from the sidebar's history as a user does (`open_ms_N`: the median, server-side, page warm,
 that experiment never opened before) and times `--reruns` reruns (the median). Prints
 `rerun_ms_10: …`, `rerun_ms_1000: …`, `open_ms: …` (the slower of the two stores) and, last,
 `scaling: X` (the ratio of the rerun times). Goals: a rerun ≤ 150 ms at 1,000 experiments,
@@ -87,7 +87,7 @@ def _fill(store: Store, sha: str, spec: ExperimentSpec, rng: np.random.Generator
     return eid
 
 
-OPENS = 3  # 60-run experiments per store: the first opens cold, the others are timed as opens
+OPENS = 5  # 60-run experiments per store: the first opens cold, the other four are timed as opens
 
 
 def build(folder: Path, experiments: int, runs: int, opens: int = OPENS) -> list[int]:
