@@ -190,11 +190,18 @@ def page() -> None:
         st.caption(" · ".join(f"**{c}**: {h}" for c, h in METRIC_HELP.items()))
     if comparison.backtest.horizons > 1:
         st.plotly_chart(view.get("horizon", lambda: charts.rmse_by_horizon(spec, comparison)), key="horizon_chart")
-    if len(names) >= 3:
+    replication = spec.data.source == HOTEL_H2 and set(PUBLISHED) <= set(names)
+    if len(names) >= 3 and not replication:  # the replication chart's RMSE panel shows the same, and more
         st.plotly_chart(view.get("overview", lambda: charts.metric_overview(comparison)), key="overview_chart")
+    if len(names) >= 3:
         st.plotly_chart(view.get("sweep", lambda: charts.sweep_parallel(spec, comparison)), key="sweep_chart")
-    st.plotly_chart(view.get("loss", lambda: charts.loss_curves(spec, res.latest)), key="loss_chart")
-    if spec.data.source == HOTEL_H2 and set(PUBLISHED) <= set(names):
+    # One thin line per seed is 2 traces per run (132 for 60 runs): drawn only when asked for.
+    every = st.toggle("Show every seed's loss curve", key="loss_seeds",
+                      help="Draw each seed's training and validation loss as a thin line instead of the "
+                           "min–max band.")
+    st.plotly_chart(view.get("loss_seeds" if every else "loss",
+                             lambda: charts.loss_curves(spec, res.latest, seeds=every)), key="loss_chart")
+    if replication:
         st.plotly_chart(view.get("replication", lambda: charts.replication_figure(comparison, PUBLISHED)),
                         key="replication_chart")
     st.subheader("Inside the network")
@@ -203,8 +210,12 @@ def page() -> None:
         st.plotly_chart(view.get("hist", lambda: charts.layer_histograms(spec, res.latest)), key="hist_chart")
     with g:
         st.plotly_chart(view.get("grad", lambda: charts.gradient_norms(spec, res.latest)), key="grad_chart")
-    st.dataframe(view.get("inside", lambda: results.inside_table(spec, res.latest)), hide_index=True,
-                 key="inside_table")
+    # Dead units as a percentage, as in the histogram titles ("dead 25%").
+    inside = view.get("inside", lambda: results.inside_table(spec, res.latest).assign(
+        **{"Dead units": lambda t: t["Dead units"] * 100}))
+    dead = st.column_config.NumberColumn(format="%.0f%%", help="share of the layer's units whose |output| never "
+                                         "exceeded 1e-6 on the test windows (mean over the finished seeds)")
+    st.dataframe(inside, hide_index=True, key="inside_table", column_config={"Dead units": dead})
     st.caption("Timings here are CPU seconds per epoch; the fast cuDNN kernel applies only on a GPU and only "
                "to tanh/sigmoid LSTMs without recurrent dropout.")
     for line in ps.engine_lines(res.runs):

@@ -211,7 +211,7 @@ def test_forecast_overlay_skips_models_without_finished_runs() -> None:
 
 def test_loss_curves_means_partial_and_diverged() -> None:
     spec, runs = experiment(), outcomes()
-    fig = charts.loss_curves(spec, runs)
+    fig = charts.loss_curves(spec, runs, seeds=True)
     assert fig.layout.yaxis.type == "log"
     for name in ("tanh", "relu inside", "relu between"):
         assert len(traces(fig, name)) == 1 and len(traces(fig, f"{name} (validation)")) == 1
@@ -225,8 +225,26 @@ def test_loss_curves_means_partial_and_diverged() -> None:
     line = traces(fig, "relu inside seed 1")[0]
     assert list(line.x) == [1, 2, 3] and line.line.dash == "dot"
     assert max(traces(fig, "relu inside")[0].customdata) == 2
-    assert traces(fig, "relu inside seed 1 diverged")[0].x == (4,)
+    assert traces(fig, "relu inside diverged seeds")[0].x == (4,)
+    assert traces(fig, "relu inside diverged seeds")[0].customdata[0][0] == 1
     assert 10 ** fig.layout.yaxis.range[1] < 1e7  # the huge diverged loss does not squash the axis
+    serialises(fig)
+
+
+def test_loss_curves_draw_each_seed_only_on_request() -> None:
+    spec, runs = experiment(), outcomes()
+    fig, every = charts.loss_curves(spec, runs), charts.loss_curves(spec, runs, seeds=True)
+    assert not [t for t in fig.data if " seed " in (t.name or "")]
+    assert len([t for t in every.data if " seed " in (t.name or "")]) > 0
+    # The same means either way; the default shows a min–max band of the training loss instead.
+    for name in ("tanh", "relu inside", "relu between", "tanh (validation)"):
+        assert traces(fig, name)[0].y == traces(every, name)[0].y
+    low, high = traces(fig, "tanh band low")[0], traces(fig, "tanh band high")[0]
+    assert high.fill == "tonexty" and low.x == traces(fig, "tanh")[0].x
+    assert all(a <= m <= b for a, m, b in zip(low.y, traces(fig, "tanh")[0].y, high.y, strict=True))
+    assert traces(fig, "relu inside diverged seeds")[0].x == (4,)  # still marked without its line
+    assert len(fig.data) < len(every.data)
+    assert fig.layout.yaxis.range == every.layout.yaxis.range
     serialises(fig)
 
 

@@ -248,9 +248,15 @@ def test_a_finished_experiment_renders_the_compare_page(trained_page: AppTest) -
     assert "the best baseline, " in first
     assert "±" in metrics.loc["tanh", "RMSE"]
     inside = next(f for f in tables if "Dead units" in f.columns)
+    assert all(0 <= v <= 100 for v in inside["Dead units"])  # a percentage, as in the histogram titles
     assert list(inside["cuDNN on GPU"]) == ["yes", "no"]
     assert any("only on a GPU" in c.value for c in at.caption)
     assert {b.label for b in at.get("download_button")} >= {"Metrics CSV", "Experiment JSON", "Keras code"}
+    loss = next(c for c in at.get("plotly_chart") if "Loss per epoch" in c.proto.spec)
+    assert "seed 0" not in loss.proto.spec and "band high" in loss.proto.spec  # the mean and a band
+    at.toggle(key="loss_seeds").set_value(True).run()
+    loss = next(c for c in at.get("plotly_chart") if "Loss per epoch" in c.proto.spec)
+    assert "tanh seed 0" in loss.proto.spec and "relu seed 1 (validation)" in loss.proto.spec
     at.toggle(key="per_seed").set_value(True).run()
     per_seed = next(f for f in frames(at) if "Seed" in f.columns)
     assert len(per_seed) == 8 and set(per_seed["Status"]) == {"done"} and set(per_seed["Origin"]) == {1, 2}

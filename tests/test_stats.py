@@ -231,3 +231,21 @@ def test_dm_from_statsmodels_reproduces_the_values_of_the_hand_written_test_it_r
         assert result.statistic == pytest.approx(statistic, rel=1e-12)
         assert result.p_value == pytest.approx(p_value, rel=1e-12)
         assert result.n == n and result.mean_loss_diff == pytest.approx(float(np.mean(a**2 - b**2)))
+
+
+def test_the_fast_forecast_band_on_shared_times_equals_the_aligned_one() -> None:
+    from lstm_app.report.stats import _band_aligned
+
+    rng = np.random.default_rng(3)
+    times = [f"2021-01-{d:02d}" for d in range(1, 11)]
+    tests = []
+    for k in range(5):
+        forecast = list(rng.normal(10, 2, 10))
+        forecast[k] = math.nan  # a gap in one seed at a time
+        actual = [math.nan if k == 0 and i == 3 else float(i) for i in range(10)]  # one seed lacks an actual
+        tests.append(make_test(times, actual, forecast, [0.0] * 10))
+    tests.append(make_test(times, list(range(10)), [math.nan] * 9 + [1.0], [0.0] * 10))
+    fast, aligned = forecast_band(tests), _band_aligned(tests)
+    assert fast.time == aligned.time and fast.actual == aligned.actual and fast.n == aligned.n == 6
+    for field in ("mean", "low", "high"):
+        assert getattr(fast, field) == pytest.approx(getattr(aligned, field))

@@ -394,3 +394,36 @@ def test_the_experiment_list_reads_names_sources_and_counts_without_parsing_spec
     assert [e.id for e in store.experiment_list(limit=2, include=ids[0])] == [ids[24], ids[23], ids[0]]
     assert store.experiment_list(search="nothing like it", include=10**6) == []
     assert store.experiment_count() == 25
+
+
+def test_the_batch_loader_gives_every_run_the_outcome_and_history_it_gives_one_by_one(store, lab_spec,
+                                                                                      lab_csv) -> None:
+    other = _experiment(store, lab_spec(seeds=(0,)), lab_csv)  # must not leak into the second
+    theirs = store.claim_next(2)
+    assert theirs is not None and store.finish(theirs.id, _outcome())
+    eid = _experiment(store, lab_spec(seeds=tuple(range(7))), lab_csv)
+    runs = [store.claim_next(1) for _ in range(7)]
+    assert all(r is not None for r in runs)
+    done, diverged, cancelled, running, failed, retried, queued = (r.id for r in runs if r is not None)
+    store.finish(done, _outcome())
+    store.finish(diverged, make_outcome(RunStatus.DIVERGED, epochs=[EpochRow(1, 0.5, None, 0.1, (1.0,))],
+                                        diverged_epoch=2, message="loss became NaN"))
+    store.add_epoch(cancelled, EpochRow(1, 0.7, 0.8, 0.1))
+    store.finish(cancelled, make_outcome(RunStatus.CANCELLED, epochs=[EpochRow(1, 0.7, 0.8, 0.1)]))
+    store.add_epoch(running, EpochRow(1, 0.4, 0.5, 0.2, (0.3,)))
+    store.fail(failed, "ValueError: bad")
+    store.add_epoch(retried, EpochRow(1, 9.0, 9.0, 0.1))  # an earlier attempt's epoch: never shown
+    store.mark_interrupted()
+    store.requeue([retried, queued])
+    store.claim_runs(3, [retried], "keras", "test")
+    store.add_epoch(retried, EpochRow(1, 0.1, 0.2, 0.1))
+    ids = [r.id for r in store.runs(eid)]
+    batch = store.outcomes(eid)
+    assert list(batch) == ids
+    assert batch == {i: store.outcome(i) for i in ids}
+    assert [batch[i] is not None for i in (done, diverged, cancelled, running, failed, retried, queued)] == [
+        True, True, True, False, False, False, False]
+    histories = store.histories(eid)
+    assert histories == {i: h for i in ids if (h := store.history(i))}
+    assert histories[retried] == [EpochRow(1, 0.1, 0.2, 0.1)]
+    assert set(store.outcomes(other)) == {r.id for r in store.runs(other)}

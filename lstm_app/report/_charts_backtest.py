@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from ..spec import ExperimentSpec, ModelSpec
-from ._charts_diag import legend_key, model_colors, note, style, user_text
+from ._charts_diag import figure, house, legend_key, model_colors, note, sig, user_text
 from .backtest import NAIVE
 from .compare import Comparison
 from .stats import finite_or_none as finite
@@ -19,35 +19,38 @@ def rmse_by_horizon(spec: ExperimentSpec, comparison: Comparison) -> go.Figure:
     over seeds and origins) with the naive forecast held flat from the same start, dashed."""
     bt = comparison.backtest
     colors = model_colors([m.name for m in spec.models])
-    fig = go.Figure()
     fmt = f",.{comparison.decimals}f"
     horizons = list(range(1, bt.horizons + 1))
+    traces: list[go.Scatter] = []
     drawn = []
     for model in spec.models:
         values = bt.rmse_by_horizon.get(model.name) or []
         if not any(v is not None for v in values):
             continue
         name = user_text(model.name)
-        fig.add_trace(go.Scatter(
-            x=horizons, y=values, mode="lines+markers", name=name, line={"color": colors[model.name], "width": 2},
-            marker={"size": 5},
+        traces.append(go.Scatter(
+            x=horizons, y=sig(values), mode="lines+markers", name=name,
+            line={"color": colors[model.name], "width": 2}, marker={"size": 5},
             hovertemplate=f"{name}, h = %{{x}}: RMSE %{{y:{fmt}}} (over {bt.forecasts.get(model.name, 0)} "
                           "forecasts)<extra></extra>"))
         drawn.append(name)
     naive = bt.rmse_by_horizon.get(NAIVE) or []
-    if any(v is not None for v in naive):
-        fig.add_trace(go.Scatter(
-            x=horizons, y=naive, mode="lines", name=NAIVE, showlegend=False,
+    has_naive = any(v is not None for v in naive)
+    if has_naive:
+        traces.append(go.Scatter(
+            x=horizons, y=sig(naive), mode="lines", name=NAIVE, showlegend=False,
             line={"color": "#444", "width": 1.5, "dash": "dash"},
             hovertemplate=f"naive, h = %{{x}}: RMSE %{{y:{fmt}}}<extra></extra>"))
+        traces.append(legend_key(NAIVE, "dash"))
     origins = f"{bt.count} origins × " if bt.count > 1 else ""
-    style(fig, "RMSE by forecast horizon", body=240, legend=[*drawn, *([NAIVE] if naive else [])],
-          subtitle=f"recursive forecasts from the start of each test period · {origins}"
-                   f"{len(comparison.seeds)} seeds per model · lower is better")
-    if naive:
-        fig.add_trace(legend_key(NAIVE, "dash"))
-    fig.update_xaxes(title_text="steps ahead (h)", dtick=1 if bt.horizons <= 20 else None)
-    fig.update_yaxes(title_text="RMSE", rangemode="tozero")
+    layout = {
+        **house("RMSE by forecast horizon", body=240, legend=[*drawn, *([NAIVE] if has_naive else [])],
+                subtitle=f"recursive forecasts from the start of each test period · {origins}"
+                         f"{len(comparison.seeds)} seeds per model · lower is better"),
+        "xaxis": {"title": {"text": "steps ahead (h)"}, **({"dtick": 1} if bt.horizons <= 20 else {})},
+        "yaxis": {"title": {"text": "RMSE"}, "rangemode": "tozero"},
+    }
+    fig = figure(*traces, layout=layout)
     if not drawn:
         note(fig, "No recursive forecasts yet (they need a univariate series and a finished run).")
     return fig
@@ -85,10 +88,10 @@ def sweep_parallel(spec: ExperimentSpec, comparison: Comparison) -> go.Figure:
     varying = [k for k in settings[0] if len({s[k] for s in settings}) > 1]
     rmse = {m.name: finite(m.mean.get("rmse")) for m in comparison.models}
     rows = [(m, s) for m, s in zip(spec.models, settings, strict=True) if rmse.get(m.name) is not None]
-    fig = go.Figure()
     if len(rows) < 2:
+        fig = figure(layout=house("Settings → RMSE", body=260))
         note(fig, "The sweep view needs at least two models with a finished run.")
-        return style(fig, "Settings → RMSE", body=260)
+        return fig
     dims = []
     for key in varying:
         levels = sorted({s[key] for _, s in rows}, key=_level_order)
@@ -97,13 +100,14 @@ def sweep_parallel(spec: ExperimentSpec, comparison: Comparison) -> go.Figure:
                      "range": [-0.3, len(levels) - 0.7] if len(levels) > 1 else [-1, 1]})
     values = [rmse[m.name] for m, _ in rows]
     dims.append({"label": "RMSE (mean)", "values": values, "tickformat": f",.{comparison.decimals + 1}f"})
-    fig.add_trace(go.Parcoords(
+    lines = go.Parcoords(
         line={"color": values, "colorscale": "Viridis_r", "showscale": True,
               "colorbar": {"title": {"text": "RMSE"}, "thickness": 12}},
-        dimensions=dims, labelangle=0, labelfont={"size": 12}, tickfont={"size": 10}))
+        dimensions=dims, labelangle=0, labelfont={"size": 12}, tickfont={"size": 10})
     origins = f" and {comparison.origins} origins" if comparison.origins > 1 else ""
-    return style(fig, "Settings → RMSE", body=300, left=90, right=90, gap=64,
-                 subtitle=f"one line per model, RMSE averaged over seeds{origins} · drag along an axis to filter")
+    return figure(lines, layout=house(
+        "Settings → RMSE", body=300, left=90, right=90, gap=64,
+        subtitle=f"one line per model, RMSE averaged over seeds{origins} · drag along an axis to filter"))
 
 
 def _level_order(text: str) -> tuple[float, str]:

@@ -89,24 +89,21 @@ def actual_frame(store: Store, sha: str, target: str, features: tuple[str, ...] 
     return _frame(str(store.path), sha, target, tuple(features), time_column).copy()
 
 
-@functools.lru_cache(maxsize=1024)
-def _finished(store_path: str, run_id: int, finished_at: float | None) -> RunOutcome | None:
-    # A finished run's outcome never changes (a re-queue clears finished_at), so the page's
-    # reruns read each one from SQLite once instead of on every widget change.
-    return Store(store_path).outcome(run_id)
-
-
 def _outcomes(store: Store, spec: ExperimentSpec, runs: list[RunRow]) -> Outcomes:
+    # One batch read per table for the whole experiment (`Store.outcomes`); unfinished runs get
+    # their status and the history so far, read in one more query only when there are any.
     by_pair = {(r.model_index, r.seed, r.origin): r for r in runs}
+    stored = store.outcomes(runs[0].experiment_id) if any(r.status in FINISHED for r in runs) else {}
+    partial = store.histories(runs[0].experiment_id) if any(r.status not in FINISHED for r in runs) else {}
     out: Outcomes = {}
     for pair in spec.backtest_runs():
         run = by_pair.get(pair)
         if run is None:
             out[pair] = None
         elif run.status in FINISHED:
-            out[pair] = _finished(str(store.path), run.id, run.finished_at)
+            out[pair] = stored.get(run.id)
         else:
-            out[pair] = RunOutcome(status=run.status, epochs=store.history(run.id), message=run.message)
+            out[pair] = RunOutcome(status=run.status, epochs=partial.get(run.id, []), message=run.message)
     return out
 
 

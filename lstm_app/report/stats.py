@@ -244,6 +244,16 @@ def forecast_band(tests: Iterable[TestForecast]) -> ForecastBand:
     Forecasts are aligned on their times; a forecast whose times and values differ in length
     or repeat a time is skipped.
     """
+    tests = list(tests)
+    same = [t for t in tests if t.time and len(t.time) == len(t.forecast)]
+    if same and len(same) == len(tests) and len({t.time for t in same}) == 1 and len(set(same[0].time)) == len(
+            same[0].time):
+        return _band_on_one_grid(same)  # the usual case: every run forecast the same test times
+    return _band_aligned(tests)
+
+
+def _band_aligned(tests: Iterable[TestForecast]) -> ForecastBand:
+    """`forecast_band` in general: forecasts aligned on their times with pandas."""
     columns: dict[int, pd.Series] = {}
     actual: dict[Any, float | None] = {}
     for k, test in enumerate(tests):
@@ -267,6 +277,29 @@ def forecast_band(tests: Iterable[TestForecast]) -> ForecastBand:
         actual=tuple(actual.get(t) for t in frame.index),
         n=len(columns),
     )
+
+
+def _band_on_one_grid(tests: list[TestForecast]) -> ForecastBand:
+    """`forecast_band` of forecasts that share one list of distinct times, with numpy (the
+    general path builds a pandas Series per forecast: ~10× slower for 20 seeds)."""
+    times = tests[0].time
+    values = np.array([[math.nan if (v := finite_or_none(f)) is None else v for f in t.forecast] for t in tests],
+                      dtype=float)
+    keep = np.isfinite(values).any(axis=0)
+    values = values[:, keep]
+    actual: list[float | None] = []
+    for j in np.flatnonzero(keep):
+        found = None
+        for t in tests:
+            if j < len(t.actual) and (found := finite_or_none(t.actual[j])) is not None:
+                break
+        actual.append(found)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a time where some seeds are NaN is fine
+        mean, low, high = np.nanmean(values, axis=0), np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+    return ForecastBand(time=tuple(times[j] for j in np.flatnonzero(keep)), mean=tuple(map(float, mean)),
+                        low=tuple(map(float, low)), high=tuple(map(float, high)), actual=tuple(actual),
+                        n=len(tests))
 
 
 def decimals_for(scale: float | None) -> int:

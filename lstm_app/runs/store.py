@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import sqlite3
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -376,6 +377,58 @@ class Store(RunLifecycle, GroupOps):
             regions=Regions.from_dict(regions) if regions else None,
             diagnostics=Diagnostics.from_dict(diagnostics), params=extra[1] or 0, seconds_per_epoch=extra[2],
         )
+
+    def outcomes(self, experiment_id: int) -> dict[int, RunOutcome | None]:
+        """Every run of an experiment by id, each exactly as `outcome` gives it (None for a run that
+        is not done, diverged or cancelled), read on one connection with one query per table
+        instead of several connections per run."""
+        with self._db() as con:
+            runs = con.execute(
+                "SELECT id, status, message, diverged_epoch, params, seconds_per_epoch FROM runs "
+                "WHERE experiment_id = ? ORDER BY id", (experiment_id,)).fetchall()
+            done = {r[0] for r in runs if r[1] in FINISHED}
+            preds = {r[0]: r[1:] for r in con.execute(
+                "SELECT p.run_id, p.test, p.future, p.regions, p.diagnostics FROM predictions p "
+                "JOIN runs r ON r.id = p.run_id WHERE r.experiment_id = ?", (experiment_id,)) if r[0] in done}
+            metrics: dict[int, dict[str, float | None]] = {}
+            for run_id, name, value in con.execute(
+                "SELECT m.run_id, m.name, m.value FROM metrics m JOIN runs r ON r.id = m.run_id "
+                "WHERE r.experiment_id = ?", (experiment_id,)):
+                metrics.setdefault(run_id, {})[name] = value
+            epochs = self._epochs(con, experiment_id)
+        out: dict[int, RunOutcome | None] = {}
+        for run_id, status, message, diverged, params, spe in runs:
+            if run_id not in done:
+                out[run_id] = None
+                continue
+            test, future, regions, diagnostics = (json.loads(x) for x in preds[run_id]) if run_id in preds \
+                else ({}, {}, {}, {})
+            values = metrics.get(run_id)
+            out[run_id] = RunOutcome(
+                status=RunStatus(status), epochs=epochs.get(run_id, []), message=message, diverged_epoch=diverged,
+                metrics=Metrics.from_dict(values) if values else None,
+                test=TestForecast.from_dict(test) if test else None,
+                future=FutureForecast.from_dict(future) if future else None,
+                regions=Regions.from_dict(regions) if regions else None,
+                diagnostics=Diagnostics.from_dict(diagnostics), params=params or 0, seconds_per_epoch=spe,
+            )
+        return out
+
+    def histories(self, experiment_id: int) -> dict[int, list[EpochRow]]:
+        """The per-epoch history of every run of an experiment (current attempts), by run id, as
+        `history` gives each; runs without epochs are left out. One query."""
+        with self._db() as con:
+            return self._epochs(con, experiment_id)
+
+    @staticmethod
+    def _epochs(con: sqlite3.Connection, experiment_id: int) -> dict[int, list[EpochRow]]:
+        out: dict[int, list[EpochRow]] = {}
+        for run_id, e, loss, val, s, g in con.execute(
+            "SELECT e.run_id, e.epoch, e.loss, e.val_loss, e.seconds, e.grad_norms FROM epochs e "
+            "JOIN runs r ON r.id = e.run_id AND r.attempt = e.attempt WHERE r.experiment_id = ? "
+            "ORDER BY e.run_id, e.epoch", (experiment_id,)):
+            out.setdefault(run_id, []).append(EpochRow(e, loss, val, s, tuple(json.loads(g))))
+        return out
 
     def metrics(self, experiment_id: int) -> dict[int, Metrics]:
         """Metrics of every run of an experiment that has them, by run id."""
