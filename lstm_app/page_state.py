@@ -335,16 +335,20 @@ def _seconds(value: float | None) -> str:
 
 
 def engine_lines(runs: Sequence[RunRow]) -> list[str]:
-    """Which engine trained the runs and why, one line per distinct choice."""
-    seen: dict[tuple[str, str], int] = {}
+    """Which engine trained the runs and why, one line per distinct choice (groups whose reasons
+    differ only in their estimates, e.g. one per backtest origin, share a line)."""
+    seen: dict[tuple[str, str], list[Any]] = {}
     for run in runs:
         if run.engine:
-            seen[(run.engine, run.engine_reason)] = seen.get((run.engine, run.engine_reason), 0) + 1
+            entry = seen.setdefault((run.engine, run.engine_reason.split(":")[0]), [0, run.engine_reason, set()])
+            entry[0] += 1
+            entry[2].add(run.engine_reason)
     lines = []
-    for (engine, reason), n in seen.items():
+    for (engine, _), (n, reason, reasons) in seen.items():
         how = ("in batched groups: their s/epoch is the whole group's epoch, shared by its runs"
                if engine == "batched" else "one at a time through Keras")
-        lines.append(f"{plural(n, 'run')} trained {how} ({reason}).")
+        more = f"; {len(reasons) - 1} more like it" if len(reasons) > 1 else ""
+        lines.append(f"{plural(n, 'run')} trained {how} ({reason}{more}).")
     return lines
 
 

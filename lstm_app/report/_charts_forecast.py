@@ -179,7 +179,7 @@ def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes
     layout = {**house(f"{target}: actual vs test forecasts", body=320,
                       legend=["actual", *drawn, *(["future (recursive)"] if has_future else [])],
                       subtitle="one step ahead, mean over seeds · band: min–max over seeds"
-                      + (f" · test: {origins} backtest origins, one after another" if origins > 1 else ""),
+                      + (f"<br>test: {origins} backtest origins, one test period after another" if origins > 1 else ""),
                       gap=8 + (_MENU_PX if zoom else 0)),
               "hovermode": "x unified", "xaxis": xaxis, "yaxis": yaxis, "shapes": shapes,
               "annotations": [*regions, *notes]}

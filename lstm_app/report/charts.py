@@ -155,6 +155,14 @@ def _format(comparison: Comparison, metric: str) -> str:
     return {"params": ",.0f", "seconds_per_epoch": ".3~g"}.get(metric, ".3f")
 
 
+def _per_model(comparison: Comparison) -> str:
+    """"10 seeds", or "50 runs (10 seeds × 5 origins)" in a backtest."""
+    seeds, origins = len(comparison.seeds), comparison.origins
+    if origins <= 1:
+        return f"{seeds} seed{'s' * (seeds != 1)}"
+    return f"{seeds * origins} runs ({seeds} seeds × {origins} origins)"
+
+
 def _seed_values(m: ModelSummary, metric: str) -> tuple[list[tuple[str, float]], list[str]]:
     """(seed label, value) of the finished runs, and the labels of the diverged ones (the seed,
     with its backtest origin when there are several)."""
@@ -317,6 +325,6 @@ def replication_figure(comparison: Comparison, published: Mapping[str, Mapping[s
                         range=[len(models) - 0.5, -0.5], showgrid=False, zeroline=False)
     return figure(*traces, *keys, layout={
         **house("Published single run vs this app's seeds", body=max(150, 40 * len(models) + 30), legend=legend,
-                subtitle=f"{len(comparison.seeds)} seeds per model · MFE: + = over-forecast · MDA: share of steps "
+                subtitle=f"{_per_model(comparison)} per model · MFE: + = over-forecast · MDA: share of steps "
                          "moving the right way", left=100, gap=26),
         **axes, "annotations": titles, "shapes": shapes})
