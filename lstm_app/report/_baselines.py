@@ -9,10 +9,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..outcome import RunOutcome
-from . import stats
+import numpy as np
 
-__all__ = ["BASELINES", "Baselines", "baselines", "beats", "headline", "seeds_to_resolve"]
+from ..outcome import Metrics, RunOutcome
+from . import stats
+from .metrics import mae, mfe
+
+__all__ = ["BASELINES", "Baselines", "baselines", "beats", "headline", "naive_row", "seeds_to_resolve"]
 
 # Baseline name -> the Metrics field with its RMSE (the runs of one split all share these values).
 BASELINES: dict[str, str] = {"naive": "naive_rmse", "seasonal naive": "seasonal_rmse", "drift": "drift_rmse"}
@@ -125,3 +128,42 @@ def headline(verdicts: Sequence[tuple[str, int, bool | None]], base: Baselines, 
     noise = "seed-to-seed" if unit == "seed" else "run-to-run"
     return (f"No model is clearly better than {best}: the closest are within {noise} noise of it, "
             "so treat the differences between activations below with care.")
+
+
+def naive_row(by_origin: Mapping[int, list[RunOutcome]],
+              keys: Iterable[str]) -> tuple[dict[str, float | None], list[str]]:
+    """The naive forecast's row of the metrics table (by metric `keys`, None where undefined) —
+    per origin, then the mean over the origins where it could be scored — and notes."""
+    rows, notes = [], []
+    for origin in sorted(by_origin):
+        row, said = _naive_one(by_origin[origin], keys)
+        rows.append(row)
+        notes += [n for n in said if n not in notes]
+    naive: dict[str, float | None] = dict.fromkeys(keys)
+    for key in ("rmse", "mae", "mfe", "skill"):
+        values = [v for r in rows if (v := r.get(key)) is not None]
+        naive[key] = statistics.fmean(values) if values else None
+    return naive, notes
+
+
+def _naive_one(outcomes: list[RunOutcome], keys: Iterable[str]) -> tuple[dict[str, float | None], list[str]]:
+    """The naive row of one split (RMSE from the runs' metrics, MAE/MFE from their test lists)."""
+    values = [stats.finite_or_none((o.metrics or Metrics()).naive_rmse) for o in outcomes]
+    found = [v for v in values if v is not None]
+    naive: dict[str, float | None] = dict.fromkeys(keys)
+    naive.update(rmse=found[0] if found else None, skill=0.0 if found else None)
+    notes = []
+    if found and max(found) - min(found) > 1e-9 * max(1.0, abs(max(found))):
+        notes.append("The naive RMSE differs between runs: the runs may not share one split.")
+    for o in outcomes:
+        actual, guess = (o.test.actual, o.test.naive) if o.test is not None else ((), ())
+        pairs = [(stats.finite_or_none(g), stats.finite_or_none(a)) for g, a in zip(guess, actual, strict=False)]
+        kept = [(g, a) for g, a in pairs if g is not None and a is not None]
+        if kept and len(guess) == len(actual):
+            g, a = np.array([p[0] for p in kept]), np.array([p[1] for p in kept])
+            naive.update(mae=mae(g, a), mfe=mfe(g, a))
+            break
+    if naive.get("mae") is None:  # no usable test lists: the runs' own naive MAE
+        own = (m for o in outcomes if (m := (o.metrics or Metrics()).naive_mae) is not None)
+        naive.update(mae=stats.finite_or_none(next(own, None)))
+    return naive, notes

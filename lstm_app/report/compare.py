@@ -19,16 +19,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..outcome import Metrics, RunOutcome, RunStatus
 from ..spec import ExperimentSpec
 from . import stats
-from ._baselines import Baselines, baselines, beats, headline
+from ._baselines import Baselines, baselines, beats, headline, naive_row
 from ._verdicts import MIN_DM_POINTS, diff_decimals, early_stop_warnings, reference_verdict, seeds_text, verdict
 from .backtest import Backtest, backtest
-from .metrics import mae, mfe
 
 __all__ = [
     "BEST", "LABELS", "MIN_DM_POINTS", "MIN_SEEDS", "NAIVE_LABEL", "NOT_FINISHED",
@@ -327,7 +325,7 @@ def summarize(
     by_origin: dict[int, list[RunOutcome]] = {}
     for (_, _, o), run in present.items():
         by_origin.setdefault(o, []).append(run)
-    naive, notes = _naive(by_origin)
+    naive, notes = naive_row(by_origin, LABELS)
     rmses = [_finite(_metrics(o).rmse) for o in present.values() if o.status == RunStatus.DONE]
     scale = naive.get("rmse") or (statistics.median([r for r in rmses if r is not None] or [0.0]) or None)
     decimals = stats.decimals_for(scale)
@@ -364,43 +362,6 @@ def summarize(
                      "its training part only; the test periods follow each other and never overlap.")
     return Comparison(names[reference], reference, seeds, models, naive, notes, decimals, variant,
                       confidence, base, first, backtest(spec, present))
-
-
-def _naive(by_origin: Mapping[int, list[RunOutcome]]) -> tuple[dict[str, float | None], list[str]]:
-    """The naive row — per origin, then the mean over the origins where it could be scored —
-    and notes."""
-    rows, notes = [], []
-    for origin in sorted(by_origin):
-        row, said = _naive_one(by_origin[origin])
-        rows.append(row)
-        notes += [n for n in said if n not in notes]
-    naive: dict[str, float | None] = dict.fromkeys(LABELS)
-    for key in ("rmse", "mae", "mfe", "skill"):
-        values = [v for r in rows if (v := r.get(key)) is not None]
-        naive[key] = statistics.fmean(values) if values else None
-    return naive, notes
-
-
-def _naive_one(outcomes: list[RunOutcome]) -> tuple[dict[str, float | None], list[str]]:
-    """The naive row of one split (RMSE from the runs' metrics, MAE/MFE from their test lists)."""
-    values = [_finite(_metrics(o).naive_rmse) for o in outcomes]
-    found = [v for v in values if v is not None]
-    naive: dict[str, float | None] = dict.fromkeys(LABELS)
-    naive.update(rmse=found[0] if found else None, skill=0.0 if found else None)
-    notes = []
-    if found and max(found) - min(found) > 1e-9 * max(1.0, abs(max(found))):
-        notes.append("The naive RMSE differs between runs: the runs may not share one split.")
-    for o in outcomes:
-        actual, guess = (o.test.actual, o.test.naive) if o.test is not None else ((), ())
-        pairs = [(_finite(g), _finite(a)) for g, a in zip(guess, actual, strict=False)]
-        kept = [(g, a) for g, a in pairs if g is not None and a is not None]
-        if kept and len(guess) == len(actual):
-            g, a = np.array([p[0] for p in kept]), np.array([p[1] for p in kept])
-            naive.update(mae=mae(g, a), mfe=mfe(g, a))
-            break
-    if naive.get("mae") is None:  # no usable test lists: the runs' own naive MAE
-        naive.update(mae=_finite(next((m for o in outcomes if (m := _metrics(o).naive_mae) is not None), None)))
-    return naive, notes
 
 
 def _seed_row(run: RunOutcome | None) -> SeedRow:
