@@ -60,6 +60,7 @@ from ..outcome import RunStatus
 from ..spec import ExperimentSpec
 from ._schema import storage_error
 from ._supervise import Enforcement, retrying
+from .executor import MAX_RETRIES_ENV, Executor, ExecutorChoice, LocalExecutor, parse_executor
 from .store import RunRow, Store, default_path
 
 __all__ = ["Runner", "default_concurrency", "exit_reason", "get_runner", "shutdown_all"]
@@ -141,6 +142,8 @@ class Runner(Enforcement):
         stall_seconds: float = 60.0,
         stall_limit_seconds: float | None = None,
         on_stall: str | None = None,
+        executor: str | ExecutorChoice | None = None,
+        max_retries: int | None = None,
     ) -> None:
         self.store = Store(store_path)
         self.concurrency = max(1, concurrency or default_concurrency())
@@ -157,12 +160,29 @@ class Runner(Enforcement):
         if self.on_stall not in ("fail", "requeue"):
             raise LabError(f"{ON_STALL_ENV} must be 'fail' or 'requeue', got {self.on_stall!r}.")
         self.logs_dir = self.store.path.parent / "logs"
+        choice = executor if isinstance(executor, ExecutorChoice) else parse_executor(executor)
+        if max_retries is None:
+            # Local: a dead worker was usually out of memory, which a retry repeats; on Ray a lost node is routine.
+            raw = os.environ.get(MAX_RETRIES_ENV, "").strip()
+            if raw and not raw.isdigit():
+                raise LabError(f"{MAX_RETRIES_ENV} must be a whole number of retries, got {raw!r}.")
+            max_retries = int(raw) if raw else (2 if choice.kind == "ray" else 0)
+        self.max_retries = max(0, max_retries)  # attempts started again after a worker died
         self._folder_lock: int | None = _lock_folder(self.store.path.parent)
         self.interrupted_at_start = self.store.mark_interrupted()
         self._workers: dict[int, tuple[subprocess.Popen[bytes], Path]] = {}
         self._start_failures, self._next_spawn = 0, 0.0
         self._idle = False
         self._lock = threading.Lock()
+        self.executor: Executor = LocalExecutor(self)
+        if choice.kind == "ray":
+            try:
+                from ._ray import RayExecutor  # `import ray` happens only here, and only when chosen
+
+                self.executor = RayExecutor(self, choice.address)
+            except BaseException:
+                self._unlock()
+                raise
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._supervise, name="lstm-lab-supervisor", daemon=True)
@@ -171,7 +191,12 @@ class Runner(Enforcement):
 
     def __repr__(self) -> str:
         pids = self.worker_pids()
-        return f"Runner({str(self.store.path)!r}, concurrency={self.concurrency}, workers={pids})"
+        return (f"Runner({str(self.store.path)!r}, executor={self.executor.kind!r}, concurrency={self.concurrency}, "
+                f"workers={pids})")
+
+    def where(self) -> str:
+        """Which executor trains this runner's runs, and where (one phrase for the page and CLI)."""
+        return self.executor.where()
 
     # -- the page's calls ----------------------------------------------------------------------
 
@@ -223,6 +248,19 @@ class Runner(Enforcement):
         atexit.unregister(self.shutdown)
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=max(timeout, 5.0))
+        try:
+            self.executor.shutdown(timeout)
+        finally:
+            self._unlock()
+            _forget(self)
+
+    def _unlock(self) -> None:
+        if self._folder_lock is not None:
+            os.close(self._folder_lock)  # closing the descriptor releases the flock
+            self._folder_lock = None
+
+    def _stop_workers(self, timeout: float) -> None:
+        """Terminate the local workers (SIGKILL after `timeout`), wait for them, settle their runs."""
         with self._lock:
             workers = dict(self._workers)
             self._workers.clear()
@@ -237,10 +275,6 @@ class Runner(Enforcement):
                 proc.kill()
                 proc.wait()
             self._release(pid, proc.returncode, log_path, "the server shut down while this run was training")
-        if self._folder_lock is not None:
-            os.close(self._folder_lock)  # closing the descriptor releases the flock
-            self._folder_lock = None
-        _forget(self)
 
     # -- supervisor ----------------------------------------------------------------------------
 
@@ -259,6 +293,9 @@ class Runner(Enforcement):
             self._wake.clear()
 
     def _tick(self) -> None:
+        self.executor.tick()
+
+    def _local_tick(self) -> None:
         self._reap()
         self._enforce_cancel()
         self._enforce_stalls()
@@ -306,6 +343,11 @@ class Runner(Enforcement):
                 write = partial(self.store.fail, run.id, f"no progress for {stalled:.0f} s (the limit is "
                                 f"{self.stall_limit_seconds:g} s), so its worker was stopped", code,
                                 attempt=run.attempt)
+            elif code < 0 and run.retries < self.max_retries:
+                # Killed by a signal (not a Python error, which would only repeat): train it again,
+                # in a new attempt whose curve starts afresh.
+                write = partial(self.store.retry_queued, {run.id: run.attempt},
+                                f"retried: {exit_reason(code)}")
             else:
                 # A Python error ends in a traceback worth quoting; a signal says it all itself.
                 detail = _last_line(log_path) if code > 0 else ""
