@@ -117,14 +117,15 @@ class RayExecutor:
         self.pids: dict[int, int] = {}  # run id → the Ray worker process training it (for tests, logs)
         self._experiments: dict[int, tuple[ExperimentSpec, int, Any, str, str]] = {}
         self._cpus = self._gpus = 0.0
+        self._nodes = 0
         self._lost: set[int] = set()  # runs whose attempt a task holds no longer (told to stop)
         self._resources_at = self._beat_at = 0.0
 
     # -- Executor --------------------------------------------------------------------------------
 
     def where(self) -> str:
-        self._refresh(force=True)
-        nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+        self._refresh()
+        nodes = self._nodes
         at = f"at {self.address}" if self.address else "started on this machine"
         return (f"Ray {at}: {nodes} node{'s' * (nodes != 1)}, {self._cpus:g} CPUs, {self._gpus:g} GPUs")
 
@@ -293,6 +294,7 @@ class RayExecutor:
         if force or now >= self._resources_at:
             self._resources_at = now + _RESOURCES
             total = ray.cluster_resources()
+            self._nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
             self._cpus, self._gpus = float(total.get("CPU", 0)), float(total.get("GPU", 0))
 
     def _experiment(self, experiment_id: int) -> tuple[ExperimentSpec, int, Any, str, str]:
