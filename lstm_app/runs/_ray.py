@@ -103,8 +103,10 @@ class RayExecutor:
             env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(_PACKAGE.parent), os.environ.get("PYTHONPATH")]))}
             if address is None:
+                # Ray nices its workers (15) by default; local worker processes are not, and a
+                # training task is the work itself, not a background chore.
                 ray.init(num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
-                         runtime_env={"env_vars": env})
+                         runtime_env={"env_vars": env}, _system_config={"worker_niceness": 0})
             else:  # a cluster's nodes receive this package with every job
                 ray.init(address=address, log_to_driver=False,
                          runtime_env={"py_modules": [str(_PACKAGE)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
