@@ -170,3 +170,32 @@ def test_same_seeds_give_the_same_metrics_on_local_and_ray(tmp_path: Path, ray_i
     assert metrics["local"].keys() == metrics["ray"].keys() and len(metrics["ray"]) == 2
     for member, local in metrics["local"].items():
         assert metrics["ray"][member] == pytest.approx(local, rel=1e-6, nan_ok=True), member
+
+
+@pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
+def test_a_ray_task_that_ignores_a_cancel_is_killed_after_the_grace_period(
+        tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
+    ray_instance()
+    runner = Runner(tmp_path / "runs.sqlite", executor="ray", grace_seconds=1.0)
+    try:
+        [run] = runner.store.runs(runner.submit(lab_spec("frozen", epochs=2000), "a.csv", lab_csv))
+        wait_for(lambda: training(runner.store, run.id), "the first epoch", 120)
+        pid = wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10)  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGSTOP)  # it can no longer read its stop request
+        assert runner.cancel(run.id) == "running"
+        ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the hard cancel", 30)
+        assert ended.message == "cancelled; its Ray task was killed after it did not stop within 1 s"
+        assert len(runner.store.history(run.id)) >= 1  # its history so far stays
+    finally:
+        runner.shutdown()
+
+
+def test_the_cli_refuses_an_unknown_executor_in_one_sentence(tmp_path: Path, capsys) -> None:
+    from lstm_app import cli
+
+    code = cli.main(["run", str(ROOT / "examples" / "hotel_h2_seed_question.json"), "--out", str(tmp_path),
+                     "--executor", "dask"])
+    assert code == 2 and "expected 'local', 'ray', 'ray=ADDRESS'" in capsys.readouterr().err
+    code = cli.main(["run", str(ROOT / "examples" / "hotel_h2_seed_question.json"), "--out", str(tmp_path),
+                     "--executor", "ray", "--save-models"])
+    assert code == 2 and "--save-models works only with --executor local" in capsys.readouterr().err

@@ -37,6 +37,7 @@ import ray.exceptions
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from .. import data
+from ..errors import LabError
 from ..outcome import EpochRow, RunStatus
 from ..spec import ExperimentSpec
 from . import schedule
@@ -108,8 +109,13 @@ class RayExecutor:
                 ray.init(num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
                          runtime_env={"env_vars": env}, _system_config={"worker_niceness": 0})
             else:  # a cluster's nodes receive this package with every job
-                ray.init(address=address, log_to_driver=False,
-                         runtime_env={"py_modules": [str(_PACKAGE)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
+                try:
+                    ray.init(address=address, log_to_driver=False, runtime_env={
+                        "py_modules": [str(_PACKAGE)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
+                except (ConnectionError, RuntimeError, ValueError) as exc:
+                    raise LabError(f"Could not connect to the Ray cluster at {address} ({_one_line(exc)[:300]}): "
+                                   "check that `ray start --head` runs there and the address, or unset "
+                                   "LSTM_LAB_EXECUTOR to train on this machine.") from None
             self.started_here = True
         self._remote = ray.remote(train_job)
         here = ray.get_runtime_context().get_node_id()

@@ -43,7 +43,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
-import fcntl
 import logging
 import os
 import signal
@@ -55,12 +54,12 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from ..errors import LabError, StoreError
+from ..errors import LabError
 from ..outcome import RunStatus
 from ..spec import ExperimentSpec
-from ._schema import storage_error
+from ._process import default_concurrency, env_seconds, exit_reason, last_line, lock_folder
 from ._supervise import Enforcement, retrying
-from .executor import MAX_RETRIES_ENV, Executor, ExecutorChoice, LocalExecutor, parse_executor
+from .executor import EXECUTOR_ENV, MAX_RETRIES_ENV, Executor, ExecutorChoice, LocalExecutor, parse_executor
 from .store import RunRow, Store, default_path
 
 __all__ = ["Runner", "default_concurrency", "exit_reason", "get_runner", "shutdown_all"]
@@ -71,57 +70,6 @@ _MAX_START_FAILURES = 3
 _IDLE_POLL = 2.0  # seconds between supervisor ticks while nothing is queued or running
 STALL_LIMIT_ENV = "LSTM_LAB_STALL_LIMIT"  # seconds without a heartbeat before a run's worker is stopped
 ON_STALL_ENV = "LSTM_LAB_ON_STALL"  # "fail" (default) or "requeue"
-
-
-def _lock_folder(folder: Path) -> int:
-    """Take `folder`'s server lock (returns its descriptor) or raise a StoreError naming the holder
-    (or, when the folder is unusable, saying so)."""
-    try:
-        fd = os.open(folder / "server.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise storage_error(folder / "server.lock", exc) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        holder = os.read(fd, 32).decode(errors="replace").strip()
-        os.close(fd)
-        who = f" (process {holder})" if holder.isdigit() else ""
-        raise StoreError(
-            f"Another LSTM Activation Lab server{who} is using the data folder {folder}: stop it, or start "
-            "this one with LSTM_LAB_DATA set to another folder."
-        ) from None
-    with contextlib.suppress(OSError):  # the pid is only a courtesy to a second server's message
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-    return fd
-
-
-def _env_seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise LabError(f"{name} must be a number of seconds, got {raw!r}.") from None
-    if not value > 0:
-        raise LabError(f"{name} must be a positive number of seconds, got {raw!r}.")
-    return value
-
-
-def default_concurrency() -> int:
-    """CPU cores − 1, at least 1."""
-    return max(1, (os.cpu_count() or 1) - 1)
-
-
-def exit_reason(code: int) -> str:
-    """One phrase for a worker's exit code (negative: killed by that signal)."""
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        hint = " (killed: out of memory or kill -9)" if -code == signal.SIGKILL else ""
-        return f"worker process exited with code {code}, {name}{hint}"
-    return f"worker process exited with code {code}"
 
 
 class Runner(Enforcement):
@@ -155,7 +103,7 @@ class Runner(Enforcement):
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.concurrency)
         self.poll_seconds = poll_seconds
         self.stall_seconds = stall_seconds
-        self.stall_limit_seconds = stall_limit_seconds or _env_seconds(STALL_LIMIT_ENV, 300.0)
+        self.stall_limit_seconds = stall_limit_seconds or env_seconds(STALL_LIMIT_ENV, 300.0)
         self.on_stall = on_stall or os.environ.get(ON_STALL_ENV, "fail")
         if self.on_stall not in ("fail", "requeue"):
             raise LabError(f"{ON_STALL_ENV} must be 'fail' or 'requeue', got {self.on_stall!r}.")
@@ -168,7 +116,7 @@ class Runner(Enforcement):
                 raise LabError(f"{MAX_RETRIES_ENV} must be a whole number of retries, got {raw!r}.")
             max_retries = int(raw) if raw else (2 if choice.kind == "ray" else 0)
         self.max_retries = max(0, max_retries)  # attempts started again after a worker died
-        self._folder_lock: int | None = _lock_folder(self.store.path.parent)
+        self._folder_lock: int | None = lock_folder(self.store.path.parent)
         self.interrupted_at_start = self.store.mark_interrupted()
         self._workers: dict[int, tuple[subprocess.Popen[bytes], Path]] = {}
         self._start_failures, self._next_spawn = 0, 0.0
@@ -177,8 +125,11 @@ class Runner(Enforcement):
         self.executor: Executor = LocalExecutor(self)
         if choice.kind == "ray":
             try:
-                from ._ray import RayExecutor  # `import ray` happens only here, and only when chosen
-
+                try:
+                    from ._ray import RayExecutor  # `import ray` happens only here, and only when chosen
+                except ImportError as exc:
+                    raise LabError(f"The Ray executor ({EXECUTOR_ENV}={choice}) needs Ray, which is not installed "
+                                   f"({exc}): pip install -r requirements-ray.txt, or unset {EXECUTOR_ENV}.") from None
                 self.executor = RayExecutor(self, choice.address)
             except BaseException:
                 self._unlock()
@@ -350,7 +301,7 @@ class Runner(Enforcement):
                                 f"retried: {exit_reason(code)}")
             else:
                 # A Python error ends in a traceback worth quoting; a signal says it all itself.
-                detail = _last_line(log_path) if code > 0 else ""
+                detail = last_line(log_path) if code > 0 else ""
                 write = partial(self.store.fail, run.id, exit_reason(code) + detail, code, attempt=run.attempt)
             retrying(write, f"settling run {run.id}")
         if innocent:
@@ -369,7 +320,7 @@ class Runner(Enforcement):
         self._start_failures += 1
         self._next_spawn = time.monotonic() + min(30.0, 0.5 * 2**self._start_failures)
         if self._start_failures >= _MAX_START_FAILURES:
-            reason = f"worker processes fail to start ({exit_reason(code)}{_last_line(log_path)})"
+            reason = f"worker processes fail to start ({exit_reason(code)}{last_line(log_path)})"
             for run in self.store.runs(status=RunStatus.QUEUED):
                 self.store.fail(run.id, reason, code)
             self._start_failures = 0
@@ -413,18 +364,6 @@ class Runner(Enforcement):
         with self._lock:
             self._workers[proc.pid] = (proc, log_path)
         log.info("started worker %s (%s)", proc.pid, log_path.name)
-
-
-def _last_line(log_path: Path) -> str:
-    """'; last output: ...' from a worker's log, or ''."""
-    try:
-        with open(log_path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 4096))
-            lines = [x.strip() for x in f.read().decode("utf-8", "replace").splitlines() if x.strip()]
-    except OSError:
-        return ""
-    return f"; last output: {lines[-1][:300]}" if lines else ""
 
 
 _RUNNERS: dict[Path, Runner] = {}
