@@ -109,11 +109,13 @@ def test_parse_executor_reads_the_flag_and_the_environment(monkeypatch: pytest.M
 def test_runs_finish_with_every_epoch_row_on_ray_and_local(make_runner, lab_spec, lab_csv) -> None:
     runner = make_runner()
     assert runner.where().startswith(runner.executor.kind.replace("ray", "Ray"))
-    eid = runner.submit(lab_spec("finish", models=2, seeds=(0, 1), epochs=3), "a.csv", lab_csv)
+    # Two batched groups of four seeds (a lone run takes the Keras path: the other tests).
+    eid = runner.submit(lab_spec("finish", models=2, seeds=(0, 1, 2, 3), epochs=3), "a.csv", lab_csv)
     runs = wait_for(lambda: finished(runner.store, eid), "every run to finish", 120)
-    assert [r.status for r in runs] == ["done"] * 4, [(r.status, r.message) for r in runs]
+    assert [r.status for r in runs] == ["done"] * 8, [(r.status, r.message) for r in runs]
     for run in runs:
         assert epochs_of(runner.store, run.id) == [1, 2, 3] and run.attempt == 1 and run.retries == 0
+        assert run.engine == "batched" and runner.store.weights(run.id)
         assert runner.store.outcome(run.id).metrics is not None  # type: ignore[union-attr]
 
 
@@ -156,7 +158,7 @@ def test_a_killed_worker_is_retried_in_a_new_attempt_with_a_clean_curve_on_ray_a
 @pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
 def test_same_seeds_give_the_same_metrics_on_local_and_ray(tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
     ray_instance()
-    spec = lab_spec("same", models=2, seeds=(0,), epochs=2)
+    spec = lab_spec("same", models=2, seeds=(0, 1, 2), epochs=2)  # two batched groups
     metrics = {}
     for kind in ("local", "ray"):
         runner = Runner(tmp_path / kind / "runs.sqlite", executor=kind, concurrency=1, threads=1, idle_seconds=1.0)
@@ -167,7 +169,7 @@ def test_same_seeds_give_the_same_metrics_on_local_and_ray(tmp_path: Path, ray_i
             metrics[kind] = {(r.model_index, r.seed): found[r.id].as_dict() for r in runs}
         finally:
             runner.shutdown()
-    assert metrics["local"].keys() == metrics["ray"].keys() and len(metrics["ray"]) == 2
+    assert metrics["local"].keys() == metrics["ray"].keys() and len(metrics["ray"]) == 6
     for member, local in metrics["local"].items():
         assert metrics["ray"][member] == pytest.approx(local, rel=1e-6, nan_ok=True), member
 
