@@ -5,9 +5,9 @@
 Submits `--runs` one-run experiments (each its own group, so every run pays the per-group cost
 of the executor: claim, dispatch, progress, settle) to a runner with `--slots` workers (local)
 or a Ray started here with `--slots` CPUs, one TensorFlow thread per run, and times submit →
-every run done. Round 1 includes starting the workers (TensorFlow loads in each); later rounds
-find them warm. Prints seconds per round and Ray's time over local's (the goal is ≤ 1.2×).
-Needs Ray (requirements-ray.txt).
+every run done, alternating the executors round by round. Round 1 includes starting the workers
+(TensorFlow loads in each); later rounds find them warm. Prints seconds per round and Ray's time
+over local's (the goal is ≤ 1.2×). Needs Ray (requirements-ray.txt).
 """
 
 from __future__ import annotations
@@ -62,17 +62,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     csv = _csv()
-    times: dict[str, list[float]] = {}
-    for kind in ("local", "ray"):
-        with tempfile.TemporaryDirectory() as folder:
-            runner = Runner(Path(folder) / "runs.sqlite", executor=kind, concurrency=args.slots, threads=1,
-                            idle_seconds=60.0)
-            try:
+    times: dict[str, list[float]] = {"local": [], "ray": []}
+    with tempfile.TemporaryDirectory() as folder:
+        # Both runners stay up and the rounds alternate (local, Ray, local, Ray...), so a change
+        # in the machine's load between rounds falls on both executors alike.
+        runners = {kind: Runner(Path(folder) / kind / "runs.sqlite", executor=kind, concurrency=args.slots,
+                                threads=1, idle_seconds=600.0) for kind in ("local", "ray")}
+        try:
+            for kind, runner in runners.items():
                 print(f"{kind}: {runner.where()}", flush=True)
-                times[kind] = [_round(runner, args.runs, args.epochs, csv) for _ in range(args.rounds)]
-            finally:
+            for i in range(args.rounds):
+                for kind, runner in runners.items():
+                    times[kind].append(_round(runner, args.runs, args.epochs, csv))
+                    print(f"  round {i + 1}, {kind}: {times[kind][-1]:.1f} s", flush=True)
+        finally:
+            for runner in runners.values():
                 runner.shutdown()
-        print("  " + ", ".join(f"round {i + 1}: {s:.1f} s" for i, s in enumerate(times[kind])), flush=True)
     for i in range(args.rounds):
         label = "cold (workers start)" if i == 0 else "warm"
         ratio = times["ray"][i] / times["local"][i]
