@@ -59,6 +59,8 @@ def summary(chosen: Chosen | None) -> ExperimentSpec | None:
     say = st.warning if seconds > 600 else st.caption
     say(f"Estimated time: {plan}." + (" Fewer epochs, seeds or models, or a shorter series, would make it "
                                        "quicker." if seconds > 600 else ""))
+    if common.runner_problem() is None:
+        st.caption(f"Executor: {ps.md_escape(common.runner().where())} (set with LSTM_LAB_EXECUTOR).")
     return spec
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from . import data, params, windows
 from .data import samples
 from .errors import LabError, SpecError
+from .runs.executor import parse_executor
 from .spec import (
     ACTIVATIONS,
     FRAMINGS,
@@ -120,6 +121,9 @@ def _add_run(sub: Any) -> None:
                    help="rolling-origin backtest: K forecast origins on an expanding window (1 = one split), "
                         "or auto to choose from the series length")
     p.add_argument("--save-models", action="store_true", help="also save each trained model as .keras in --out")
+    p.add_argument("--executor", default="local", metavar="local|ray[=ADDRESS]",
+                   help="local (default): train here, in this process; ray: one Ray task per run group, on a Ray "
+                        "started here, or on the cluster at ADDRESS (ray://HOST:10001, or auto)")
     p.set_defaults(func=_run)
 
 
@@ -181,6 +185,10 @@ def _run(args: argparse.Namespace) -> int:
     if changes:
         spec = dataclasses.replace(spec, training=dataclasses.replace(spec.training, **changes))
     params.check_budget(spec)
+    executor = parse_executor(args.executor)
+    if executor.kind != "local" and args.save_models:
+        raise LabError("--save-models works only with --executor local: the Ray executor keeps weights in its "
+                       "run store, not as .keras files.")
     _check_out(args.out)
     table, frame, notes = headless.load_data(spec, args.data, base=path.parent)
     for note in notes:
@@ -196,9 +204,17 @@ def _run(args: argparse.Namespace) -> int:
     across = f" × {k} backtest origins" if k > 1 else ""
     print(f"{spec.name}: {len(spec.models)} models × {len(spec.training.seeds)} seeds{across} = {runs} runs on "
           f"{table.name} ({len(frame)} rows, target {spec.data.target})", flush=True)
-    outcomes, failures = headless.run_experiment(
-        spec, frame, progress=lambda line: print(line, flush=True),
-        model_dir=args.out if args.save_models else None)
+    if executor.kind == "local":
+        print("executor: local (this process)", flush=True)
+        outcomes, failures = headless.run_experiment(
+            spec, frame, progress=lambda line: print(line, flush=True),
+            model_dir=args.out if args.save_models else None)
+    else:
+        from .runs.remote import run_on_executor
+
+        source = args.data if args.data is not None else samples.resolve(spec.data.source, base=path.parent)
+        outcomes, failures = run_on_executor(spec, table.name, data.load_bytes(source), executor,
+                                             progress=lambda line: print(line, flush=True))
     try:
         comparison = headless.write_results(args.out, spec, table, outcomes, failures)
     except OSError as exc:

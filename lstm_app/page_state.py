@@ -371,7 +371,8 @@ def run_line(run: RunRow, stalled: str = "") -> tuple[float, str]:
         return fraction, f"{epoch} · {loss} · ETA {_seconds(run.eta_seconds)}{engine}{retried}{cancelling}"
     if run.status == RunStatus.DONE:
         engine = f" · {run.engine} engine" if run.engine else ""
-        return 1.0, f"done: {run.message or epoch} · {loss}{engine}"
+        retried = f" · retried {plural(run.retries, 'time')}" if run.retries else ""
+        return 1.0, f"done: {run.message or epoch} · {loss}{engine}{retried}"
     if run.status == RunStatus.DIVERGED:
         return fraction, f"diverged: {run.message or 'the loss blew up'}"
     return fraction, f"{run.status}: {run.message or epoch}"

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import pkgutil
 import subprocess
 import sys
@@ -23,11 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "lstm_app"
 # Modules that build or train Keras models: the only ones allowed to import TensorFlow.
 KERAS_SIDE = "lstm_app.engine"
+# The one module that imports Ray (optional at run time: requirements-ray.txt).
+RAY_SIDE = "lstm_app.runs._ray"
+HAVE_RAY = importlib.util.find_spec("ray") is not None
 
 
 def _modules() -> list[str]:
     return sorted(m.name for m in pkgutil.walk_packages(lstm_app.__path__, "lstm_app.")
-                  if m.name != "lstm_app.__main__")
+                  if m.name != "lstm_app.__main__" and (HAVE_RAY or m.name != RAY_SIDE))
 
 
 def _keras_side(name: str) -> bool:
@@ -39,6 +43,8 @@ RULES = {
         [m for m in _modules() if not _keras_side(m)], ("tensorflow", "keras", "streamlit")),
     "keras-side modules never import streamlit": (
         [m for m in _modules() if _keras_side(m)], ("streamlit",)),
+    "only runs._ray imports ray (the local executor needs no Ray)": (
+        [m for m in _modules() if m != RAY_SIDE], ("ray",)),
 }
 
 

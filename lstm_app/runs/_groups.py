@@ -137,6 +137,24 @@ class GroupOps(StoreBase):
                     retried[run_id] = attempt + 1
         return retried
 
+    def retry_queued(self, attempts: Mapping[int, int], reason: str) -> dict[int, int]:
+        """Queue again runs whose worker died (run id → the attempt that died), to be claimed in a
+        new attempt: `retries` + 1, `reason` as their message, their curves restart. Like
+        `reattempt`, but for a runner that starts the next attempt through the queue. Returns run
+        id → the attempt that died, for the runs queued again."""
+        queued: dict[int, int] = {}
+        with self._db(write=True) as con:
+            for run_id, attempt in attempts.items():
+                cur = con.execute(
+                    "UPDATE runs SET status = ?, retries = retries + 1, message = ?, worker_pid = NULL, epoch = 0, "
+                    "loss = NULL, val_loss = NULL, eta_seconds = NULL, cancel_requested = 0, "
+                    "cancel_requested_at = NULL WHERE id = ? AND attempt = ? AND status = ?",
+                    (RunStatus.QUEUED, reason, run_id, attempt, RunStatus.RUNNING),
+                )
+                if cur.rowcount:
+                    queued[run_id] = attempt
+        return queued
+
     def put_weights(self, run_id: int, data: bytes, *, attempt: int | None = None) -> bool:
         """Keep a run's trained weights (an .npz blob in the layer order of `engine.model`);
         with `attempt`, refused (False) unless the run is still running in that attempt."""

@@ -43,7 +43,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
-import fcntl
 import logging
 import os
 import signal
@@ -55,11 +54,12 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from ..errors import LabError, StoreError
+from ..errors import LabError
 from ..outcome import RunStatus
 from ..spec import ExperimentSpec
-from ._schema import storage_error
+from ._process import default_concurrency, env_seconds, exit_reason, last_line, lock_folder
 from ._supervise import Enforcement, retrying
+from .executor import EXECUTOR_ENV, MAX_RETRIES_ENV, Executor, ExecutorChoice, LocalExecutor, parse_executor
 from .store import RunRow, Store, default_path
 
 __all__ = ["Runner", "default_concurrency", "exit_reason", "get_runner", "shutdown_all"]
@@ -70,57 +70,6 @@ _MAX_START_FAILURES = 3
 _IDLE_POLL = 2.0  # seconds between supervisor ticks while nothing is queued or running
 STALL_LIMIT_ENV = "LSTM_LAB_STALL_LIMIT"  # seconds without a heartbeat before a run's worker is stopped
 ON_STALL_ENV = "LSTM_LAB_ON_STALL"  # "fail" (default) or "requeue"
-
-
-def _lock_folder(folder: Path) -> int:
-    """Take `folder`'s server lock (returns its descriptor) or raise a StoreError naming the holder
-    (or, when the folder is unusable, saying so)."""
-    try:
-        fd = os.open(folder / "server.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise storage_error(folder / "server.lock", exc) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        holder = os.read(fd, 32).decode(errors="replace").strip()
-        os.close(fd)
-        who = f" (process {holder})" if holder.isdigit() else ""
-        raise StoreError(
-            f"Another LSTM Activation Lab server{who} is using the data folder {folder}: stop it, or start "
-            "this one with LSTM_LAB_DATA set to another folder."
-        ) from None
-    with contextlib.suppress(OSError):  # the pid is only a courtesy to a second server's message
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-    return fd
-
-
-def _env_seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise LabError(f"{name} must be a number of seconds, got {raw!r}.") from None
-    if not value > 0:
-        raise LabError(f"{name} must be a positive number of seconds, got {raw!r}.")
-    return value
-
-
-def default_concurrency() -> int:
-    """CPU cores − 1, at least 1."""
-    return max(1, (os.cpu_count() or 1) - 1)
-
-
-def exit_reason(code: int) -> str:
-    """One phrase for a worker's exit code (negative: killed by that signal)."""
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        hint = " (killed: out of memory or kill -9)" if -code == signal.SIGKILL else ""
-        return f"worker process exited with code {code}, {name}{hint}"
-    return f"worker process exited with code {code}"
 
 
 class Runner(Enforcement):
@@ -141,6 +90,8 @@ class Runner(Enforcement):
         stall_seconds: float = 60.0,
         stall_limit_seconds: float | None = None,
         on_stall: str | None = None,
+        executor: str | ExecutorChoice | None = None,
+        max_retries: int | None = None,
     ) -> None:
         self.store = Store(store_path)
         self.concurrency = max(1, concurrency or default_concurrency())
@@ -152,17 +103,37 @@ class Runner(Enforcement):
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.concurrency)
         self.poll_seconds = poll_seconds
         self.stall_seconds = stall_seconds
-        self.stall_limit_seconds = stall_limit_seconds or _env_seconds(STALL_LIMIT_ENV, 300.0)
+        self.stall_limit_seconds = stall_limit_seconds or env_seconds(STALL_LIMIT_ENV, 300.0)
         self.on_stall = on_stall or os.environ.get(ON_STALL_ENV, "fail")
         if self.on_stall not in ("fail", "requeue"):
             raise LabError(f"{ON_STALL_ENV} must be 'fail' or 'requeue', got {self.on_stall!r}.")
         self.logs_dir = self.store.path.parent / "logs"
-        self._folder_lock: int | None = _lock_folder(self.store.path.parent)
+        choice = executor if isinstance(executor, ExecutorChoice) else parse_executor(executor)
+        if max_retries is None:
+            # Local: a dead worker was usually out of memory, which a retry repeats; on Ray a lost node is routine.
+            raw = os.environ.get(MAX_RETRIES_ENV, "").strip()
+            if raw and not raw.isdigit():
+                raise LabError(f"{MAX_RETRIES_ENV} must be a whole number of retries, got {raw!r}.")
+            max_retries = int(raw) if raw else (2 if choice.kind == "ray" else 0)
+        self.max_retries = max(0, max_retries)  # attempts started again after a worker died
+        self._folder_lock: int | None = lock_folder(self.store.path.parent)
         self.interrupted_at_start = self.store.mark_interrupted()
         self._workers: dict[int, tuple[subprocess.Popen[bytes], Path]] = {}
         self._start_failures, self._next_spawn = 0, 0.0
         self._idle = False
         self._lock = threading.Lock()
+        self.executor: Executor = LocalExecutor(self)
+        if choice.kind == "ray":
+            try:
+                try:
+                    from ._ray import RayExecutor  # `import ray` happens only here, and only when chosen
+                except ImportError as exc:
+                    raise LabError(f"The Ray executor ({EXECUTOR_ENV}={choice}) needs Ray, which is not installed "
+                                   f"({exc}): pip install -r requirements-ray.txt, or unset {EXECUTOR_ENV}.") from None
+                self.executor = RayExecutor(self, choice.address)
+            except BaseException:
+                self._unlock()
+                raise
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._supervise, name="lstm-lab-supervisor", daemon=True)
@@ -171,7 +142,12 @@ class Runner(Enforcement):
 
     def __repr__(self) -> str:
         pids = self.worker_pids()
-        return f"Runner({str(self.store.path)!r}, concurrency={self.concurrency}, workers={pids})"
+        return (f"Runner({str(self.store.path)!r}, executor={self.executor.kind!r}, concurrency={self.concurrency}, "
+                f"workers={pids})")
+
+    def where(self) -> str:
+        """Which executor trains this runner's runs, and where (one phrase for the page and CLI)."""
+        return self.executor.where()
 
     # -- the page's calls ----------------------------------------------------------------------
 
@@ -223,6 +199,19 @@ class Runner(Enforcement):
         atexit.unregister(self.shutdown)
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=max(timeout, 5.0))
+        try:
+            self.executor.shutdown(timeout)
+        finally:
+            self._unlock()
+            _forget(self)
+
+    def _unlock(self) -> None:
+        if self._folder_lock is not None:
+            os.close(self._folder_lock)  # closing the descriptor releases the flock
+            self._folder_lock = None
+
+    def _stop_workers(self, timeout: float) -> None:
+        """Terminate the local workers (SIGKILL after `timeout`), wait for them, settle their runs."""
         with self._lock:
             workers = dict(self._workers)
             self._workers.clear()
@@ -237,10 +226,6 @@ class Runner(Enforcement):
                 proc.kill()
                 proc.wait()
             self._release(pid, proc.returncode, log_path, "the server shut down while this run was training")
-        if self._folder_lock is not None:
-            os.close(self._folder_lock)  # closing the descriptor releases the flock
-            self._folder_lock = None
-        _forget(self)
 
     # -- supervisor ----------------------------------------------------------------------------
 
@@ -259,6 +244,9 @@ class Runner(Enforcement):
             self._wake.clear()
 
     def _tick(self) -> None:
+        self.executor.tick()
+
+    def _local_tick(self) -> None:
         self._reap()
         self._enforce_cancel()
         self._enforce_stalls()
@@ -306,9 +294,14 @@ class Runner(Enforcement):
                 write = partial(self.store.fail, run.id, f"no progress for {stalled:.0f} s (the limit is "
                                 f"{self.stall_limit_seconds:g} s), so its worker was stopped", code,
                                 attempt=run.attempt)
+            elif code < 0 and run.retries < self.max_retries:
+                # Killed by a signal (not a Python error, which would only repeat): train it again,
+                # in a new attempt whose curve starts afresh.
+                write = partial(self.store.retry_queued, {run.id: run.attempt},
+                                f"retried: {exit_reason(code)}")
             else:
                 # A Python error ends in a traceback worth quoting; a signal says it all itself.
-                detail = _last_line(log_path) if code > 0 else ""
+                detail = last_line(log_path) if code > 0 else ""
                 write = partial(self.store.fail, run.id, exit_reason(code) + detail, code, attempt=run.attempt)
             retrying(write, f"settling run {run.id}")
         if innocent:
@@ -327,7 +320,7 @@ class Runner(Enforcement):
         self._start_failures += 1
         self._next_spawn = time.monotonic() + min(30.0, 0.5 * 2**self._start_failures)
         if self._start_failures >= _MAX_START_FAILURES:
-            reason = f"worker processes fail to start ({exit_reason(code)}{_last_line(log_path)})"
+            reason = f"worker processes fail to start ({exit_reason(code)}{last_line(log_path)})"
             for run in self.store.runs(status=RunStatus.QUEUED):
                 self.store.fail(run.id, reason, code)
             self._start_failures = 0
@@ -371,18 +364,6 @@ class Runner(Enforcement):
         with self._lock:
             self._workers[proc.pid] = (proc, log_path)
         log.info("started worker %s (%s)", proc.pid, log_path.name)
-
-
-def _last_line(log_path: Path) -> str:
-    """'; last output: ...' from a worker's log, or ''."""
-    try:
-        with open(log_path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 4096))
-            lines = [x.strip() for x in f.read().decode("utf-8", "replace").splitlines() if x.strip()]
-    except OSError:
-        return ""
-    return f"; last output: {lines[-1][:300]}" if lines else ""
 
 
 _RUNNERS: dict[Path, Runner] = {}

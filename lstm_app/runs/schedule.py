@@ -28,7 +28,7 @@ from ..spec import ExperimentSpec, ModelSpec, SplitSpec
 from ..windows import check_origins, origin_ends, plan_split
 
 __all__ = [
-    "MAX_GROUP", "CostModel", "Engine", "Group", "Plan", "estimate", "group_key", "plan_groups",
+    "MAX_GROUP", "CostModel", "Engine", "Group", "Plan", "estimate", "group_key", "plan_groups", "runs_on_cudnn",
 ]
 
 # The most runs one batched graph trains at once (memory, and a bound on what one worker holds).
@@ -185,6 +185,12 @@ def _choose(exp: ExperimentSpec, members: tuple[tuple[int, int], ...], cost: Cos
            else "too little training to repay tracing a batched graph")
     return Group(members, Engine.KERAS,
                  f"{why}: estimated {keras_s:.0f} s one at a time vs {batched_s:.0f} s batched", keras_s)
+
+
+def runs_on_cudnn(exp: ExperimentSpec, members: Iterable[tuple[int, int]]) -> bool:
+    """Whether every model of a group qualifies for Keras's fused cuDNN kernel (tanh, sigmoid, no
+    recurrent dropout): such a group is worth a GPU; any other (ReLU inside, say) is not."""
+    return all(_cudnn(exp.models[i]) for i, _ in members)
 
 
 def _cudnn(model: ModelSpec) -> bool:

@@ -1,0 +1,360 @@
+"""The Ray executor: each run group is one Ray task; the head writes everything to the store.
+
+    runner's supervisor thread ──(tick)──▶ RayExecutor ── claim, epochs, outcomes ──▶ SQLite
+                      ▲  drain rows / push stops                 │ submit (group, dataset ref, hub)
+                  progress hub (actor, head node) ◀── rows ── Ray task on any node (`_ray_task`)
+
+Per tick the executor
+- drains the hub: epoch rows go to the store in one transaction per attempt; rows of a run no
+  longer in that attempt are refused (and the run is told to stop), and the runs whose cancel was
+  asked for go back to the hub as stop requests, which each task reads at most every 0.25 s;
+- settles finished tasks: outcomes and weights (a lone run's `.keras` file is written next to the
+  store) with the attempt the task held. A task whose worker or node died (any Ray error other
+  than a cancel) is retried at once in a new attempt (`Store.reattempt`: curves restart, the dead
+  attempt's late writes are refused, the page says "retried"), at most `max_retries` times;
+- hard-cancels (`ray.cancel(force=True)`) a task whose cancelled run did not stop within the grace
+  period (plus two of its epochs for a batched group); its other runs are queued again;
+- heartbeats the runs of tasks still in flight (Ray itself watches their workers);
+- claims queued groups (the worker's own plan, `schedule.plan_groups`) while the cluster has free
+  CPUs, and submits them with `num_cpus` (the group's TensorFlow threads) and `num_gpus` (1 for a
+  group whose every model runs cuDNN, when the cluster has GPUs; ReLU groups stay on CPUs).
+A dataset is put in the object store once per experiment; tasks receive a reference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ray
+import ray.exceptions
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from .. import data
+from ..errors import LabError
+from ..outcome import EpochRow, RunStatus
+from ..spec import ExperimentSpec
+from . import schedule
+from ._ray_task import Job, RunResult, train_job
+from ._supervise import retrying
+from .store import RunRow, Store
+
+if TYPE_CHECKING:
+    from .runner import Runner
+
+__all__ = ["RayExecutor"]
+
+log = logging.getLogger("lstm_app.runs.runner")
+_PACKAGE = Path(__file__).resolve().parents[1]
+_BEAT = 1.0  # seconds between heartbeats of in-flight runs
+_RESOURCES = 5.0  # seconds between reads of the cluster's resources
+
+
+class _Hub:
+    """The progress hub (a Ray actor on the head node): tasks leave epoch rows and learn which of
+    their runs to stop; the executor drains the rows and sets the stops."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int, EpochRow]] = []
+        self.stops: set[int] = set()
+        self.pids: dict[int, int] = {}
+
+    def exchange(self, pid: int, run_ids: list[int], rows: list[tuple[int, int, EpochRow]]) -> list[int]:
+        self.rows.extend(rows)
+        self.pids.update(dict.fromkeys(run_ids, pid))
+        return [i for i in run_ids if i in self.stops]
+
+    def drain(self, stops: list[int]) -> tuple[list[tuple[int, int, EpochRow]], dict[int, int]]:
+        rows, self.rows = self.rows, []
+        self.stops = set(stops)
+        return rows, dict(self.pids)
+
+
+@dataclass
+class _Task:
+    """A submitted group: its runs' current attempts and what it takes to submit it again."""
+
+    job: Job
+    content: Any  # the dataset's ObjectRef
+    num_cpus: float
+    num_gpus: float
+    attempts: dict[int, int]
+    engine: str
+    killed_at: float | None = None
+    epochs_seen: dict[int, list[float]] = field(default_factory=dict)
+
+
+class RayExecutor:
+    """Run groups as Ray tasks; see the module docstring."""
+
+    kind = "ray"
+
+    def __init__(self, runner: Runner, address: str | None = None) -> None:
+        self.runner = runner
+        self.store: Store = runner.store
+        self.address = address
+        self.started_here = False
+        if not ray.is_initialized():
+            env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(_PACKAGE.parent), os.environ.get("PYTHONPATH")]))}
+            if address is None:
+                # Ray nices its workers (15) by default; local worker processes are not, and a
+                # training task is the work itself, not a background chore.
+                ray.init(num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
+                         runtime_env={"env_vars": env}, _system_config={"worker_niceness": 0})
+            else:  # a cluster's nodes receive this package with every job
+                try:
+                    ray.init(address=address, log_to_driver=False, runtime_env={
+                        "py_modules": [str(_PACKAGE)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
+                except (ConnectionError, RuntimeError, ValueError) as exc:
+                    raise LabError(f"Could not connect to the Ray cluster at {address} ({_one_line(exc)[:300]}): "
+                                   "check that `ray start --head` runs there and the address, or unset "
+                                   "LSTM_LAB_EXECUTOR to train on this machine.") from None
+            self.started_here = True
+        self._remote = ray.remote(train_job)
+        here = ray.get_runtime_context().get_node_id()
+        self.hub = ray.remote(_Hub).options(
+            num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True)).remote()
+        self.tasks: dict[Any, _Task] = {}
+        self.pids: dict[int, int] = {}  # run id → the Ray worker process training it (for tests, logs)
+        self._experiments: dict[int, tuple[ExperimentSpec, int, Any, str, str]] = {}
+        self._cpus = self._gpus = 0.0
+        self._nodes = 0
+        self._lost: set[int] = set()  # runs whose attempt a task holds no longer (told to stop)
+        self._resources_at = self._beat_at = 0.0
+
+    # -- Executor --------------------------------------------------------------------------------
+
+    def where(self) -> str:
+        self._refresh()
+        nodes = self._nodes
+        at = f"at {self.address}" if self.address else "started on this machine"
+        return (f"Ray {at}: {nodes} node{'s' * (nodes != 1)}, {self._cpus:g} CPUs, {self._gpus:g} GPUs")
+
+    def busy_pids(self) -> list[int]:
+        return []
+
+    def task_pid(self, run_id: int) -> int | None:
+        """The Ray worker process that trains `run_id` now, once its task has reported."""
+        return self.pids.get(run_id)
+
+    def tick(self) -> None:
+        self._drain()
+        self._collect()
+        self._enforce_cancel()
+        self._heartbeat()
+        self._submit()
+        self.runner._idle = not self.tasks and not self.store.counts()[RunStatus.QUEUED]
+
+    def shutdown(self, timeout: float) -> None:
+        for ref, task in list(self.tasks.items()):
+            with contextlib.suppress(Exception):
+                ray.cancel(ref, force=True)
+            for run_id, attempt in task.attempts.items():
+                retrying(partial(self.store.interrupt, run_id, "the server shut down while this run was training",
+                                 attempt=attempt), f"settling run {run_id}")
+        self.tasks.clear()
+        with contextlib.suppress(Exception):
+            ray.kill(self.hub)
+        if self.started_here:
+            ray.shutdown()
+
+    # -- progress --------------------------------------------------------------------------------
+
+    def _live(self) -> dict[int, int]:
+        return {r: a for task in self.tasks.values() for r, a in task.attempts.items()}
+
+    def _drain(self) -> None:
+        live = self._live()
+        stops = (self.store.cancel_flags(live) | (self._lost & set(live))) if live else set()
+        rows, pids = ray.get(self.hub.drain.remote(sorted(stops)))
+        self.pids.update(pids)
+        # One transaction per attempt mapping (a run's dead and new attempts never share one).
+        batch: list[tuple[int, EpochRow]] = []
+        attempts: dict[int, int] = {}
+        for run_id, attempt, row in [*rows, (None, None, None)]:
+            if run_id is None or attempts.get(run_id, attempt) != attempt:
+                if batch:
+                    self._lost |= set(attempts) - self.store.add_epochs(batch, attempts)
+                batch, attempts = [], {}
+            if run_id is not None:
+                batch.append((run_id, row))
+                attempts[run_id] = attempt
+        for task in self.tasks.values():
+            for run_id, _, row in rows:
+                if run_id in task.attempts:
+                    task.epochs_seen.setdefault(run_id, []).append(row.seconds)
+
+    def _heartbeat(self) -> None:
+        now = time.monotonic()
+        if now < self._beat_at or not self.tasks:
+            return
+        self._beat_at = now + _BEAT
+        live = self._live()
+        self._lost |= set(live) - self.store.heartbeat(live)
+
+    # -- settling --------------------------------------------------------------------------------
+
+    def _collect(self) -> None:
+        if not self.tasks:
+            return
+        ready, _ = ray.wait(list(self.tasks), num_returns=len(self.tasks), timeout=0)
+        if ready:
+            self._drain()  # rows a task sent just before it ended go first
+        for ref in ready:
+            task = self.tasks.pop(ref)
+            try:
+                results: list[RunResult] = ray.get(ref)
+            except ray.exceptions.TaskCancelledError:
+                self._settle_killed(task)
+            except ray.exceptions.RayTaskError as exc:  # an error outside train_job's own handling
+                for run_id, attempt in task.attempts.items():
+                    self.store.fail(run_id, _one_line(exc.cause or exc), attempt=attempt)
+            except ray.exceptions.RayError as exc:  # the worker process or its node died
+                if task.killed_at is not None:
+                    self._settle_killed(task)
+                else:
+                    self._retry(task, exc)
+            else:
+                for result in results:
+                    self._store_result(result)
+
+    def _store_result(self, result: RunResult) -> None:
+        run_id, attempt = result.run_id, result.attempt
+        if result.outcome is None:
+            self.store.fail(run_id, result.error or "the Ray task returned no outcome", attempt=attempt)
+            return
+        path = None
+        if result.keras_file is not None:
+            path = self.store.model_path(run_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(result.keras_file)
+        if result.weights is not None and not self.store.put_weights(run_id, result.weights, attempt=attempt):
+            return
+        self.store.finish(run_id, result.outcome, path, attempt=attempt)
+
+    def _retry(self, task: _Task, exc: BaseException) -> None:
+        """Start the group's runs again in new attempts, or fail those out of retries."""
+        why = f"its Ray worker died ({type(exc).__name__})"
+        again: dict[int, int] = {}
+        out: dict[int, int] = {}
+        for run_id, attempt in task.attempts.items():
+            run = self.store.run(run_id)
+            (again if run.retries < self.runner.max_retries and not run.cancel_requested else out)[run_id] = attempt
+        for run_id, attempt in out.items():
+            run = self.store.run(run_id)
+            if run.cancel_requested:
+                self.store.mark_cancelled(run_id, f"cancelled; {why}", attempt=attempt)
+            else:
+                self.store.fail(run_id, f"{why}; retried {run.retries} time(s) already", attempt=attempt)
+        new = self.store.reattempt(again, f"retried: {why}", worker_pid=os.getpid())
+        if not new:
+            return
+        log.warning("a Ray task died (%s); retrying runs %s", type(exc).__name__, sorted(new))
+        job = Job(task.job.spec, task.job.dataset_sha, task.job.dataset_name,
+                  tuple(r for r in ((i, new[i], m, s) for i, _, m, s in task.job.runs) if r[0] in new),
+                  task.job.batched, task.job.threads, task.job.gpu)
+        self._launch(job, task.content, task.num_cpus, task.num_gpus, task.engine)
+
+    def _settle_killed(self, task: _Task) -> None:
+        """A task hard-cancelled for one run's cancel: that run ends cancelled, the others of its
+        group are innocent and go back to the queue."""
+        innocent = []
+        for run_id, attempt in task.attempts.items():
+            if self.store.run(run_id).cancel_requested:
+                self.store.mark_cancelled(run_id, "cancelled; its Ray task was killed after it did not stop within "
+                                          f"{self.runner.grace_seconds:g} s", attempt=attempt)
+            elif self.store.interrupt(run_id, "its Ray task was stopped to cancel another run of its group",
+                                      attempt=attempt):
+                innocent.append(run_id)
+        if innocent:
+            self.store.requeue(innocent, statuses=(RunStatus.INTERRUPTED,))
+
+    def _enforce_cancel(self) -> None:
+        pending = {run_id: waited for run_id, _, waited in self.store.cancel_pending()}
+        for ref, task in self.tasks.items():
+            if task.killed_at is not None:
+                continue
+            for run_id in task.attempts:
+                waited = pending.get(run_id)
+                if waited is None:
+                    continue
+                # A group reads its stops once per epoch: give it two of its epochs (leaving out
+                # the first, which includes tracing the graph).
+                later = sorted(task.epochs_seen.get(run_id, [])[1:])
+                extra = 2 * later[len(later) // 2] if later and task.engine == "batched" else 0.0
+                if waited >= self.runner.grace_seconds + extra:
+                    log.info("run %s ignored its cancel for %.1f s; cancelling its Ray task", run_id, waited)
+                    ray.cancel(ref, force=True)
+                    task.killed_at = time.monotonic()
+                    break
+
+    # -- submitting ------------------------------------------------------------------------------
+
+    def _refresh(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now >= self._resources_at:
+            self._resources_at = now + _RESOURCES
+            total = ray.cluster_resources()
+            self._nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+            self._cpus, self._gpus = float(total.get("CPU", 0)), float(total.get("GPU", 0))
+
+    def _experiment(self, experiment_id: int) -> tuple[ExperimentSpec, int, Any, str, str]:
+        """(spec, series length, dataset ref, sha, file name) of an experiment, its dataset put in
+        the object store once (the last few experiments are kept)."""
+        if experiment_id not in self._experiments:
+            experiment = self.store.experiment(experiment_id)
+            name, content = self.store.dataset(experiment.dataset_sha)
+            spec = experiment.spec
+            table = data.read_csv(content, name=name, time_column=spec.data.time_column)
+            rows = len(data.series(table, spec.data.target, spec.data.features))
+            if len(self._experiments) >= 4:
+                self._experiments.pop(next(iter(self._experiments)))
+            self._experiments[experiment_id] = (spec, rows, ray.put(content), experiment.dataset_sha, name)
+        return self._experiments[experiment_id]
+
+    def _submit(self) -> None:
+        self._refresh()
+        busy = sum(t.num_cpus for t in self.tasks.values())
+        while busy < max(1.0, self._cpus) and not self.runner._stop.is_set():
+            head = self.store.next_queued()
+            if head is None:
+                return
+            try:
+                spec, rows, content, sha, name = self._experiment(head.experiment_id)
+                plan = schedule.plan_groups(spec, rows, gpu=self._gpus > 0)
+            except Exception as exc:  # the data do not fit (or the experiment was deleted)
+                self.store.fail(head.id, _one_line(exc))
+                continue
+            group = plan.group_of(head.model_index, head.seed, head.origin)
+            ids = [head.id]
+            if group.engine is schedule.Engine.BATCHED:
+                ids = [r.id for r in self.store.runs(head.experiment_id, status=RunStatus.QUEUED)
+                       if group.holds(r.model_index, r.seed, r.origin)]
+            claimed: list[RunRow] = self.store.claim_runs(os.getpid(), ids, group.engine.value, group.reason)
+            if not claimed:
+                continue
+            gpus = 1.0 if self._gpus > 0 and schedule.runs_on_cudnn(spec, group.members) else 0.0
+            # One CPU and one TensorFlow thread per task: many small groups in parallel use a
+            # cluster better than threads inside one (small LSTMs are overhead-bound).
+            job = Job(spec, sha, name, tuple((r.id, r.attempt, r.model_index, r.seed) for r in claimed),
+                      group.engine is schedule.Engine.BATCHED, 1, gpus > 0, group.origin)
+            self._launch(job, content, 1.0, gpus, group.engine.value)
+            busy += 1.0
+
+    def _launch(self, job: Job, content: Any, num_cpus: float, num_gpus: float, engine: str) -> None:
+        ref = self._remote.options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0,
+                                   retry_exceptions=False).remote(job, content, self.hub)
+        self._lost -= {r[0] for r in job.runs}
+        self.tasks[ref] = _Task(job, content, num_cpus, num_gpus, {r[0]: r[1] for r in job.runs}, engine)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:1000] if text else type(exc).__name__

@@ -1,0 +1,61 @@
+"""Run a whole experiment through a runner and its executor, for the CLI's `run --executor ray`.
+
+The experiment goes into a throw-away run store in a temporary folder, exactly as the page would
+submit it; the runner's executor (Ray, on this machine or a cluster) trains its groups, and the
+outcomes are read back from the store. No TensorFlow in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ..outcome import FINISHED, RunOutcome, RunStatus
+from ..spec import ExperimentSpec
+from .executor import ExecutorChoice
+from .headless import RunFailures
+from .runner import Runner
+
+__all__ = ["run_on_executor"]
+
+
+def run_on_executor(spec: ExperimentSpec, name: str, content: bytes, executor: ExecutorChoice, *,
+                    progress: Callable[[str], None] | None = None, concurrency: int | None = None,
+                    poll: float = 0.2) -> tuple[dict[tuple[int, int, int], RunOutcome], RunFailures]:
+    """Train every model × seed × origin of `spec` on `executor`; (outcomes, failures) keyed by
+    (model index, seed, origin), the shape `headless.run_experiment` returns."""
+    say = progress or (lambda line: None)
+    outcomes: dict[tuple[int, int, int], RunOutcome] = {}
+    failures: RunFailures = {}
+    with tempfile.TemporaryDirectory(prefix="lstm-lab-run-") as folder:
+        # Nothing else runs here (no page): a local Ray may use every core.
+        runner = Runner(Path(folder) / "runs.sqlite", executor=executor, concurrency=concurrency or os.cpu_count())
+        try:
+            say(f"executor: {runner.where()}")
+            experiment_id = runner.submit(spec, name, content)
+            total, reported = len(spec.backtest_runs()), set()
+            while True:
+                runs = runner.store.runs(experiment_id)
+                for run in runs:
+                    if run.id in reported or run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+                        continue
+                    reported.add(run.id)
+                    member = (run.model_index, run.seed, run.origin)
+                    outcome = runner.store.outcome(run.id) if run.status in FINISHED else None
+                    if outcome is None:
+                        failures[member] = run.message or str(run.status)
+                    else:
+                        outcomes[member] = outcome
+                    retried = f", retried {run.retries}×" if run.retries else ""
+                    at = f" origin {run.origin + 1}/{spec.backtest.origins}" if spec.backtest.origins > 1 else ""
+                    say(f"[{len(reported)}/{total}] {run.model_name} seed {run.seed}{at}: {run.status}, "
+                        f"{len(outcome.epochs) if outcome else 0} epochs{retried}, {run.message}")
+                if len(reported) == len(runs):
+                    break
+                time.sleep(poll)
+        finally:
+            runner.shutdown()
+    return outcomes, failures

@@ -1,0 +1,206 @@
+"""One contract for both executors: local worker processes (the default) and Ray.
+
+Every test runs twice, as `[local]` and `[ray]`, on a real runner, a real SQLite file and tiny
+real Keras models. The Ray tests share one local Ray instance (2 CPUs) for the module, so Ray
+worker processes stay warm between tests; each runner reuses it and leaves it running.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from lstm_app import page_state
+from lstm_app.errors import LabError
+from lstm_app.runs.executor import ExecutorChoice, parse_executor
+from lstm_app.runs.runner import Runner
+from lstm_app.runs.store import RunRow, Store
+from lstm_app.spec import BacktestSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+HAVE_RAY = importlib.util.find_spec("ray") is not None
+T = TypeVar("T")
+KINDS = ["local", pytest.param("ray", marks=pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed"))]
+
+
+@pytest.fixture(scope="module")
+def ray_instance() -> Iterator[None]:
+    """One local Ray for the module (started on first use), shut down after its last test."""
+    started = False
+
+    def start() -> None:
+        nonlocal started
+        import ray
+
+        if not ray.is_initialized():
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                     runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}})
+            started = True
+
+    yield start  # type: ignore[misc]
+    if started:
+        import ray
+
+        ray.shutdown()
+
+
+@pytest.fixture(params=KINDS)
+def make_runner(request: pytest.FixtureRequest, tmp_path: Path, ray_instance) -> Iterator[Callable[..., Runner]]:
+    """Runners of the parametrised executor on `tmp_path/runs.sqlite`, shut down at teardown."""
+    kind: str = request.param
+    made: list[Runner] = []
+    if kind == "ray":
+        ray_instance()
+
+    def make(**options: object) -> Runner:
+        settings: dict[str, object] = {"executor": kind, "concurrency": 1, "threads": 1, "idle_seconds": 5.0,
+                                       "max_retries": 1, "grace_seconds": 1.0, **options}
+        runner = Runner(tmp_path / f"runs-{len(made)}.sqlite", **settings)  # type: ignore[arg-type]
+        made.append(runner)
+        return runner
+
+    yield make
+    for runner in made:
+        runner.shutdown()
+
+
+def wait_for(check: Callable[[], T], what: str, timeout: float = 60.0) -> T:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)
+    return value
+
+
+def finished(store: Store, experiment_id: int) -> list[RunRow] | None:
+    runs = store.runs(experiment_id)
+    return runs if all(r.status not in ("queued", "running") for r in runs) else None
+
+
+def epochs_of(store: Store, run_id: int) -> list[int]:
+    return [e.epoch for e in store.history(run_id)]
+
+
+def training(store: Store, run_id: int, epochs: int = 1) -> RunRow | None:
+    run = store.run(run_id)
+    return run if run.status == "running" and len(store.history(run_id)) >= epochs else None
+
+
+def test_parse_executor_reads_the_flag_and_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parse_executor("ray") == ExecutorChoice("ray")
+    assert parse_executor("ray=ray://head:10001") == ExecutorChoice("ray", "ray://head:10001")
+    assert parse_executor("ray://head:10001") == ExecutorChoice("ray", "ray://head:10001")
+    monkeypatch.setenv("LSTM_LAB_EXECUTOR", "ray=auto")
+    assert parse_executor() == ExecutorChoice("ray", "auto")
+    monkeypatch.delenv("LSTM_LAB_EXECUTOR")
+    assert parse_executor() == ExecutorChoice("local")
+    with pytest.raises(LabError, match="expected 'local', 'ray'"):
+        parse_executor("dask")
+
+
+def test_runs_finish_with_every_epoch_row_on_ray_and_local(make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner()
+    assert runner.where().startswith(runner.executor.kind.replace("ray", "Ray"))
+    # Two batched groups of four seeds (a lone run takes the Keras path: the other tests).
+    eid = runner.submit(lab_spec("finish", models=2, seeds=(0, 1, 2, 3), epochs=3), "a.csv", lab_csv)
+    runs = wait_for(lambda: finished(runner.store, eid), "every run to finish", 120)
+    assert [r.status for r in runs] == ["done"] * 8, [(r.status, r.message) for r in runs]
+    for run in runs:
+        assert epochs_of(runner.store, run.id) == [1, 2, 3] and run.attempt == 1 and run.retries == 0
+        assert run.engine == "batched" and runner.store.weights(run.id)
+        assert runner.store.outcome(run.id).metrics is not None  # type: ignore[union-attr]
+
+
+def test_cancel_a_running_and_a_queued_run_on_ray_and_local(make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner()
+    # One local worker, or two Ray CPUs: of three runs, the last waits in the queue.
+    ids = [runner.store.runs(runner.submit(lab_spec(f"long {k}", epochs=2000), "a.csv", lab_csv))[0].id
+           for k in range(3)]
+    live = wait_for(lambda: training(runner.store, ids[0]), "the first run's first epoch", 120)
+    assert runner.store.run(ids[2]).status == "queued"
+    assert runner.cancel(ids[2]) == "cancelled"
+    assert runner.cancel(live.id) == "running"
+    ended = wait_for(lambda: (r := runner.store.run(live.id)).status == "cancelled" and r, "the cancel", 30)
+    assert 1 <= len(runner.store.history(live.id)) < 2000 and ended.attempt == live.attempt
+    assert runner.store.run(ids[2]).message == "cancelled before it started"
+    assert runner.cancel(ids[1]) in ("running", "cancelled")
+    wait_for(lambda: runner.store.run(ids[1]).status == "cancelled", "the second cancel", 30)
+
+
+def test_a_killed_worker_is_retried_in_a_new_attempt_with_a_clean_curve_on_ray_and_local(
+        make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner()
+    eid = runner.submit(lab_spec("killed", epochs=25), "a.csv", lab_csv)
+    [run] = runner.store.runs(eid)
+    live = wait_for(lambda: training(runner.store, run.id, 2), "two epoch rows", 120)
+    pid = (live.worker_pid if runner.executor.kind == "local"
+           else wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10))  # type: ignore[attr-defined]
+    assert pid and pid != os.getpid()
+    os.kill(pid, signal.SIGKILL)
+    retried = wait_for(lambda: (r := runner.store.run(run.id)).attempt > live.attempt and r.status == "running"
+                       and r, "the retry", 60)
+    assert retried.retries == 1 and retried.attempt == live.attempt + 1
+    assert "retried 1 time" in page_state.run_line(retried, "")[1]  # what the page shows
+    [done] = wait_for(lambda: finished(runner.store, eid), "the retried run to finish", 120)
+    assert done.status == "done" and done.retries == 1, done.message
+    assert page_state.run_line(done, "")[1].endswith("retried 1 time")
+    assert epochs_of(runner.store, run.id) == list(range(1, 26))  # one attempt's epochs, none twice
+
+
+@pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
+def test_same_seeds_give_the_same_metrics_on_local_and_ray(tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
+    ray_instance()
+    # two batched groups per backtest origin, 2 origins: each Ray task trains its origin's rows
+    spec = dataclasses.replace(lab_spec("same", models=2, seeds=(0, 1, 2), epochs=2), backtest=BacktestSpec(2))
+    metrics = {}
+    for kind in ("local", "ray"):
+        runner = Runner(tmp_path / kind / "runs.sqlite", executor=kind, concurrency=1, threads=1, idle_seconds=1.0)
+        try:
+            eid = runner.submit(spec, "a.csv", lab_csv)
+            runs = wait_for(lambda r=runner, e=eid: finished(r.store, e), f"the {kind} runs", 120)
+            found = runner.store.metrics(eid)
+            metrics[kind] = {(r.model_index, r.seed, r.origin): found[r.id].as_dict() for r in runs}
+        finally:
+            runner.shutdown()
+    assert metrics["local"].keys() == metrics["ray"].keys() and len(metrics["ray"]) == 12
+    for member, local in metrics["local"].items():
+        assert metrics["ray"][member] == pytest.approx(local, rel=1e-6, nan_ok=True), member
+
+
+@pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
+def test_a_ray_task_that_ignores_a_cancel_is_killed_after_the_grace_period(
+        tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
+    ray_instance()
+    runner = Runner(tmp_path / "runs.sqlite", executor="ray", grace_seconds=1.0)
+    try:
+        [run] = runner.store.runs(runner.submit(lab_spec("frozen", epochs=2000), "a.csv", lab_csv))
+        wait_for(lambda: training(runner.store, run.id), "the first epoch", 120)
+        pid = wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10)  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGSTOP)  # it can no longer read its stop request
+        assert runner.cancel(run.id) == "running"
+        ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the hard cancel", 30)
+        assert ended.message == "cancelled; its Ray task was killed after it did not stop within 1 s"
+        assert len(runner.store.history(run.id)) >= 1  # its history so far stays
+    finally:
+        runner.shutdown()
+
+
+def test_the_cli_refuses_an_unknown_executor_in_one_sentence(tmp_path: Path, capsys) -> None:
+    from lstm_app import cli
+
+    code = cli.main(["run", str(ROOT / "examples" / "hotel_h2_seed_question.json"), "--out", str(tmp_path),
+                     "--executor", "dask"])
+    assert code == 2 and "expected 'local', 'ray', 'ray=ADDRESS'" in capsys.readouterr().err
+    code = cli.main(["run", str(ROOT / "examples" / "hotel_h2_seed_question.json"), "--out", str(tmp_path),
+                     "--executor", "ray", "--save-models"])
+    assert code == 2 and "--save-models works only with --executor local" in capsys.readouterr().err
