@@ -140,7 +140,7 @@ def test_cancel_a_running_and_a_queued_run_on_ray_and_local(make_runner, lab_spe
 def test_a_killed_worker_is_retried_in_a_new_attempt_with_a_clean_curve_on_ray_and_local(
         make_runner, lab_spec, lab_csv) -> None:
     runner = make_runner()
-    eid = runner.submit(lab_spec("killed", epochs=25), "a.csv", lab_csv)
+    eid = runner.submit(lab_spec("killed", epochs=15), "a.csv", lab_csv)
     [run] = runner.store.runs(eid)
     live = wait_for(lambda: training(runner.store, run.id, 2), "two epoch rows", 120)
     pid = (live.worker_pid if runner.executor.kind == "local"
@@ -154,7 +154,7 @@ def test_a_killed_worker_is_retried_in_a_new_attempt_with_a_clean_curve_on_ray_a
     [done] = wait_for(lambda: finished(runner.store, eid), "the retried run to finish", 120)
     assert done.status == "done" and done.retries == 1, done.message
     assert page_state.run_line(done, "")[1].endswith("retried 1 time")
-    assert epochs_of(runner.store, run.id) == list(range(1, 26))  # one attempt's epochs, none twice
+    assert epochs_of(runner.store, run.id) == list(range(1, 16))  # one attempt's epochs, none twice
 
 
 @pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
