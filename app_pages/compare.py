@@ -40,7 +40,8 @@ def exports(res: results.Results) -> None:
     trained = [r for r in res.runs if r.status == RunStatus.DONE]
     if trained:
         pick = st.selectbox("Trained model (.keras)", trained, key="dl_run",
-                            format_func=lambda r: f"{r.model_name} · seed {r.seed} (run {r.id})")
+                            format_func=lambda r: f"{r.model_name} · seed {r.seed}"
+                            + (f" · origin {r.origin + 1}" if res.spec.backtest.origins > 1 else "") + f" (run {r.id})")
         if pick.model_path and Path(pick.model_path).is_file():
             st.download_button("Download the .keras file", Path(pick.model_path).read_bytes(),
                                f"{slug}-run-{pick.id}.keras", "application/octet-stream", key="dl_keras")

@@ -95,9 +95,10 @@ def progress() -> None:
         st.subheader(f"Progress of experiment {eid}")
         if still and runner is not None:
             st.button("Cancel all unfinished runs", key="cancel_all", on_click=lambda: runner.cancel_experiment(eid))
+        backtest = any(r.origin for r in runs)
         for run in runs:
             c1, c2, c3 = st.columns([2, 6, 1], vertical_alignment="center")
-            c1.text(f"{run.model_name} · seed {run.seed}")
+            c1.text(f"{run.model_name} · seed {run.seed}" + (f" · origin {run.origin + 1}" if backtest else ""))
             fraction, line = ps.run_line(run, runner.stall_note(run) if runner is not None else "")
             c2.progress(fraction, text=ps.md_escape(line))
             if runner is not None and run.status in ACTIVE and not run.cancel_requested:
