@@ -200,6 +200,17 @@ def test_a_model_can_be_added_duplicated_and_removed_and_a_sweep_replaces_them(p
 # -- train, compare, history ------------------------------------------------------------------------------
 
 
+def test_too_many_backtest_origins_are_one_sentence_on_the_train_page(page: AppTest, tmp_path: Path) -> None:
+    go(page.run(), "models")
+    page.number_input(key="origins").set_value(40).run()
+    go(page, "train")
+    assert not page.exception and len(page.error) == 1
+    text = plain(page.error[0].value)
+    assert text.startswith("40 backtest origins need") and "use at most 5 origins" in text, text
+    assert not any(b.key == "train" and not b.disabled for b in page.button), "nothing to train"
+    assert Store(tmp_path / "runs.sqlite").experiments() == []
+
+
 def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTest, tmp_path: Path) -> None:
     go(page.run(), "models")
     page.button(key="preset_hotel H2 replication").click().run()
