@@ -455,10 +455,20 @@ def test_a_full_disk_fails_the_run_in_one_sentence_and_the_next_run_completes(ma
     doomed = runner.submit(lab_spec("full", epochs=400), "a.csv", lab_csv)
     [run] = store.runs(doomed)
     live = wait_for(lambda: training(store, run.id, 2), "training", 60)
-    wal = Path(f"{store.path}-wal")
-    limit = max(store.path.stat().st_size, wal.stat().st_size if wal.exists() else 0) + 4096
-    resource.prlimit(live.worker_pid or 0, resource.RLIMIT_FSIZE, (limit, limit))  # its disk is now full
-    dead = wait_for(lambda: (r := store.run(run.id)).status == "failed" and r, "the failure", 60)
+    # A reader holding its snapshot keeps SQLite from checkpointing the WAL back to its start, so
+    # the worker's next writes must grow a file past the limit (without it, a WAL reset after a
+    # checkpoint could let the worker write below the limit for the whole run).
+    pin = sqlite3.connect(store.path)
+    pin.execute("BEGIN")
+    pin.execute("SELECT COUNT(*) FROM runs").fetchone()
+    try:
+        wal = Path(f"{store.path}-wal")
+        limit = max(store.path.stat().st_size, wal.stat().st_size if wal.exists() else 0) + 4096
+        resource.prlimit(live.worker_pid or 0, resource.RLIMIT_FSIZE, (limit, limit))  # its disk is now full
+        dead = wait_for(lambda: (r := store.run(run.id)).status == "failed" and r, "the failure", 60)
+    finally:
+        pin.rollback()
+        pin.close()
     assert "The disk holding the run store" in dead.message and "is full" in dead.message, dead.message
     after = runner.submit(lab_spec("after"), "a.csv", lab_csv)  # a fresh worker has room again
     [next_run] = wait_for(lambda: finished(store, after), "the next run", 60)
