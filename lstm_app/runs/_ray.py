@@ -259,7 +259,7 @@ class RayExecutor:
         log.warning("a Ray task died (%s); retrying runs %s", type(exc).__name__, sorted(new))
         job = Job(task.job.spec, task.job.dataset_sha, task.job.dataset_name,
                   tuple(r for r in ((i, new[i], m, s) for i, _, m, s in task.job.runs) if r[0] in new),
-                  task.job.batched, task.job.threads, task.job.gpu)
+                  task.job.batched, task.job.threads, task.job.gpu, task.job.origin)
         self._launch(job, task.content, task.num_cpus, task.num_gpus, task.engine)
 
     def _settle_killed(self, task: _Task) -> None:
