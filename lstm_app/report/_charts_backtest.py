@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from ..spec import ExperimentSpec, ModelSpec
-from ._charts_diag import figure, house, legend_key, model_colors, note, sig, user_text
+from ._charts_look import figure, house, legend_key, model_colors, note, sig, user_text
 from .backtest import NAIVE
 from .compare import Comparison
 from .stats import finite_or_none as finite

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from ..outcome import Regions, RunOutcome, RunStatus
 from ..spec import ExperimentSpec
-from ._charts_diag import (
+from ._charts_look import (
     ACTUAL_COLOR,
     Outcomes,
     figure,

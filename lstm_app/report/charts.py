@@ -17,20 +17,18 @@ import plotly.graph_objects as go
 from ..outcome import RunStatus
 from ..params import LayerCount, LayerKind
 from ._charts_backtest import model_settings, rmse_by_horizon, settings_diff, sweep_parallel
-from ._charts_diag import (
+from ._charts_diag import MAX_HISTOGRAM_MODELS, gradient_norms, layer_histograms, loss_curves
+from ._charts_forecast import REGION_FILLS, date_hover, forecast_overlay
+from ._charts_look import (
     ACTUAL_COLOR,
-    MAX_HISTOGRAM_MODELS,
     NEUTRAL,
     PALETTE,
     cell,
     figure,
     finite,
-    gradient_norms,
     grid,
     house,
-    layer_histograms,
     legend_key,
-    loss_curves,
     model_colors,
     note,
     number_format,
@@ -38,7 +36,6 @@ from ._charts_diag import (
     sig,
     user_text,
 )
-from ._charts_forecast import REGION_FILLS, date_hover, forecast_overlay
 from .compare import BEST, LABELS, Comparison, ModelSummary
 
 __all__ = [
