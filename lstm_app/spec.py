@@ -15,10 +15,28 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._specchecks import (
+    ACTIVATIONS,
+    FRAMINGS,
+    LOSSES,
+    MAX_DENSE_LAYERS,
+    MAX_FEATURES,
+    MAX_LAYERS,
+    MAX_MODELS,
+    MAX_ORIGINS,
+    MAX_SEEDS,
+    MAX_UNITS,
+    OPTIMIZERS,
+    SCALINGS,
+    _check_choice,
+    _check_float,
+    _check_int,
+    _finite,
+    _listed,
+)
 from ._specjson import MAX_JSON_BYTES, MAX_JSON_DEPTH, build, loads, mapping, sequence
 from ._specjson import bad as _bad
 
@@ -48,83 +66,6 @@ __all__ = [
     "cudnn_eligible",
     "slug",
 ]
-
-# The one registry of activations: it feeds the widgets, spec validation and the CLI.
-# Names are Keras 3 identifiers; the text is what the page shows beside each choice.
-ACTIVATIONS: dict[str, str] = {
-    "tanh": "tanh, Keras's default cell activation, bounded in (-1, 1)",
-    "sigmoid": "sigmoid, Keras's default gate activation, bounded in (0, 1)",
-    "relu": "ReLU, unbounded above, can blow up inside a recurrent cell",
-    "leaky_relu": "leaky ReLU (slope 0.2 below zero)",
-    "elu": "ELU",
-    "selu": "SELU",
-    "gelu": "GELU",
-    "silu": "SiLU / swish",
-    "softsign": "softsign, bounded in (-1, 1)",
-    "softplus": "softplus",
-    "hard_sigmoid": "hard sigmoid, piecewise-linear sigmoid",
-    "linear": "linear (identity), no squashing at all",
-}
-FRAMINGS: dict[str, str] = {
-    "steps": "lags as time steps, input shape (lookback, features)",
-    "features": "lags as features, input shape (1, lookback × features)",
-}
-SCALINGS: dict[str, str] = {
-    "minmax": "min-max to [0, 1] on the training part",
-    "standard": "zero mean, unit variance on the training part",
-}
-OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
-LOSSES = ("mse", "mae", "huber")
-
-# Width-independent size limits; one layer of MAX_UNITS fed one column stays within
-# `params.MAX_PARAMS_PER_MODEL`, which bounds the whole model once the input width is known.
-MAX_UNITS = 1024
-MAX_LAYERS = 8
-MAX_DENSE_LAYERS = 8
-MAX_MODELS = 64
-MAX_SEEDS = 100
-MAX_FEATURES = 100
-MAX_ORIGINS = 50
-
-
-def _check_int(argument: str, value: object, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise _bad(argument, "a positive integer" if low == 1 else f"an integer of at least {low}", value)
-    if high is not None and value > high:
-        raise _bad(argument, f"an integer of at most {high}", value)
-
-
-def _finite(value: object) -> bool:
-    """A real number that is not NaN or infinite (an int too big for a float is not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
-
-
-def _check_float(argument: str, value: object, low: float, high: float, *, open_low: bool = False,
-                 open_high: bool = False) -> None:
-    ok = _finite(value)
-    if ok:
-        assert isinstance(value, (int, float))  # _finite checked it; this tells the type checker
-        ok = (value > low if open_low else value >= low) and (
-            value < high if open_high else value <= high
-        )
-    if not ok:
-        lo, hi = ("(" if open_low else "["), (")" if open_high else "]")
-        raise _bad(argument, f"a number in {lo}{low}, {high}{hi}", value)
-
-
-def _listed(value: object) -> object:
-    """A tuple shown as the JSON list it came from."""
-    return list(value) if isinstance(value, tuple) else value
-
-
-def _check_choice(argument: str, value: object, choices: Any) -> None:
-    if not isinstance(value, str) or value not in choices:
-        raise _bad(argument, "one of " + ", ".join(repr(c) for c in choices), value)
 
 
 @dataclass(frozen=True)
