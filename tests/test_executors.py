@@ -28,6 +28,7 @@ from lstm_app.spec import BacktestSpec
 ROOT = Path(__file__).resolve().parent.parent
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 T = TypeVar("T")
+EPOCHS = 200  # a run still training seconds after its first epoch row, even on a warm worker
 KINDS = ["local", pytest.param("ray", marks=pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed"))]
 
 
@@ -204,3 +205,107 @@ def test_the_cli_refuses_an_unknown_executor_in_one_sentence(tmp_path: Path, cap
     code = cli.main(["run", str(ROOT / "examples" / "hotel_h2_seed_question.json"), "--out", str(tmp_path),
                      "--executor", "ray", "--save-models"])
     assert code == 2 and "--save-models works only with --executor local" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
+def test_a_ray_task_on_a_node_ray_reports_lost_is_given_up_and_retried(
+        tmp_path: Path, ray_instance, lab_spec, lab_csv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray does not always fail the task of a lost node; the executor reads the live nodes itself.
+    Here the node list says the task's node is gone (once) while the task still trains on it."""
+    ray_instance()
+    import ray
+
+    from lstm_app.runs import _ray
+
+    real_nodes, lose = ray.nodes, []
+
+    def nodes() -> list[dict]:
+        found = real_nodes()
+        return [{**n, "Alive": False} for n in found] if lose and not lose.pop() else found
+
+    monkeypatch.setattr(_ray.ray, "nodes", nodes)
+    runner = Runner(tmp_path / "runs.sqlite", executor="ray", max_retries=1)
+    try:
+        [run] = runner.store.runs(runner.submit(lab_spec("lost node", epochs=EPOCHS), "a.csv", lab_csv))
+        live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", 120)
+        pid = wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10)  # type: ignore[attr-defined]
+        lose.append(False)  # the next read of the node list has lost every node
+        retried = wait_for(lambda: (r := runner.store.run(run.id)).attempt > live.attempt and r, "the retry", 30)
+        assert retried.message == "retried: its Ray node left the cluster" and retried.retries == 1
+        wait_for(lambda: not _alive(pid), "the given-up task's process to be killed", 30)
+        [done] = wait_for(lambda: finished(runner.store, run.experiment_id), "the retried run to finish", 120)
+        assert done.status == "done" and done.attempt == live.attempt + 1, done.message
+        assert epochs_of(runner.store, run.id) == list(range(1, EPOCHS + 1))  # none of the given-up attempt
+    finally:
+        runner.shutdown()
+
+
+@pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
+def test_a_hung_ray_task_is_stopped_after_the_stall_limit_and_its_run_queued_again(
+        tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
+    ray_instance()
+    runner = Runner(tmp_path / "runs.sqlite", executor="ray", stall_limit_seconds=8.0, on_stall="requeue")
+    try:
+        [run] = runner.store.runs(runner.submit(lab_spec("hung", epochs=EPOCHS), "a.csv", lab_csv))
+        live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", 120)
+        pid = wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10)  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGSTOP)  # alive to Ray, silent to the hub
+        wait_for(lambda: runner.store.run(run.id).attempt > live.attempt, "the stalled run to be queued again", 60)
+        assert not _alive(pid) or _stopped(pid)
+        [done] = wait_for(lambda: finished(runner.store, run.experiment_id), "the run to finish again", 120)
+        assert done.status == "done", done.message
+        assert epochs_of(runner.store, run.id) == list(range(1, EPOCHS + 1))
+        # With the default policy the stalled run fails, saying why.
+        runner.on_stall = "fail"
+        [run] = runner.store.runs(runner.submit(lab_spec("hung 2", epochs=2000), "a.csv", lab_csv))
+        wait_for(lambda: training(runner.store, run.id, 1), "the first epoch", 120)
+        os.kill(wait_for(lambda: runner.executor.task_pid(run.id), "its process", 10), signal.SIGSTOP)  # type: ignore[attr-defined]
+        failed = wait_for(lambda: (r := runner.store.run(run.id)).status == "failed" and r, "the stall", 60)
+        assert failed.message.startswith("no progress for ") and failed.message.endswith(
+            " s (the limit is 8 s), so its Ray task was stopped"), failed.message
+    finally:
+        runner.shutdown()
+
+
+@pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
+def test_a_lost_ray_progress_hub_retries_the_tasks_in_flight_with_clean_curves(
+        tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
+    ray_instance()
+    import ray
+
+    runner = Runner(tmp_path / "runs.sqlite", executor="ray", max_retries=1)
+    try:
+        # Enough epochs that the group is still training when its hub goes (a warm batched epoch
+        # takes milliseconds).
+        eid = runner.submit(lab_spec("hub", seeds=(0, 1), epochs=EPOCHS), "a.csv", lab_csv)
+        runs = runner.store.runs(eid)
+        wait_for(lambda: all(training(runner.store, r.id) for r in runs), "an epoch row each", 120)
+        ray.kill(runner.executor.hub)  # type: ignore[attr-defined]
+        done = wait_for(lambda: finished(runner.store, eid), "the retried runs to finish", 120)
+        assert [(r.status, r.retries) for r in done] == [("done", 1)] * 2, [r.message for r in done]
+        for run in done:
+            assert epochs_of(runner.store, run.id) == list(range(1, EPOCHS + 1))
+    finally:
+        runner.shutdown()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def _stopped(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("T")
+    except (FileNotFoundError, IndexError):
+        return False

@@ -14,10 +14,18 @@ Per tick the executor
   attempt's late writes are refused, the page says "retried"), at most `max_retries` times;
 - hard-cancels (`ray.cancel(force=True)`) a task whose cancelled run did not stop within the grace
   period (plus two of its epochs for a batched group); its other runs are queued again;
-- heartbeats the runs of tasks still in flight (Ray itself watches their workers);
+- watches the tasks in flight itself, since Ray does not always fail the task of a lost node:
+  a task whose node left the cluster (`ray.nodes()`, read every second), or whose progress hub
+  fell silent, is given up (a best-effort hard cancel; its attempt's late writes are refused) and
+  its runs are retried in a new attempt. A task silent for `stall_limit_seconds` (no exchange
+  with the hub, counted from its submit) is stopped like a stalled local worker: its runs fail,
+  or are queued again with `on_stall="requeue"`;
+- heartbeats in the store the runs of the tasks that reached the hub since the last beat, so the
+  page's "no progress for N s" note means the same on Ray as locally;
 - claims queued groups (the worker's own plan, `schedule.plan_groups`) while the cluster has free
   CPUs, and submits them with `num_cpus` (the group's TensorFlow threads) and `num_gpus` (1 for a
-  group whose every model runs cuDNN, when the cluster has GPUs; ReLU groups stay on CPUs).
+  group whose every model runs cuDNN, when the cluster has GPUs; ReLU groups stay on CPUs). A
+  cuDNN group waits in the queue while every GPU is taken (first come, first served).
 A dataset is put in the object store once per experiment; tasks receive a reference.
 """
 
@@ -54,6 +62,9 @@ log = logging.getLogger("lstm_app.runs.runner")
 _PACKAGE = Path(__file__).resolve().parents[1]
 _BEAT = 1.0  # seconds between heartbeats of in-flight runs
 _RESOURCES = 5.0  # seconds between reads of the cluster's resources
+_NODES = 1.0  # seconds between reads of the live nodes while tasks are in flight
+_KILLED = 30.0  # seconds a hard-cancelled task may take to end before it is given up
+_HUB_WAIT = 60.0  # seconds the hub may take to answer before it counts as lost
 
 
 class _Hub:
@@ -64,16 +75,22 @@ class _Hub:
         self.rows: list[tuple[int, int, EpochRow]] = []
         self.stops: set[int] = set()
         self.pids: dict[int, int] = {}
+        self.contacts: dict[tuple[int, int], tuple[int, str]] = {}  # (run, attempt) → (exchanges, node)
 
-    def exchange(self, pid: int, run_ids: list[int], rows: list[tuple[int, int, EpochRow]]) -> list[int]:
+    def exchange(self, pid: int, node: str, runs: list[tuple[int, int]],
+                 rows: list[tuple[int, int, EpochRow]]) -> list[int]:
         self.rows.extend(rows)
-        self.pids.update(dict.fromkeys(run_ids, pid))
-        return [i for i in run_ids if i in self.stops]
+        for run in runs:
+            self.pids[run[0]] = pid
+            self.contacts[run] = (self.contacts.get(run, (0, node))[0] + 1, node)
+        return [run_id for run_id, _ in runs if run_id in self.stops]
 
-    def drain(self, stops: list[int]) -> tuple[list[tuple[int, int, EpochRow]], dict[int, int]]:
+    def drain(self, stops: list[int], live: list[tuple[int, int]]) -> tuple[
+            list[tuple[int, int, EpochRow]], dict[int, int], dict[tuple[int, int], tuple[int, str]]]:
         rows, self.rows = self.rows, []
         self.stops = set(stops)
-        return rows, dict(self.pids)
+        self.contacts = {run: self.contacts[run] for run in live if run in self.contacts}
+        return rows, dict(self.pids), dict(self.contacts)
 
 
 @dataclass
@@ -88,6 +105,13 @@ class _Task:
     engine: str
     killed_at: float | None = None
     epochs_seen: dict[int, list[float]] = field(default_factory=dict)
+    contact: float = field(default_factory=time.monotonic)  # the last exchange seen (or the submit)
+    exchanges: int = 0
+    node: str | None = None  # the node it runs on, once it has reached the hub
+    beat: bool = True  # reached the hub since the last heartbeat
+
+    def runs(self) -> list[tuple[int, int]]:
+        return list(self.attempts.items())
 
 
 class RayExecutor:
@@ -118,16 +142,15 @@ class RayExecutor:
                                    "LSTM_LAB_EXECUTOR to train on this machine.") from None
             self.started_here = True
         self._remote = ray.remote(train_job)
-        here = ray.get_runtime_context().get_node_id()
-        self.hub = ray.remote(_Hub).options(
-            num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True)).remote()
+        self.hub = self._new_hub()
         self.tasks: dict[Any, _Task] = {}
         self.pids: dict[int, int] = {}  # run id → the Ray worker process training it (for tests, logs)
         self._experiments: dict[int, tuple[ExperimentSpec, int, Any, str, str]] = {}
         self._cpus = self._gpus = 0.0
         self._nodes = 0
         self._lost: set[int] = set()  # runs whose attempt a task holds no longer (told to stop)
-        self._resources_at = self._beat_at = 0.0
+        self._resources_at = self._beat_at = self._nodes_at = 0.0
+        self._alive: set[str] = set()
 
     # -- Executor --------------------------------------------------------------------------------
 
@@ -148,6 +171,7 @@ class RayExecutor:
         self._drain()
         self._collect()
         self._enforce_cancel()
+        self._watch()
         self._heartbeat()
         self._submit()
         self.runner._idle = not self.tasks and not self.store.counts()[RunStatus.QUEUED]
@@ -170,11 +194,37 @@ class RayExecutor:
     def _live(self) -> dict[int, int]:
         return {r: a for task in self.tasks.values() for r, a in task.attempts.items()}
 
+    @staticmethod
+    def _new_hub() -> Any:
+        # Pinned to this process's node: with soft affinity Ray placed it on another node about
+        # half the time, and it died with that node (taking every task's progress with it).
+        here = ray.get_runtime_context().get_node_id()
+        return ray.remote(_Hub).options(
+            num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)).remote()
+
     def _drain(self) -> None:
         live = self._live()
         stops = (self.store.cancel_flags(live) | (self._lost & set(live))) if live else set()
-        rows, pids = ray.get(self.hub.drain.remote(sorted(stops)))
+        try:
+            rows, pids, contacts = ray.get(self.hub.drain.remote(sorted(stops), sorted(live.items())),
+                                           timeout=_HUB_WAIT)
+        except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError) as exc:
+            # The hub held rows not yet written: every task in flight starts again with a new hub.
+            log.warning("the progress hub was lost (%s); retrying every task in flight", type(exc).__name__)
+            with contextlib.suppress(Exception):
+                ray.kill(self.hub)
+            self.hub = self._new_hub()
+            for ref, task in list(self.tasks.items()):
+                self._give_up(ref)
+                self._retry(task, "the progress hub on the head was lost")
+            return
         self.pids.update(pids)
+        now = time.monotonic()
+        for task in self.tasks.values():
+            seen = [contacts[run] for run in task.runs() if run in contacts]
+            if seen and max(count for count, _ in seen) > task.exchanges:
+                task.exchanges, task.node = max(seen)
+                task.contact, task.beat = now, True
         # One transaction per attempt mapping (a run's dead and new attempts never share one).
         batch: list[tuple[int, EpochRow]] = []
         attempts: dict[int, int] = {}
@@ -196,8 +246,59 @@ class RayExecutor:
         if now < self._beat_at or not self.tasks:
             return
         self._beat_at = now + _BEAT
-        live = self._live()
-        self._lost |= set(live) - self.store.heartbeat(live)
+        live = {r: a for task in self.tasks.values() if task.beat for r, a in task.attempts.items()}
+        for task in self.tasks.values():
+            task.beat = False
+        if live:
+            self._lost |= set(live) - self.store.heartbeat(live)
+
+    # -- watching --------------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        """Give up tasks on lost nodes (retried), stalled tasks (failed or re-queued) and
+        hard-cancelled tasks that never ended (settled as killed)."""
+        if not self.tasks:
+            return
+        now = time.monotonic()
+        if now >= self._nodes_at:
+            self._nodes_at = now + _NODES
+            self._alive = {n["NodeID"] for n in ray.nodes() if n.get("Alive")}
+        for ref, task in list(self.tasks.items()):
+            if task.killed_at is not None:
+                if now - task.killed_at >= _KILLED or (task.node is not None and task.node not in self._alive):
+                    self._give_up(ref)
+                    self._settle_killed(task)
+            elif task.node is not None and task.node not in self._alive:
+                log.warning("Ray node %s left the cluster; retrying its runs %s", task.node[:8], sorted(task.attempts))
+                self._give_up(ref)
+                self._retry(task, "its Ray node left the cluster")
+            elif (silent := now - task.contact) >= self.runner.stall_limit_seconds:
+                log.warning("runs %s made no progress for %.0f s; stopping their Ray task",
+                            sorted(task.attempts), silent)
+                self._give_up(ref)
+                self._stalled(task, silent)
+
+    def _give_up(self, ref: Any) -> None:
+        """Stop waiting for a task: it is hard-cancelled if it still runs somewhere, and whatever
+        it still sends is refused (its runs get a new attempt or end)."""
+        self.tasks.pop(ref, None)
+        with contextlib.suppress(Exception):
+            ray.cancel(ref, force=True)
+
+    def _stalled(self, task: _Task, silent: float) -> None:
+        requeue = []
+        for run_id, attempt in task.attempts.items():
+            if self.store.run(run_id).cancel_requested:
+                self.store.mark_cancelled(run_id, "cancelled; its Ray task had stopped responding", attempt=attempt)
+            elif self.runner.on_stall == "requeue":
+                if self.store.interrupt(run_id, f"no progress for {silent:.0f} s, so its Ray task was stopped and "
+                                        "the run queued again", attempt=attempt):
+                    requeue.append(run_id)
+            else:
+                self.store.fail(run_id, f"no progress for {silent:.0f} s (the limit is "
+                                f"{self.runner.stall_limit_seconds:g} s), so its Ray task was stopped", attempt=attempt)
+        if requeue:
+            self.store.requeue(requeue, statuses=(RunStatus.INTERRUPTED,))
 
     # -- settling --------------------------------------------------------------------------------
 
@@ -220,7 +321,7 @@ class RayExecutor:
                 if task.killed_at is not None:
                     self._settle_killed(task)
                 else:
-                    self._retry(task, exc)
+                    self._retry(task, f"its Ray worker died ({type(exc).__name__})")
             else:
                 for result in results:
                     self._store_result(result)
@@ -239,9 +340,8 @@ class RayExecutor:
             return
         self.store.finish(run_id, result.outcome, path, attempt=attempt)
 
-    def _retry(self, task: _Task, exc: BaseException) -> None:
+    def _retry(self, task: _Task, why: str) -> None:
         """Start the group's runs again in new attempts, or fail those out of retries."""
-        why = f"its Ray worker died ({type(exc).__name__})"
         again: dict[int, int] = {}
         out: dict[int, int] = {}
         for run_id, attempt in task.attempts.items():
@@ -256,7 +356,7 @@ class RayExecutor:
         new = self.store.reattempt(again, f"retried: {why}", worker_pid=os.getpid())
         if not new:
             return
-        log.warning("a Ray task died (%s); retrying runs %s", type(exc).__name__, sorted(new))
+        log.warning("retrying runs %s: %s", sorted(new), why)
         job = Job(task.job.spec, task.job.dataset_sha, task.job.dataset_name,
                   tuple(r for r in ((i, new[i], m, s) for i, _, m, s in task.job.runs) if r[0] in new),
                   task.job.batched, task.job.threads, task.job.gpu, task.job.origin)
@@ -322,6 +422,7 @@ class RayExecutor:
     def _submit(self) -> None:
         self._refresh()
         busy = sum(t.num_cpus for t in self.tasks.values())
+        gpus_busy = sum(t.num_gpus for t in self.tasks.values())
         while busy < max(1.0, self._cpus) and not self.runner._stop.is_set():
             head = self.store.next_queued()
             if head is None:
@@ -333,6 +434,9 @@ class RayExecutor:
                 self.store.fail(head.id, _one_line(exc))
                 continue
             group = plan.group_of(head.model_index, head.seed, head.origin)
+            gpus = 1.0 if self._gpus > 0 and schedule.runs_on_cudnn(spec, group.members) else 0.0
+            if gpus and gpus_busy + gpus > self._gpus:
+                return  # every GPU is taken: the group waits its turn (Ray would only queue it)
             ids = [head.id]
             if group.engine is schedule.Engine.BATCHED:
                 ids = [r.id for r in self.store.runs(head.experiment_id, status=RunStatus.QUEUED)
@@ -340,13 +444,12 @@ class RayExecutor:
             claimed: list[RunRow] = self.store.claim_runs(os.getpid(), ids, group.engine.value, group.reason)
             if not claimed:
                 continue
-            gpus = 1.0 if self._gpus > 0 and schedule.runs_on_cudnn(spec, group.members) else 0.0
             # One CPU and one TensorFlow thread per task: many small groups in parallel use a
             # cluster better than threads inside one (small LSTMs are overhead-bound).
             job = Job(spec, sha, name, tuple((r.id, r.attempt, r.model_index, r.seed) for r in claimed),
                       group.engine is schedule.Engine.BATCHED, 1, gpus > 0, group.origin)
             self._launch(job, content, 1.0, gpus, group.engine.value)
-            busy += 1.0
+            busy, gpus_busy = busy + 1.0, gpus_busy + gpus
 
     def _launch(self, job: Job, content: Any, num_cpus: float, num_gpus: float, engine: str) -> None:
         ref = self._remote.options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0,

@@ -2,10 +2,12 @@
 
 The task never opens the run store. Epoch rows go to the head's progress hub (an actor) at most
 every `POLL` seconds, and the same call brings back the runs the head wants stopped (cancelled,
-or no longer this attempt's). The outcomes, and each run's weights (an `.npz` blob for a batched
-group, the `.keras` file's bytes for a lone run), are the task's return value; the head writes
-them with the run's attempt. TensorFlow loads here, in the Ray worker process, after the thread
-settings; a worker is reused for later tasks, so both are set only by its first task.
+or no longer this attempt's); each exchange also tells the head that the task is alive and on
+which node (the head gives up a task whose node is lost or that stays silent too long). The
+outcomes, and each run's weights (an `.npz` blob for a batched group, the `.keras` file's bytes
+for a lone run), are the task's return value; the head writes them with the run's attempt.
+TensorFlow loads here, in the Ray worker process, after the thread settings; a worker is reused
+for later tasks, so both are set only by its first task.
 """
 
 from __future__ import annotations
@@ -98,8 +100,9 @@ class _Link:
             return
         self._next = now + POLL
         rows, self.pending = self.pending, []
-        ids = [run_id for run_id, _, _, _ in self.job.runs]
-        self.stops = set(ray.get(self.hub.exchange.remote(os.getpid(), ids, rows)))
+        runs = [(run_id, attempt) for run_id, attempt, _, _ in self.job.runs]
+        node = ray.get_runtime_context().get_node_id()  # the head watches that this node stays alive
+        self.stops = set(ray.get(self.hub.exchange.remote(os.getpid(), node, runs, rows)))
 
     def should_stop(self, member: int) -> bool:
         self.exchange()
