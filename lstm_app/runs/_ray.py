@@ -133,13 +133,15 @@ class RayExecutor:
                 ray.init(num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
                          runtime_env={"env_vars": env}, _system_config={"worker_niceness": 0})
             else:  # a cluster's nodes receive this package with every job
+                _client_token(address)
                 try:
                     ray.init(address=address, log_to_driver=False, runtime_env={
                         "py_modules": [str(_PACKAGE)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
                 except (ConnectionError, RuntimeError, ValueError) as exc:
                     raise LabError(f"Could not connect to the Ray cluster at {address} ({_one_line(exc)[:300]}): "
-                                   "check that `ray start --head` runs there and the address, or unset "
-                                   "LSTM_LAB_EXECUTOR to train on this machine.") from None
+                                   "check that `ray start --head` runs there and the address, that this "
+                                   "machine has the cluster's token (~/.ray/auth_token or RAY_AUTH_TOKEN), or "
+                                   "unset LSTM_LAB_EXECUTOR to train on this machine.") from None
             self.started_here = True
         self._remote = ray.remote(train_job)
         self.hub = self._new_hub()
@@ -456,6 +458,22 @@ class RayExecutor:
                                    retry_exceptions=False).remote(job, content, self.hub)
         self._lost -= {r[0] for r in job.runs}
         self.tasks[ref] = _Task(job, content, num_cpus, num_gpus, {r[0]: r[1] for r in job.runs}, engine)
+
+
+def _client_token(address: str) -> None:
+    """Send the cluster's token from a `ray://` client: Ray 2.60 clusters require one by default,
+    and its client sends the token it has (~/.ray/auth_token, RAY_AUTH_TOKEN[_PATH]) only in token
+    mode, which a driver on the head turns on by itself and a client does not."""
+    if not address.startswith("ray://") or "RAY_AUTH_MODE" in os.environ:
+        return
+    try:  # Ray's own rule for a driver (private: a Ray without it sends no token, as before)
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:
+        return
+    with contextlib.suppress(Exception):
+        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def _one_line(exc: BaseException) -> str:
