@@ -186,9 +186,6 @@ def _run(args: argparse.Namespace) -> int:
         spec = dataclasses.replace(spec, training=dataclasses.replace(spec.training, **changes))
     params.check_budget(spec)
     executor = parse_executor(args.executor)
-    if executor.kind != "local" and args.save_models:
-        raise LabError("--save-models works only with --executor local: the Ray executor keeps weights in its "
-                       "run store, not as .keras files.")
     _check_out(args.out)
     table, frame, notes = headless.load_data(spec, args.data, base=path.parent)
     for note in notes:
@@ -214,7 +211,8 @@ def _run(args: argparse.Namespace) -> int:
 
         source = args.data if args.data is not None else samples.resolve(spec.data.source, base=path.parent)
         outcomes, failures = run_on_executor(spec, table.name, data.load_bytes(source), executor,
-                                             progress=lambda line: print(line, flush=True))
+                                             progress=lambda line: print(line, flush=True),
+                                             model_dir=args.out if args.save_models else None)
     try:
         comparison = headless.write_results(args.out, spec, table, outcomes, failures)
     except OSError as exc:

@@ -202,9 +202,6 @@ def test_the_cli_refuses_an_unknown_executor_in_one_sentence(tmp_path: Path, cap
     code = cli.main(["run", str(ROOT / "examples" / "hotel_h2_seed_question.json"), "--out", str(tmp_path),
                      "--executor", "dask"])
     assert code == 2 and "expected 'local', 'ray', 'ray=ADDRESS'" in capsys.readouterr().err
-    code = cli.main(["run", str(ROOT / "examples" / "hotel_h2_seed_question.json"), "--out", str(tmp_path),
-                     "--executor", "ray", "--save-models"])
-    assert code == 2 and "--save-models works only with --executor local" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")

@@ -76,9 +76,10 @@ def test_a_node_removed_mid_run_loses_nothing_on_a_two_node_ray_cluster(cluster,
 # Ray leaves its client server's log files open when the head starts it (a ResourceWarning).
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_the_cli_trains_on_a_ray_cluster_through_a_ray_client_address(tmp_path, monkeypatch) -> None:
-    """`--executor ray=ray://HOST:PORT`: a client connection to a cluster that requires a token
-    (Ray's default for `ray start`), which the client has but is not told to send; the package
-    reaches the cluster's workers with the job (`py_modules`), not from PYTHONPATH."""
+    """`--executor ray=ray://HOST:PORT --save-models`: a client connection to a cluster that
+    requires a token (Ray's default for `ray start`), which the client has but is not told to
+    send; the package reaches the cluster's workers with the job (`py_modules`), not from
+    PYTHONPATH; the models come back as `.keras` files."""
     import json
     import secrets
     import socket
@@ -108,13 +109,22 @@ def test_the_cli_trains_on_a_ray_cluster_through_a_ray_client_address(tmp_path, 
         (tmp_path / "exp.json").write_text(spec.to_json())
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RAY_AUTH_MODE")}
         proc = subprocess.run([sys.executable, "-m", "lstm_app", "run", str(tmp_path / "exp.json"), "--out",
-                               str(tmp_path / "out"), "--executor", f"ray=ray://127.0.0.1:{port}"],
+                               str(tmp_path / "out"), "--executor", f"ray=ray://127.0.0.1:{port}", "--save-models"],
                               capture_output=True, text=True, cwd=ROOT, timeout=240, env=env)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert f"executor: Ray at ray://127.0.0.1:{port}: 1 node, 2 CPUs, 0 GPUs" in proc.stdout
         results = json.loads((tmp_path / "out" / "results.json").read_text())
         runs = [(r["seed"], r["status"], len(r["epochs"])) for r in results["runs"]]
         assert runs == [(0, "done", 2), (1, "done", 2)]
+        # --save-models: each batched run's weights come back as a Keras model that loads here.
+        import keras
+
+        from lstm_app.params import input_shape
+
+        shape = input_shape(1 + len(base.data.features), base.window.lookback, base.window.framing)
+        for seed in (0, 1):
+            model = keras.saving.load_model(tmp_path / "out" / f"tanh-seed{seed}.keras")
+            assert model.input_shape[1:] == shape and model.count_params() > 0
     finally:
         if made is not None:
             made.shutdown()

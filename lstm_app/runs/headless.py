@@ -25,7 +25,7 @@ from ..spec import ExperimentSpec, slug
 from ..text import csv_cell, quote, safe_frame
 from . import schedule
 
-__all__ = ["RunFailures", "RunKey", "load_data", "run_experiment", "write_results"]
+__all__ = ["RunFailures", "RunKey", "load_data", "model_file", "run_experiment", "write_results"]
 
 RunKey = tuple[int, int, int]  # (model index, seed, backtest origin)
 RunFailures = dict[RunKey, str]
@@ -105,7 +105,7 @@ def run_experiment(spec: ExperimentSpec, frame: pd.DataFrame, *,
             continue
         for key in keys:
             i, seed, _ = key
-            save = model_dir / _model_file(spec, key) if model_dir else None
+            save = model_dir / model_file(spec, key) if model_dir else None
             done += 1
             try:
                 outcomes[key] = train.run_one(part_spec, part, i, seed, save_path=save)
@@ -117,7 +117,7 @@ def run_experiment(spec: ExperimentSpec, frame: pd.DataFrame, *,
     return outcomes, failures
 
 
-def _model_file(spec: ExperimentSpec, key: RunKey) -> str:
+def model_file(spec: ExperimentSpec, key: RunKey) -> str:
     i, seed, origin = key
     at = f"-origin{origin}" if spec.backtest.origins > 1 else ""
     return f"{slug(spec.models[i].name)}-seed{seed}{at}.keras"
@@ -129,7 +129,7 @@ def _save(batched: Any, spec: ExperimentSpec, frame: pd.DataFrame, key: RunKey,
 
     shape = input_shape(frame.shape[1], spec.window.lookback, spec.window.framing)
     model_dir.mkdir(parents=True, exist_ok=True)
-    batched.to_keras(spec.models[key[0]], shape, weights).save(model_dir / _model_file(spec, key))
+    batched.to_keras(spec.models[key[0]], shape, weights).save(model_dir / model_file(spec, key))
 
 
 def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,

@@ -8,6 +8,7 @@ outcomes are read back from the store. No TensorFlow in this process.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,17 +17,20 @@ from pathlib import Path
 from ..outcome import FINISHED, RunOutcome, RunStatus
 from ..spec import ExperimentSpec
 from .executor import ExecutorChoice
-from .headless import RunFailures
+from .headless import RunFailures, model_file
 from .runner import Runner
+from .store import RunRow, Store
 
 __all__ = ["run_on_executor"]
 
 
 def run_on_executor(spec: ExperimentSpec, name: str, content: bytes, executor: ExecutorChoice, *,
                     progress: Callable[[str], None] | None = None, concurrency: int | None = None,
-                    poll: float = 0.2) -> tuple[dict[tuple[int, int, int], RunOutcome], RunFailures]:
+                    poll: float = 0.2, model_dir: Path | None = None,
+                    ) -> tuple[dict[tuple[int, int, int], RunOutcome], RunFailures]:
     """Train every model × seed × origin of `spec` on `executor`; (outcomes, failures) keyed by
-    (model index, seed, origin), the shape `headless.run_experiment` returns."""
+    (model index, seed, origin), the shape `headless.run_experiment` returns. With `model_dir`,
+    each finished run's model is saved there as `.keras`, named as `headless` names it."""
     say = progress or (lambda line: None)
     outcomes: dict[tuple[int, int, int], RunOutcome] = {}
     failures: RunFailures = {}
@@ -49,6 +53,8 @@ def run_on_executor(spec: ExperimentSpec, name: str, content: bytes, executor: E
                         failures[member] = run.message or str(run.status)
                     else:
                         outcomes[member] = outcome
+                        if model_dir is not None and run.status == RunStatus.DONE:
+                            _save_model(runner.store, run, spec, name, content, model_dir)
                     retried = f", retried {run.retries}×" if run.retries else ""
                     at = f" origin {run.origin + 1}/{spec.backtest.origins}" if spec.backtest.origins > 1 else ""
                     say(f"[{len(reported)}/{total}] {run.model_name} seed {run.seed}{at}: {run.status}, "
@@ -59,3 +65,24 @@ def run_on_executor(spec: ExperimentSpec, name: str, content: bytes, executor: E
         finally:
             runner.shutdown()
     return outcomes, failures
+
+
+def _save_model(store: Store, run: RunRow, spec: ExperimentSpec, name: str, content: bytes, model_dir: Path) -> None:
+    """A finished run's model as `.keras` in `model_dir`: a lone run's file as its task saved it,
+    a batched run's weights put into its Keras model (TensorFlow loads here, in the CLI only)."""
+    target = model_dir / model_file(spec, (run.model_index, run.seed, run.origin))
+    model_dir.mkdir(parents=True, exist_ok=True)
+    if run.model_path and Path(run.model_path).is_file():
+        shutil.copyfile(run.model_path, target)
+        return
+    blob = store.weights(run.id)
+    if blob is None:
+        return
+    from .. import data
+    from ..engine import batched
+    from ..params import input_shape
+
+    table = data.read_csv(content, name=name, time_column=spec.data.time_column)
+    columns = data.series(table, spec.data.target, spec.data.features).shape[1]
+    shape = input_shape(columns, spec.window.lookback, spec.window.framing)
+    batched.to_keras(spec.models[run.model_index], shape, batched.weights_from_bytes(blob)).save(target)
