@@ -7,7 +7,11 @@ Ray itself does not always fail the lost node's task (in 2 of 5 CI runs it never
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +19,10 @@ from typing import Any
 
 import pytest
 
+from lstm_app import presets
+from lstm_app.params import input_shape
 from lstm_app.runs.runner import Runner
+from lstm_app.spec import ExperimentSpec, LayerSpec, ModelSpec, TrainingSpec
 
 ray = pytest.importorskip("ray")
 cluster_utils = pytest.importorskip("ray.cluster_utils")
@@ -80,54 +87,48 @@ def test_the_cli_trains_on_a_ray_cluster_through_a_ray_client_address(tmp_path, 
     requires a token (Ray's default for `ray start`), which the client has but is not told to
     send; the package reaches the cluster's workers with the job (`py_modules`), not from
     PYTHONPATH; the models come back as `.keras` files."""
-    import json
-    import secrets
-    import socket
-    import subprocess
-    import sys
-
-    from lstm_app import presets
-    from lstm_app.spec import ExperimentSpec, LayerSpec, ModelSpec, TrainingSpec
+    from ray._private.authentication.authentication_token_setup import ensure_token_if_auth_enabled
+    from ray._raylet import Config  # Ray reads RAY_AUTH_MODE into its cached config
 
     if ray.is_initialized():
         ray.shutdown()
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
-    from ray._raylet import Config  # Ray reads RAY_AUTH_MODE into its cached config
-
-    monkeypatch.setenv("RAY_AUTH_MODE", "token")  # for the head (this process and its daemons)
-    monkeypatch.setenv("RAY_AUTH_TOKEN", secrets.token_hex(32))
-    Config.initialize("")
-    made = None
-    try:
+    with monkeypatch.context() as env:
+        # The head (this process and its daemons) requires a token, as `ray start` does: the one
+        # a local Ray made in ~/.ray/auth_token (made here if there is none yet).
+        env.setenv("RAY_AUTH_MODE", "token")
+        Config.initialize("")
+        ensure_token_if_auth_enabled(create_token_if_missing=True)
         made = cluster_utils.Cluster(initialize_head=True, head_node_args={
             "num_cpus": 2, "include_dashboard": False, "ray_client_server_port": port})
-        base = presets.hotel_replication()
-        spec = ExperimentSpec("client", base.data, (ModelSpec("tanh", (LayerSpec(3),)),), base.window, base.split,
-                              TrainingSpec(epochs=2, batch_size=16, seeds=(0, 1), patience=0))
-        (tmp_path / "exp.json").write_text(spec.to_json())
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RAY_AUTH_MODE")}
-        proc = subprocess.run([sys.executable, "-m", "lstm_app", "run", str(tmp_path / "exp.json"), "--out",
-                               str(tmp_path / "out"), "--executor", f"ray=ray://127.0.0.1:{port}", "--save-models"],
-                              capture_output=True, text=True, cwd=ROOT, timeout=240, env=env)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        assert f"executor: Ray at ray://127.0.0.1:{port}: 1 node, 2 CPUs, 0 GPUs" in proc.stdout
-        results = json.loads((tmp_path / "out" / "results.json").read_text())
-        runs = [(r["seed"], r["status"], len(r["epochs"])) for r in results["runs"]]
-        assert runs == [(0, "done", 2), (1, "done", 2)]
-        # --save-models: each batched run's weights come back as a Keras model that loads here.
-        import keras
-
-        from lstm_app.params import input_shape
-
-        shape = input_shape(1 + len(base.data.features), base.window.lookback, base.window.framing)
-        for seed in (0, 1):
-            model = keras.saving.load_model(tmp_path / "out" / f"tanh-seed{seed}.keras")
-            assert model.input_shape[1:] == shape and model.count_params() > 0
-    finally:
-        if made is not None:
+        try:
+            _train_through_a_client(tmp_path, f"ray://127.0.0.1:{port}")
+        finally:
             made.shutdown()
-        monkeypatch.delenv("RAY_AUTH_MODE")
-        monkeypatch.delenv("RAY_AUTH_TOKEN")
-        Config.initialize("")
+    Config.initialize("")  # as before the test
+
+
+def _train_through_a_client(tmp_path: Path, address: str) -> None:
+    base = presets.hotel_replication()
+    spec = ExperimentSpec("client", base.data, (ModelSpec("tanh", (LayerSpec(3),)),), base.window, base.split,
+                          TrainingSpec(epochs=2, batch_size=16, seeds=(0, 1), patience=0))
+    (tmp_path / "exp.json").write_text(spec.to_json())
+    # The CLI is a plain client: no token mode, no PYTHONPATH to this checkout on the cluster.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RAY_AUTH_MODE")}
+    proc = subprocess.run([sys.executable, "-m", "lstm_app", "run", str(tmp_path / "exp.json"), "--out",
+                           str(tmp_path / "out"), "--executor", f"ray={address}", "--save-models"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"executor: Ray at {address}: 1 node, 2 CPUs, 0 GPUs" in proc.stdout
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    runs = [(r["seed"], r["status"], len(r["epochs"])) for r in results["runs"]]
+    assert runs == [(0, "done", 2), (1, "done", 2)]
+    # --save-models: each batched run's weights come back as a Keras model that loads here.
+    import keras
+
+    shape = input_shape(1 + len(base.data.features), base.window.lookback, base.window.framing)
+    for seed in (0, 1):
+        model = keras.saving.load_model(tmp_path / "out" / f"tanh-seed{seed}.keras")
+        assert model.input_shape[1:] == shape and model.count_params() > 0

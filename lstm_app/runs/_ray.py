@@ -15,11 +15,12 @@ Per tick the executor
 - hard-cancels (`ray.cancel(force=True)`) a task whose cancelled run did not stop within the grace
   period (plus two of its epochs for a batched group); its other runs are queued again;
 - watches the tasks in flight itself, since Ray does not always fail the task of a lost node:
-  a task whose node left the cluster (`ray.nodes()`, read every second), or whose progress hub
-  fell silent, is given up (a best-effort hard cancel; its attempt's late writes are refused) and
-  its runs are retried in a new attempt. A task silent for `stall_limit_seconds` (no exchange
-  with the hub, counted from its submit) is stopped like a stalled local worker: its runs fail,
-  or are queued again with `on_stall="requeue"`;
+  a task whose node left the cluster (`ray.nodes()`, read every second) is given up (a
+  best-effort hard cancel; its attempt's late writes are refused) and its runs are retried in a
+  new attempt; so is every task in flight when the progress hub is lost (the rows it held are
+  gone). A task silent for `stall_limit_seconds` (no exchange with the hub, counted from its
+  submit) is stopped like a stalled local worker: its runs fail, or are queued again with
+  `on_stall="requeue"`;
 - heartbeats in the store the runs of the tasks that reached the hub since the last beat, so the
   page's "no progress for N s" note means the same on Ray as locally;
 - claims queued groups (the worker's own plan, `schedule.plan_groups`) while the cluster has free
