@@ -36,7 +36,6 @@ import contextlib
 import logging
 import os
 import time
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +49,7 @@ from ..errors import LabError
 from ..outcome import EpochRow, RunStatus
 from ..spec import ExperimentSpec
 from . import schedule
+from ._ray_parts import Hub, Task, client_token
 from ._ray_task import Job, RunResult, train_job
 from ._supervise import retrying
 from .store import RunRow, Store
@@ -66,53 +66,6 @@ _RESOURCES = 5.0  # seconds between reads of the cluster's resources
 _NODES = 1.0  # seconds between reads of the live nodes while tasks are in flight
 _KILLED = 30.0  # seconds a hard-cancelled task may take to end before it is given up
 _HUB_WAIT = 60.0  # seconds the hub may take to answer before it counts as lost
-
-
-class _Hub:
-    """The progress hub (a Ray actor on the head node): tasks leave epoch rows and learn which of
-    their runs to stop; the executor drains the rows and sets the stops."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[int, int, EpochRow]] = []
-        self.stops: set[int] = set()
-        self.pids: dict[int, int] = {}
-        self.contacts: dict[tuple[int, int], tuple[int, str]] = {}  # (run, attempt) → (exchanges, node)
-
-    def exchange(self, pid: int, node: str, runs: list[tuple[int, int]],
-                 rows: list[tuple[int, int, EpochRow]]) -> list[int]:
-        self.rows.extend(rows)
-        for run in runs:
-            self.pids[run[0]] = pid
-            self.contacts[run] = (self.contacts.get(run, (0, node))[0] + 1, node)
-        return [run_id for run_id, _ in runs if run_id in self.stops]
-
-    def drain(self, stops: list[int], live: list[tuple[int, int]]) -> tuple[
-            list[tuple[int, int, EpochRow]], dict[int, int], dict[tuple[int, int], tuple[int, str]]]:
-        rows, self.rows = self.rows, []
-        self.stops = set(stops)
-        self.contacts = {run: self.contacts[run] for run in live if run in self.contacts}
-        return rows, dict(self.pids), dict(self.contacts)
-
-
-@dataclass
-class _Task:
-    """A submitted group: its runs' current attempts and what it takes to submit it again."""
-
-    job: Job
-    content: Any  # the dataset's ObjectRef
-    num_cpus: float
-    num_gpus: float
-    attempts: dict[int, int]
-    engine: str
-    killed_at: float | None = None
-    epochs_seen: dict[int, list[float]] = field(default_factory=dict)
-    contact: float = field(default_factory=time.monotonic)  # the last exchange seen (or the submit)
-    exchanges: int = 0
-    node: str | None = None  # the node it runs on, once it has reached the hub
-    beat: bool = True  # reached the hub since the last heartbeat
-
-    def runs(self) -> list[tuple[int, int]]:
-        return list(self.attempts.items())
 
 
 class RayExecutor:
@@ -134,7 +87,7 @@ class RayExecutor:
                 ray.init(num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
                          runtime_env={"env_vars": env}, _system_config={"worker_niceness": 0})
             else:  # a cluster's nodes receive this package with every job
-                _client_token(address)
+                client_token(address)
                 try:
                     ray.init(address=address, log_to_driver=False, runtime_env={
                         "py_modules": [str(_PACKAGE)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
@@ -146,7 +99,7 @@ class RayExecutor:
             self.started_here = True
         self._remote = ray.remote(train_job)
         self.hub = self._new_hub()
-        self.tasks: dict[Any, _Task] = {}
+        self.tasks: dict[Any, Task] = {}
         self.pids: dict[int, int] = {}  # run id → the Ray worker process training it (for tests, logs)
         self._experiments: dict[int, tuple[ExperimentSpec, int, Any, str, str]] = {}
         self._cpus = self._gpus = 0.0
@@ -202,7 +155,7 @@ class RayExecutor:
         # Pinned to this process's node: with soft affinity Ray placed it on another node about
         # half the time, and it died with that node (taking every task's progress with it).
         here = ray.get_runtime_context().get_node_id()
-        return ray.remote(_Hub).options(
+        return ray.remote(Hub).options(
             num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)).remote()
 
     def _drain(self) -> None:
@@ -288,7 +241,7 @@ class RayExecutor:
         with contextlib.suppress(Exception):
             ray.cancel(ref, force=True)
 
-    def _stalled(self, task: _Task, silent: float) -> None:
+    def _stalled(self, task: Task, silent: float) -> None:
         requeue = []
         for run_id, attempt in task.attempts.items():
             if self.store.run(run_id).cancel_requested:
@@ -343,7 +296,7 @@ class RayExecutor:
             return
         self.store.finish(run_id, result.outcome, path, attempt=attempt)
 
-    def _retry(self, task: _Task, why: str) -> None:
+    def _retry(self, task: Task, why: str) -> None:
         """Start the group's runs again in new attempts, or fail those out of retries."""
         again: dict[int, int] = {}
         out: dict[int, int] = {}
@@ -365,7 +318,7 @@ class RayExecutor:
                   task.job.batched, task.job.threads, task.job.gpu, task.job.origin)
         self._launch(job, task.content, task.num_cpus, task.num_gpus, task.engine)
 
-    def _settle_killed(self, task: _Task) -> None:
+    def _settle_killed(self, task: Task) -> None:
         """A task hard-cancelled for one run's cancel: that run ends cancelled, the others of its
         group are innocent and go back to the queue."""
         innocent = []
@@ -458,23 +411,7 @@ class RayExecutor:
         ref = self._remote.options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0,
                                    retry_exceptions=False).remote(job, content, self.hub)
         self._lost -= {r[0] for r in job.runs}
-        self.tasks[ref] = _Task(job, content, num_cpus, num_gpus, {r[0]: r[1] for r in job.runs}, engine)
-
-
-def _client_token(address: str) -> None:
-    """Send the cluster's token from a `ray://` client: Ray 2.60 clusters require one by default,
-    and its client sends the token it has (~/.ray/auth_token, RAY_AUTH_TOKEN[_PATH]) only in token
-    mode, which a driver on the head turns on by itself and a client does not."""
-    if not address.startswith("ray://") or "RAY_AUTH_MODE" in os.environ:
-        return
-    try:  # Ray's own rule for a driver (private: a Ray without it sends no token, as before)
-        from ray._private.authentication.authentication_token_setup import (
-            maybe_enable_token_auth_if_token_available,
-        )
-    except ImportError:
-        return
-    with contextlib.suppress(Exception):
-        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+        self.tasks[ref] = Task(job, content, num_cpus, num_gpus, {r[0]: r[1] for r in job.runs}, engine)
 
 
 def _one_line(exc: BaseException) -> str:
