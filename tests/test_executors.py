@@ -223,9 +223,7 @@ def test_a_ray_task_on_a_node_ray_reports_lost_is_given_up_and_retried(
     monkeypatch.setattr(_ray.ray, "nodes", nodes)
     runner = Runner(tmp_path / "runs.sqlite", executor="ray", max_retries=1)
     try:
-        [run] = runner.store.runs(runner.submit(lab_spec("lost node", epochs=EPOCHS), "a.csv", lab_csv))
-        live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", 120)
-        pid = wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10)  # type: ignore[attr-defined]
+        run, live, pid = training_on_ray(runner, lab_spec("lost node", epochs=EPOCHS), lab_csv)
         lose.append(False)  # the next read of the node list has lost every node
         retried = wait_for(lambda: (r := runner.store.run(run.id)).attempt > live.attempt and r, "the retry", 30)
         assert retried.message == "retried: its Ray node left the cluster" and retried.retries == 1
@@ -243,9 +241,7 @@ def test_a_hung_ray_task_is_stopped_after_the_stall_limit_and_its_run_queued_aga
     ray_instance()
     runner = Runner(tmp_path / "runs.sqlite", executor="ray", stall_limit_seconds=8.0, on_stall="requeue")
     try:
-        [run] = runner.store.runs(runner.submit(lab_spec("hung", epochs=EPOCHS), "a.csv", lab_csv))
-        live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", 120)
-        pid = wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10)  # type: ignore[attr-defined]
+        run, live, pid = training_on_ray(runner, lab_spec("hung", epochs=EPOCHS), lab_csv)
         os.kill(pid, signal.SIGSTOP)  # alive to Ray, silent to the hub
         wait_for(lambda: runner.store.run(run.id).attempt > live.attempt, "the stalled run to be queued again", 60)
         assert not _alive(pid) or _stopped(pid)
@@ -254,9 +250,8 @@ def test_a_hung_ray_task_is_stopped_after_the_stall_limit_and_its_run_queued_aga
         assert epochs_of(runner.store, run.id) == list(range(1, EPOCHS + 1))
         # With the default policy the stalled run fails, saying why.
         runner.on_stall = "fail"
-        [run] = runner.store.runs(runner.submit(lab_spec("hung 2", epochs=2000), "a.csv", lab_csv))
-        wait_for(lambda: training(runner.store, run.id, 1), "the first epoch", 120)
-        os.kill(wait_for(lambda: runner.executor.task_pid(run.id), "its process", 10), signal.SIGSTOP)  # type: ignore[attr-defined]
+        run, _, pid = training_on_ray(runner, lab_spec("hung 2", epochs=2000), lab_csv)
+        os.kill(pid, signal.SIGSTOP)
         failed = wait_for(lambda: (r := runner.store.run(run.id)).status == "failed" and r, "the stall", 60)
         assert failed.message.startswith("no progress for ") and failed.message.endswith(
             " s (the limit is 8 s), so its Ray task was stopped"), failed.message
@@ -284,6 +279,15 @@ def test_a_lost_ray_progress_hub_retries_the_tasks_in_flight_with_clean_curves(
             assert epochs_of(runner.store, run.id) == list(range(1, EPOCHS + 1))
     finally:
         runner.shutdown()
+
+
+def training_on_ray(runner: Runner, spec, csv: bytes) -> tuple[RunRow, RunRow, int]:
+    """Submit a one-run experiment; (run, its row once its first epoch is stored, the Ray
+    worker process training it)."""
+    [run] = runner.store.runs(runner.submit(spec, "a.csv", csv))
+    live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", 120)
+    pid = wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10)  # type: ignore[attr-defined]
+    return run, live, pid
 
 
 def _alive(pid: int) -> bool:

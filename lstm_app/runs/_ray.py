@@ -220,12 +220,13 @@ class RayExecutor:
             self._nodes_at = now + _NODES
             self._alive = {n["NodeID"] for n in ray.nodes() if n.get("Alive")}
         for ref, task in list(self.tasks.items()):
+            lost = task.node is not None and task.node not in self._alive
             if task.killed_at is not None:
-                if now - task.killed_at >= _KILLED or (task.node is not None and task.node not in self._alive):
+                if lost or now - task.killed_at >= _KILLED:
                     self._give_up(ref)
                     self._settle_killed(task)
-            elif task.node is not None and task.node not in self._alive:
-                log.warning("Ray node %s left the cluster; retrying its runs %s", task.node[:8], sorted(task.attempts))
+            elif lost:
+                log.warning("Ray node %.8s left the cluster; retrying its runs %s", task.node, sorted(task.attempts))
                 self._give_up(ref)
                 self._retry(task, "its Ray node left the cluster")
             elif (silent := now - task.contact) >= self.runner.stall_limit_seconds:

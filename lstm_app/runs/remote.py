@@ -41,6 +41,7 @@ def run_on_executor(spec: ExperimentSpec, name: str, content: bytes, executor: E
             say(f"executor: {runner.where()}")
             experiment_id = runner.submit(spec, name, content)
             total, reported = len(spec.backtest_runs()), set()
+            shape = _input_shape(spec, name, content) if model_dir is not None else None
             while True:
                 runs = runner.store.runs(experiment_id)
                 for run in runs:
@@ -53,8 +54,8 @@ def run_on_executor(spec: ExperimentSpec, name: str, content: bytes, executor: E
                         failures[member] = run.message or str(run.status)
                     else:
                         outcomes[member] = outcome
-                        if model_dir is not None and run.status == RunStatus.DONE:
-                            _save_model(runner.store, run, spec, name, content, model_dir)
+                        if model_dir is not None and shape is not None and run.status == RunStatus.DONE:
+                            _save_model(runner.store, run, spec, shape, model_dir)
                     retried = f", retried {run.retries}×" if run.retries else ""
                     at = f" origin {run.origin + 1}/{spec.backtest.origins}" if spec.backtest.origins > 1 else ""
                     say(f"[{len(reported)}/{total}] {run.model_name} seed {run.seed}{at}: {run.status}, "
@@ -67,7 +68,17 @@ def run_on_executor(spec: ExperimentSpec, name: str, content: bytes, executor: E
     return outcomes, failures
 
 
-def _save_model(store: Store, run: RunRow, spec: ExperimentSpec, name: str, content: bytes, model_dir: Path) -> None:
+def _input_shape(spec: ExperimentSpec, name: str, content: bytes) -> tuple[int, int]:
+    """The models' input shape on this dataset (read once per experiment)."""
+    from .. import data
+    from ..params import input_shape
+
+    table = data.read_csv(content, name=name, time_column=spec.data.time_column)
+    columns = data.series(table, spec.data.target, spec.data.features).shape[1]
+    return input_shape(columns, spec.window.lookback, spec.window.framing)
+
+
+def _save_model(store: Store, run: RunRow, spec: ExperimentSpec, shape: tuple[int, int], model_dir: Path) -> None:
     """A finished run's model as `.keras` in `model_dir`: a lone run's file as its task saved it,
     a batched run's weights put into its Keras model (TensorFlow loads here, in the CLI only)."""
     target = model_dir / model_file(spec, (run.model_index, run.seed, run.origin))
@@ -78,11 +89,6 @@ def _save_model(store: Store, run: RunRow, spec: ExperimentSpec, name: str, cont
     blob = store.weights(run.id)
     if blob is None:
         return
-    from .. import data
     from ..engine import batched
-    from ..params import input_shape
 
-    table = data.read_csv(content, name=name, time_column=spec.data.time_column)
-    columns = data.series(table, spec.data.target, spec.data.features).shape[1]
-    shape = input_shape(columns, spec.window.lookback, spec.window.framing)
     batched.to_keras(spec.models[run.model_index], shape, batched.weights_from_bytes(blob)).save(target)
