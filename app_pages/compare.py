@@ -12,19 +12,19 @@ import streamlit as st
 
 from app_pages import common
 from lstm_app import page_state as ps
+from lstm_app import report, runs
 from lstm_app.errors import LabError
 from lstm_app.outcome import ACTIVE, RunStatus
 from lstm_app.params import count_layers
 from lstm_app.presets import HOTEL_H2, PUBLISHED
-from lstm_app.report import charts, results
-from lstm_app.runs import export
+from lstm_app.report import charts
 from lstm_app.spec import slug as spec_slug
 from lstm_app.text import safe_frame
 
 state, store = common.state(), common.store()
 
 
-def exports(res: results.Results) -> None:
+def exports(res: runs.Results) -> None:
     """Download buttons: metrics CSV, experiment JSON, Keras code, a trained .keras model."""
     st.subheader("Exports")
     slug = spec_slug(res.spec.name, limit=40, fallback="experiment")
@@ -35,7 +35,7 @@ def exports(res: results.Results) -> None:
                        f"{slug}-per-seed.csv", "text/csv", key="dl_seeds", width="stretch")
     c3.download_button("Experiment JSON", res.spec.to_json(), f"{slug}.json", "application/json",
                        key="dl_json", width="stretch")
-    c4.download_button("Keras code", results.keras_script(res.spec), f"{slug}_models.py", "text/x-python",
+    c4.download_button("Keras code", report.keras_script(res.spec), f"{slug}_models.py", "text/x-python",
                        key="dl_code", width="stretch")
     trained = [r for r in res.runs if r.status == RunStatus.DONE]
     if trained:
@@ -50,7 +50,7 @@ def exports(res: results.Results) -> None:
                             "(a few seconds: it loads TensorFlow in a separate process)."):
             try:
                 with st.spinner("Building the .keras file…"):
-                    export.keras_file(store, pick.id)
+                    runs.export.keras_file(store, pick.id)
                 st.rerun()
             except LabError as exc:
                 st.error(ps.md_escape(str(exc)))
@@ -72,7 +72,7 @@ class View:
     use) and shared by every rerun and session until a run finishes, the experiment is renamed or
     a model file is built (see `_view`)."""
 
-    def __init__(self, res: results.Results) -> None:
+    def __init__(self, res: runs.Results) -> None:
         self.res = res
         self._made: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -88,7 +88,7 @@ class View:
 def _view(path: str, eid: int, reference: int, stamp: tuple[Any, ...]) -> View:
     """The cached view of experiment `eid` of the store at `path` for this `stamp` of its runs
     (`Store.results_stamp`)."""
-    return View(results.load(common.store(), eid, reference=reference))
+    return View(runs.load_results(common.store(), eid, reference=reference))
 
 
 def refresh_when_done(eid: int, shown: int) -> None:
@@ -176,7 +176,7 @@ def page() -> None:
     if st.toggle("Show per-seed values" if origins == 1 else "Show per-run values", key="per_seed"):
         st.dataframe(view.get("per_seed", comparison.per_seed_table), hide_index=True, key="per_seed_table")
     else:
-        table = view.get("table", lambda: results.styled_table(comparison))
+        table = view.get("table", lambda: report.styled_table(comparison))
         # s/epoch and Params have their own charts and tables below: left out here so the table fits 1280 px.
         # Metrics in one table, the paired comparison with the reference in a second one, so both
         # fit a 1280 px window; s/epoch and Params have their own table and chart further down.
@@ -212,7 +212,7 @@ def page() -> None:
     with g:
         st.plotly_chart(view.get("grad", lambda: charts.gradient_norms(spec, res.latest)), key="grad_chart")
     # Dead units as a percentage, as in the histogram titles ("dead 25%").
-    inside = view.get("inside", lambda: results.inside_table(spec, res.latest).assign(
+    inside = view.get("inside", lambda: report.inside_table(spec, res.latest).assign(
         **{"Dead units": lambda t: t["Dead units"] * 100}))
     dead = st.column_config.NumberColumn(format="%.0f%%", help="share of the layer's units whose |output| never "
                                          "exceeded 1e-6 on the test windows (mean over the finished seeds)")

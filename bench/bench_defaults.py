@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lstm_app import page_state as ps  # noqa: E402
+from lstm_app import runs  # noqa: E402
 from lstm_app.data.samples import sample_path  # noqa: E402
 from lstm_app.presets import DECISIVE_ORIGINS, DECISIVE_SEEDS, HOTEL_H2, hotel_replication  # noqa: E402
-from lstm_app.report import results  # noqa: E402
 from lstm_app.runs import schedule  # noqa: E402
 from lstm_app.runs.runner import Runner  # noqa: E402
 from lstm_app.spec import DataSpec, ExperimentSpec  # noqa: E402
@@ -50,7 +50,7 @@ def _run(runner: Runner, spec: ExperimentSpec) -> None:
     while any(r.status in ("queued", "running") for r in runner.store.runs(eid)):
         time.sleep(0.2)
     wall = time.monotonic() - start
-    comparison = results.load(runner.store, eid).comparison
+    comparison = runs.load_results(runner.store, eid).comparison
     estimate, _ = schedule.estimate(spec, 115)
     resolves = []
     for m in comparison.models:

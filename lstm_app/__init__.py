@@ -5,10 +5,12 @@ Subpackages, by concern (the data flow runs top to bottom):
     spec, params, windows   frozen specs (JSON round-trip), the layer plan and closed-form counts,
                             chronological split and train-only scaling
     data/                   CSV bytes -> a clean typed series, or a one-sentence DataError
-    runs/                   the SQLite run store, the runner and its worker processes, headless runs
+    runs/                   the SQLite run store, the runner and its worker processes, headless runs,
+                            results loaded back from the store
     engine/                 training (imports TensorFlow; only workers and the CLI load it)
     report/                 metrics, statistics, comparisons, verdicts, charts, exports
     outcome                 what a run produces, typed
+    num                     finite_or_none: the one reading of loose numbers (the lowest module)
     cli, presets, page_state
 
 Nothing here imports Streamlit, and only `lstm_app.engine` imports TensorFlow (tests/test_layering.py).

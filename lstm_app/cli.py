@@ -22,7 +22,7 @@ import pandas as pd
 from . import data, params, windows
 from .data import samples
 from .errors import LabError, SpecError
-from .runs.executor import parse_executor
+from .runs import parse_executor
 from .spec import (
     ACTIVATIONS,
     FRAMINGS,
@@ -207,7 +207,7 @@ def _run(args: argparse.Namespace) -> int:
             spec, frame, progress=lambda line: print(line, flush=True),
             model_dir=args.out if args.save_models else None)
     else:
-        from .runs.remote import run_on_executor
+        from .runs import run_on_executor
 
         source = args.data if args.data is not None else samples.resolve(spec.data.source, base=path.parent)
         outcomes, failures = run_on_executor(spec, table.name, data.load_bytes(source), executor,

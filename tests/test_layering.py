@@ -5,11 +5,15 @@
 - Nothing in the package imports Streamlit; only `dashboard.py` and `app_pages/` do.
 - A private module (`_name.py`) is imported only from inside its own subpackage (tests may
   white-box a subpackage's internals; the package, the pages and the benchmarks may not).
+- No import cycle between the package's parts (each subpackage, and each top-level module, is one
+  node), counting imports inside functions too: data flows one way.
+- Each subpackage's `__all__` names resolve (the page and the CLI import only those names).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.util
 import pkgutil
 import subprocess
@@ -99,3 +103,79 @@ def test_private_modules_stay_inside_their_subpackage() -> None:
             if owner != home:
                 bad.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
     assert not bad, "private modules imported from outside their subpackage:\n" + "\n".join(bad)
+
+
+def _part(name: str) -> str | None:
+    """The part of the package that module `name` belongs to: its subpackage, or the top-level
+    module itself (`lstm_app.runs.store` -> `runs`, `lstm_app.spec.ModelSpec` -> `spec`)."""
+    parts = name.split(".")
+    if parts[0] != "lstm_app" or len(parts) < 2:
+        return None
+    found = (PACKAGE / parts[1]).is_dir() or (PACKAGE / f"{parts[1]}.py").is_file()
+    return parts[1] if found else None
+
+
+def _part_graph() -> dict[str, dict[str, str]]:
+    """part -> {imported part: where (path:line)}, from every module of the package."""
+    graph: dict[str, dict[str, str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = _part(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        assert source is not None, path
+        edges = graph.setdefault(source, {})
+        for line, name in _imports(path):
+            target = _part(name)
+            if target is not None and target != source:
+                edges.setdefault(target, f"{path.relative_to(ROOT)}:{line}")
+    return graph
+
+
+def _cycles(graph: dict[str, dict[str, str]]) -> list[list[str]]:
+    """The strongly connected components with more than one node (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, {}):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return out
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b": ""}, "b": {"c": ""}, "c": {"a": ""}, "d": {"a": ""}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b": ""}, "b": {}}) == []
+
+
+def test_no_cycles_between_packages() -> None:
+    graph = _part_graph()
+    assert {"data", "engine", "report", "runs", "spec"} <= set(graph)
+    found = _cycles(graph)
+    where = [f"{a} -> {b} at {graph[a][b]}" for cycle in found for a in cycle for b in cycle if b in graph[a]]
+    assert not found, f"import cycles between parts of lstm_app: {found}\n" + "\n".join(where)
+
+
+@pytest.mark.parametrize("package", ["data", "report", "runs", "ui"])
+def test_public_names_resolve(package: str) -> None:
+    module = importlib.import_module(f"lstm_app.{package}")
+    missing = [name for name in module.__all__ if getattr(module, name, None) is None]
+    assert not missing, f"lstm_app.{package}.__all__ names that do not resolve: {missing}"

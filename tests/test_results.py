@@ -1,4 +1,4 @@
-"""lstm_app.report.results: loading one experiment's results from the store, TF-free."""
+"""lstm_app.runs.results (loading one experiment's results from the store, TF-free) and lstm_app.report.results."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from lstm_app import report, runs
 from lstm_app.errors import StoreError
 from lstm_app.outcome import EpochRow
-from lstm_app.report import results
 from lstm_app.runs.store import Store
 
 
 def test_load_returns_spec_series_outcomes_and_comparison(trained_store: tuple[Path, int]) -> None:
     folder, eid = trained_store
-    res = results.load(Store(folder / "runs.sqlite"), eid)
+    res = runs.load_results(Store(folder / "runs.sqlite"), eid)
     assert res.spec.name == "tiny hotel"
     assert res.frame_error is None and res.frame is not None
     assert len(res.actual) == 115 and res.actual.name == "Cancellations"
@@ -39,8 +39,8 @@ def test_load_returns_spec_series_outcomes_and_comparison(trained_store: tuple[P
 def test_reference_is_passed_to_summarize_and_clamped(trained_store: tuple[Path, int]) -> None:
     folder, eid = trained_store
     store = Store(folder / "runs.sqlite")
-    assert results.load(store, eid, reference=1).comparison.reference == "relu"
-    assert results.load(store, eid, reference=7).comparison.reference == "tanh"
+    assert runs.load_results(store, eid, reference=1).comparison.reference == "relu"
+    assert runs.load_results(store, eid, reference=7).comparison.reference == "tanh"
 
 
 def test_unfinished_runs_get_their_partial_history(trained_store: tuple[Path, int], tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_unfinished_runs_get_their_partial_history(trained_store: tuple[Path, in
     run = store.runs(new)[0]
     store.claim_next(worker_pid=12345)
     store.add_epoch(run.id, EpochRow(1, 0.5, 0.6, 0.1, (0.2,)))
-    res = results.load(store, new)
+    res = runs.load_results(store, new)
     first = res.outcomes[(run.model_index, run.seed, run.origin)]
     assert first is not None and first.status == "running" and run.origin == 1  # the latest origin first
     assert [e.loss for e in first.epochs] == [0.5]
@@ -65,13 +65,13 @@ def test_unfinished_runs_get_their_partial_history(trained_store: tuple[Path, in
 
 def test_unknown_experiment_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="No experiment 99"):
-        results.load(Store(tmp_path / "runs.sqlite"), 99)
+        runs.load_results(Store(tmp_path / "runs.sqlite"), 99)
 
 
 def test_inside_table_has_a_row_per_model_and_layer(trained_store: tuple[Path, int]) -> None:
     folder, eid = trained_store
-    res = results.load(Store(folder / "runs.sqlite"), eid)
-    table = results.inside_table(res.spec, res.latest)  # what the page shows: the latest origin
+    res = runs.load_results(Store(folder / "runs.sqlite"), eid)
+    table = report.inside_table(res.spec, res.latest)  # what the page shows: the latest origin
     assert list(table["Model"]) == ["tanh", "relu"]
     assert list(table["cuDNN on GPU"]) == ["yes", "no"]
     assert (table["Seeds"] == 2).all()
@@ -83,7 +83,7 @@ def test_inside_table_has_a_row_per_model_and_layer(trained_store: tuple[Path, i
 def test_keras_script_is_python_with_one_block_per_model(trained_store: tuple[Path, int]) -> None:
     folder, eid = trained_store
     spec = Store(folder / "runs.sqlite").experiment(eid).spec
-    code = results.keras_script(spec)
+    code = report.keras_script(spec)
     ast.parse(code)
     assert code.count("keras.Sequential(") == 2
     assert "activation='relu'" in code and "shape=(1, 5)" in code
@@ -91,8 +91,8 @@ def test_keras_script_is_python_with_one_block_per_model(trained_store: tuple[Pa
 
 def test_styled_table_highlights_the_best_cell_per_column(trained_store: tuple[Path, int]) -> None:
     folder, eid = trained_store
-    comparison = results.load(Store(folder / "runs.sqlite"), eid).comparison
-    html = results.styled_table(comparison).to_html()
+    comparison = runs.load_results(Store(folder / "runs.sqlite"), eid).comparison
+    html = report.styled_table(comparison).to_html()
     best = comparison.best()
     assert best and html.count("background-color: rgba(46, 160, 67, 0.28)") >= 1
     assert "naive (last value)" in html
@@ -104,7 +104,7 @@ def test_keras_script_keeps_hostile_names_inside_comments() -> None:
     spec = ExperimentSpec('x"""; print("exp"); """\\', DataSpec("f.csv", "y"),
                           (ModelSpec('m"""\nprint("model")  #\x00', (LayerSpec(2),)),
                            ModelSpec("ok\r\nimport os", (LayerSpec(2),))))
-    code = results.keras_script(spec)
+    code = report.keras_script(spec)
     tree = ast.parse(code)
     calls = [node.func for node in ast.walk(tree) if isinstance(node, ast.Call)]
     assert not any(isinstance(f, ast.Name) and f.id == "print" for f in calls)

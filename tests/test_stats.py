@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
 from factories import make_test
+from lstm_app.num import finite_or_none
 from lstm_app.report.stats import (
     DMResult,
     ForecastBand,
@@ -18,7 +19,6 @@ from lstm_app.report.stats import (
     decimals_for,
     diebold_mariano,
     dm_variant,
-    finite_or_none,
     forecast_band,
     format_number,
     format_p,

@@ -14,8 +14,8 @@ from typing import Literal
 
 import numpy as np
 
+from ..num import finite_or_none
 from ..outcome import EpochRow, RunStatus
-from ..report.stats import finite_or_none
 from ._batched_loop import GroupTrainer
 
 __all__ = ["RunLog", "fit"]

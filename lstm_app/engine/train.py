@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from ..num import finite_or_none
 from ..outcome import Diagnostics, EpochRow, FutureForecast, Label, Regions, RunOutcome, RunStatus, TestForecast
 from ..report import metrics
-from ..report.stats import finite_or_none as _finite
 from ..spec import ExperimentSpec, TrainingSpec
 from ..windows import Prepared, future_index, prepare
 from .diagnostics import GradientProbe, layer_outputs
@@ -66,12 +66,12 @@ class _Watch(keras.callbacks.Callback):
         self._start = 0.0
 
     def _bad(self, value: object) -> bool:
-        number = _finite(value)
+        number = finite_or_none(value)
         return number is None or number > self.limit
 
     def _diverge(self, what: str, value: object) -> None:
         if self.diverged is None:
-            shown = "NaN" if _finite(value) is None and value is not None else f"{float(value):.3g}"  # type: ignore[arg-type]
+            shown = "NaN" if finite_or_none(value) is None and value is not None else f"{float(value):.3g}"  # type: ignore[arg-type]
             self.diverged = (f"{what} became {shown} at epoch {self._epoch + 1} "
                              f"(limit {self.limit:g}, scaled units): the run diverged")
             self.diverged_epoch = self._epoch + 1
@@ -95,7 +95,7 @@ class _Watch(keras.callbacks.Callback):
         if self.cancelled:
             return  # the epoch was cut short: not a finished epoch
         grads = self.probe.norms() if self.probe is not None and not self.diverged else ()
-        row = EpochRow(epoch + 1, _finite(logs.get("loss")), _finite(logs.get("val_loss")),
+        row = EpochRow(epoch + 1, finite_or_none(logs.get("loss")), finite_or_none(logs.get("val_loss")),
                        round(seconds, 4), tuple(grads))
         self.rows.append(row)
         if self.on_epoch is not None:

@@ -1,2 +1,35 @@
 """From stored runs to answers: metrics, paired statistics, comparisons, verdicts, charts and
-exports (results.json, Keras code). No TensorFlow, no Streamlit."""
+exports (Keras code, styled tables). No TensorFlow, no Streamlit, no run store: `runs` loads the
+results and hands them here.
+
+The names below are what the page and the CLI use. They load on first use (PEP 562), so a worker
+that computes metrics (`report.metrics`) does not load plotly or scipy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from . import charts
+    from .compare import Comparison, ModelSummary, summarize
+    from .results import BEST_CSS, inside_table, keras_script, styled_table
+
+# public name -> the submodule that defines it (a submodule itself when the two are equal)
+_HOME = {
+    "charts": "charts",
+    "Comparison": "compare", "ModelSummary": "compare", "summarize": "compare",
+    "BEST_CSS": "results", "inside_table": "results", "keras_script": "results", "styled_table": "results",
+}
+__all__ = ["BEST_CSS", "Comparison", "ModelSummary", "charts", "inside_table", "keras_script", "styled_table",
+    "summarize"]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_HOME[name]}")
+    value = module if _HOME[name] == name else getattr(module, name)
+    globals()[name] = value
+    return value

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from ..num import finite_or_none
 from ..spec import ExperimentSpec, ModelSpec
 from ._charts_look import figure, house, legend_key, model_colors, note, sig, user_text
 from .backtest import NAIVE
 from .compare import Comparison
-from .stats import finite_or_none as finite
 
 __all__ = ["model_settings", "rmse_by_horizon", "settings_diff", "sweep_parallel"]
 
@@ -86,7 +86,7 @@ def sweep_parallel(spec: ExperimentSpec, comparison: Comparison) -> go.Figure:
     to its mean RMSE over seeds and origins; drag along an axis to filter the lines."""
     settings = [model_settings(m) for m in spec.models]
     varying = [k for k in settings[0] if len({s[k] for s in settings}) > 1]
-    rmse = {m.name: finite(m.mean.get("rmse")) for m in comparison.models}
+    rmse = {m.name: finite_or_none(m.mean.get("rmse")) for m in comparison.models}
     rows = [(m, s) for m, s in zip(spec.models, settings, strict=True) if rmse.get(m.name) is not None]
     if len(rows) < 2:
         fig = figure(layout=house("Settings → RMSE", body=260))

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..num import finite_or_none
 from ..outcome import Regions, RunOutcome, RunStatus
 from ..spec import ExperimentSpec
 from ._charts_look import (
     ACTUAL_COLOR,
     Outcomes,
     figure,
-    finite,
     house,
     legend_key,
     model_colors,
@@ -84,7 +84,7 @@ def _mean_future(done: Sequence[RunOutcome]) -> pd.Series:
             groups.setdefault(tuple(f.time), []).append(f.forecast)
     parts = []
     for labels, rows in groups.items():
-        values = np.array([[np.nan if (x := finite(v)) is None else x for v in row] for row in rows])
+        values = np.array([[np.nan if (x := finite_or_none(v)) is None else x for v in row] for row in rows])
         sums, counts = np.nansum(values, axis=0), np.isfinite(values).sum(axis=0)
         parts.append(pd.DataFrame({"sum": sums, "n": counts}, index=_times(labels)))
     if not parts:

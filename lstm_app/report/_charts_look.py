@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import hex_to_rgb, qualitative
 
+from ..num import finite_or_none
 from ..outcome import RunOutcome
-from .stats import finite_or_none as finite
 
 __all__ = ["PALETTE", "model_colors", "user_text"]
 
@@ -94,13 +94,13 @@ def rgba(color: str, alpha: float) -> str:
 
 def positive(value: object) -> float | None:
     """Finite and > 0 (plottable on a log axis), else None."""
-    number = finite(value)
+    number = finite_or_none(value)
     return number if number is not None and number > 0 else None
 
 
 def number_format(values: Iterable[object]) -> str:
     """A d3 format showing about 3 significant digits at the typical magnitude of `values`."""
-    xs = np.abs([x for x in map(finite, values) if x is not None])
+    xs = np.abs([x for x in map(finite_or_none, values) if x is not None])
     scale = float(np.median(xs)) if xs.size else 0.0
     if not scale > 0:
         return ",.3~g"
@@ -110,7 +110,7 @@ def number_format(values: Iterable[object]) -> str:
 def sig(values: Iterable[object], digits: int = 6) -> list[float | None]:
     """`values` rounded to `digits` significant digits (None where not finite): what a chart
     needs, in far fewer bytes than full float reprs."""
-    return [None if (x := finite(v)) is None else float(f"{x:.{digits}g}") for v in values]
+    return [None if (x := finite_or_none(v)) is None else float(f"{x:.{digits}g}") for v in values]
 
 
 def legend_rows(labels: Sequence[str], width: float = _ASSUMED_WIDTH) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..num import finite_or_none
 from ..outcome import RunStatus
 from . import stats
 from ._baselines import Baselines
@@ -34,7 +35,7 @@ BEST: dict[str, str | None] = {
 NAIVE_LABEL = "naive (last value)"
 NOT_FINISHED = "not finished"  # a per-seed status for a run without an outcome
 _ERROR_METRICS = ("rmse", "mae", "mfe")  # in the series' units, formatted to its scale
-_finite, _fmt = stats.finite_or_none, stats.format_number
+_fmt = stats.format_number
 
 
 @dataclass(frozen=True)
@@ -256,5 +257,5 @@ class Comparison:
 
 
 def _nan(value: object) -> float:
-    x = _finite(value)
+    x = finite_or_none(value)
     return math.nan if x is None else x

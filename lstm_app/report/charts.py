@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..num import finite_or_none
 from ..outcome import RunStatus
 from ..params import LayerCount, LayerKind
 from ._charts_backtest import model_settings, rmse_by_horizon, settings_diff, sweep_parallel
@@ -25,7 +26,6 @@ from ._charts_look import (
     PALETTE,
     cell,
     figure,
-    finite,
     grid,
     house,
     legend_key,
@@ -167,7 +167,7 @@ def _seed_values(m: ModelSummary, metric: str) -> tuple[list[tuple[str, float]],
         return str(seed) if m.origins <= 1 else f"{seed}, origin {origin + 1}"
 
     values = [(label(*r), v) for r, row in m.per_seed.items()
-              if row.status == RunStatus.DONE and (v := finite(row.get(metric))) is not None]
+              if row.status == RunStatus.DONE and (v := finite_or_none(row.get(metric))) is not None]
     return values, [label(*r) for r, row in m.per_seed.items() if row.status == RunStatus.DIVERGED]
 
 
@@ -209,9 +209,9 @@ def _strip(rows: Sequence[ModelSummary], metric: str, colors: Mapping[str, str],
                 name=f"{name} (diverged)", legendgroup=name, showlegend=False, cliponaxis=False,
                 marker={"color": color, "symbol": "x", "size": 9},
                 hovertemplate=f"{name}, seed %{{customdata}}: diverged<extra></extra>"))
-        mean = finite(m.mean.get(metric))
+        mean = finite_or_none(m.mean.get(metric))
         if mean is not None:
-            std = finite(m.std.get(metric))
+            std = finite_or_none(m.std.get(metric))
             spread = f" ± %{{customdata[0]:{fmt}}}" if std is not None else ""
             out.append(go.Scatter(
                 **on, x=sig([mean]), y=[y], customdata=[[*sig([std]), m.seeds_done, m.seeds_total]], mode="markers",
@@ -223,7 +223,7 @@ def _strip(rows: Sequence[ModelSummary], metric: str, colors: Mapping[str, str],
 
 
 def _rank(m: ModelSummary, metric: str) -> tuple[bool, float, int]:
-    mean, rule = finite(m.mean.get(metric)), BEST.get(LABELS[metric])
+    mean, rule = finite_or_none(m.mean.get(metric)), BEST.get(LABELS[metric])
     if mean is None or rule is None:
         return mean is None, 0.0, m.index
     key = {"min": mean, "max": -mean, "zero": abs(mean), "one": abs(mean - 1)}[rule]
@@ -238,9 +238,9 @@ def metric_overview(comparison: Comparison, metric: str = "rmse") -> go.Figure:
                          f"{', '.join(LABELS)}, got {metric!r}.")
     colors = model_colors([m.name for m in _by_index(comparison)])
     rows = sorted(comparison.models, key=lambda m: _rank(m, metric))
-    fmt, naive = _format(comparison, metric), finite(comparison.naive.get(metric))
+    fmt, naive = _format(comparison, metric), finite_or_none(comparison.naive.get(metric))
     values = [v for m in rows for _, v in _seed_values(m, metric)[0]]
-    values += [v for m in rows if (v := finite(m.mean.get(metric))) is not None]
+    values += [v for m in rows if (v := finite_or_none(m.mean.get(metric))) is not None]
     x_range = _x_range(values + ([naive] if naive is not None else []))
     strips = _strip(rows, metric, colors, fmt, _edge(x_range))
     keys = [legend_key("seed", symbol="circle"), legend_key("mean over seeds", symbol="diamond")]
@@ -293,10 +293,10 @@ def replication_figure(comparison: Comparison, published: Mapping[str, Mapping[s
         x, y = cell(1, col, 3)
         fmt = _format(comparison, metric)
         marks = [(row, v) for row, m in enumerate(models)
-                 if (v := finite((_published(m.name, published) or {}).get(metric))) is not None]
-        naive = finite(comparison.naive.get(metric)) if metric == "rmse" else None
+                 if (v := finite_or_none((_published(m.name, published) or {}).get(metric))) is not None]
+        naive = finite_or_none(comparison.naive.get(metric)) if metric == "rmse" else None
         values = [v for m in models for _, v in _seed_values(m, metric)[0]] + [v for _, v in marks]
-        values += [v for m in models if (v := finite(m.mean.get(metric))) is not None]
+        values += [v for m in models if (v := finite_or_none(m.mean.get(metric))) is not None]
         x_range = _x_range(values + ([naive] if naive is not None else []) + ([0.0] if metric == "mfe" else []))
         traces += _strip(models, metric, colors, fmt, _edge(x_range), (x, y))
         if marks:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping
 
+from ..num import finite_or_none
 from ..outcome import Metrics, RunOutcome, RunStatus
 from ..spec import ExperimentSpec
 from . import stats
@@ -39,7 +40,6 @@ __all__ = [
 ]
 
 MIN_SEEDS = 3  # below this many paired seeds the verdict warns
-_finite = stats.finite_or_none
 
 
 def forecast_band(outcomes: Iterable[RunOutcome | None]) -> stats.ForecastBand:
@@ -93,7 +93,7 @@ def summarize(
     for (_, _, o), run in present.items():
         by_origin.setdefault(o, []).append(run)
     naive, notes = naive_row(by_origin, LABELS)
-    rmses = [_finite(_metrics(o).rmse) for o in present.values() if o.status == RunStatus.DONE]
+    rmses = [finite_or_none(_metrics(o).rmse) for o in present.values() if o.status == RunStatus.DONE]
     scale = naive.get("rmse") or (statistics.median([r for r in rmses if r is not None] or [0.0]) or None)
     decimals = stats.decimals_for(scale)
     variant = stats.dm_variant()
@@ -134,9 +134,9 @@ def summarize(
 def _seed_row(run: RunOutcome | None) -> SeedRow:
     if run is None:
         return SeedRow(None, dict.fromkeys(LABELS))
-    values: dict[str, float | None] = {k: _finite(run.metrics.get(k)) if run.metrics and k in Metrics.NAMES
+    values: dict[str, float | None] = {k: finite_or_none(run.metrics.get(k)) if run.metrics and k in Metrics.NAMES
                                        else None for k in LABELS}
-    values.update(seconds_per_epoch=_finite(run.seconds_per_epoch), params=run.params or None)
+    values.update(seconds_per_epoch=finite_or_none(run.seconds_per_epoch), params=run.params or None)
     return SeedRow(run.status, values)
 
 

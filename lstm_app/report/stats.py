@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _scipy_stats
 
+from ..num import finite_or_none  # re-exported: the one definition lives in lstm_app.num
 from ..outcome import Label, TestForecast
 
 __all__ = [
@@ -37,17 +38,6 @@ __all__ = [
     "mean_std",
     "paired_difference",
 ]
-
-
-def finite_or_none(value: object) -> float | None:
-    """`value` as a float, or None when it is missing, not a number, NaN or infinite."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def json_safe(value: Any) -> Any:

@@ -7,8 +7,9 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 
+from ..num import finite_or_none
 from ..outcome import EpochRow, RunStatus
-from ._schema import RUN_COLUMNS, RunRow, StoreBase, dumps, real, run_row
+from ._schema import RUN_COLUMNS, RunRow, StoreBase, dumps, run_row
 
 __all__ = ["GroupOps"]
 
@@ -82,15 +83,15 @@ class GroupOps(StoreBase):
             con.executemany(
                 "INSERT OR REPLACE INTO epochs (run_id, attempt, epoch, loss, val_loss, seconds, grad_norms) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, current[run_id], r.epoch, real(r.loss), real(r.val_loss), r.seconds,
+                [(run_id, current[run_id], r.epoch, finite_or_none(r.loss), finite_or_none(r.val_loss), r.seconds,
                   dumps(list(r.grad_norms))) for run_id, r in kept],
             )
             # ETA = this epoch's seconds × epochs left (early stopping may end sooner).
             con.executemany(
                 "UPDATE runs SET epoch = ?, loss = ?, val_loss = ?, elapsed = ? - COALESCE(started_at, ?), "
                 "heartbeat_at = ?, eta_seconds = MAX(epochs_total - ?, 0) * ? WHERE id = ?",
-                [(r.epoch, real(r.loss), real(r.val_loss), now, now, now, r.epoch, r.seconds, run_id)
-                 for run_id, r in kept],
+                [(r.epoch, finite_or_none(r.loss), finite_or_none(r.val_loss), now, now, now, r.epoch, r.seconds,
+                  run_id) for run_id, r in kept],
             )
         return ok
 

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import QueueFullError, StoreError
+from ..num import finite_or_none
 from ..outcome import ACTIVE, REQUEUEABLE, EpochRow, RunStatus, in_order
-from ._schema import RUN_COLUMNS, RunRow, StoreBase, dumps, real, run_row
+from ._schema import RUN_COLUMNS, RunRow, StoreBase, dumps, run_row
 
 __all__ = ["RunLifecycle"]
 
@@ -49,7 +50,7 @@ class RunLifecycle(StoreBase):
             con.execute(
                 "INSERT OR REPLACE INTO epochs (run_id, attempt, epoch, loss, val_loss, seconds, grad_norms) "
                 "VALUES (?, (SELECT attempt FROM runs WHERE id = ?), ?, ?, ?, ?, ?)",
-                (run_id, run_id, row.epoch, real(row.loss), real(row.val_loss), row.seconds,
+                (run_id, run_id, row.epoch, finite_or_none(row.loss), finite_or_none(row.val_loss), row.seconds,
                  dumps(list(row.grad_norms))),
             )
             done, seconds = con.execute(
@@ -62,7 +63,7 @@ class RunLifecycle(StoreBase):
                 "UPDATE runs SET epoch = ?, loss = ?, val_loss = ?, heartbeat_at = ?, "
                 "elapsed = ? - COALESCE(started_at, ?), "
                 "eta_seconds = MAX(epochs_total - ?, 0) * ? WHERE id = ?",
-                (done, real(row.loss), real(row.val_loss), now, now, now, done,
+                (done, finite_or_none(row.loss), finite_or_none(row.val_loss), now, now, now, done,
                  (seconds or 0.0) / max(done, 1), run_id),
             )
             return True

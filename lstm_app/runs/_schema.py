@@ -18,12 +18,11 @@ from typing import Any
 
 from ..errors import StoreError
 from ..outcome import ACTIVE, RunStatus
-from ..report.stats import finite_or_none as real  # SQLite stores NaN as NULL, but inf would survive
 from ..spec import ExperimentSpec
 from ._migrations import MIGRATIONS
 
 __all__ = [
-    "MIGRATIONS", "RUN_COLUMNS", "ExperimentInfo", "ExperimentRow", "RunRow", "StoreBase", "dumps", "real", "run_row",
+    "MIGRATIONS", "RUN_COLUMNS", "ExperimentInfo", "ExperimentRow", "RunRow", "StoreBase", "dumps", "run_row",
     "storage_error",
 ]
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from ..errors import StoreError
+from ..num import finite_or_none
 from ..outcome import (
     FINISHED,
     REQUEUEABLE,
@@ -38,7 +39,7 @@ from ..outcome import (
 from ._experiments import ExperimentOps
 from ._groups import GroupOps
 from ._lifecycle import RunLifecycle
-from ._schema import MIGRATIONS, RUN_COLUMNS, ExperimentInfo, ExperimentRow, RunRow, dumps, real, run_row
+from ._schema import MIGRATIONS, RUN_COLUMNS, ExperimentInfo, ExperimentRow, RunRow, dumps, run_row
 
 __all__ = [
     "DATA_ENV", "FINISHED", "REQUEUEABLE", "SCHEMA_VERSION", "ExperimentInfo", "ExperimentRow", "RunRow", "Store",
@@ -138,7 +139,7 @@ class Store(ExperimentOps, RunLifecycle, GroupOps):
             con.executemany(
                 "INSERT OR REPLACE INTO epochs (run_id, attempt, epoch, loss, val_loss, seconds, grad_norms) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, found[0], e.epoch, real(e.loss), real(e.val_loss), e.seconds,
+                [(run_id, found[0], e.epoch, finite_or_none(e.loss), finite_or_none(e.val_loss), e.seconds,
                   dumps(list(e.grad_norms))) for e in outcome.epochs],
             )
             con.execute(
@@ -151,7 +152,8 @@ class Store(ExperimentOps, RunLifecycle, GroupOps):
             con.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
             con.executemany(
                 "INSERT INTO metrics (run_id, name, value) VALUES (?, ?, ?)",
-                [(run_id, k, real(v)) for k, v in (outcome.metrics.as_dict() if outcome.metrics else {}).items()],
+                [(run_id, k, finite_or_none(v))
+                 for k, v in (outcome.metrics.as_dict() if outcome.metrics else {}).items()],
             )
             last = outcome.epochs[-1] if outcome.epochs else None
             con.execute(
@@ -161,8 +163,9 @@ class Store(ExperimentOps, RunLifecycle, GroupOps):
                 "epoch = (SELECT COUNT(*) FROM epochs WHERE run_id = ? AND attempt = ?), "
                 "loss = COALESCE(?, loss), val_loss = COALESCE(?, val_loss) WHERE id = ?",
                 (outcome.status.value, outcome.message, outcome.diverged_epoch, outcome.params,
-                 real(outcome.seconds_per_epoch), str(model_path) if model_path else None, now, now, now,
-                 run_id, found[0], real(last.loss) if last else None, real(last.val_loss) if last else None,
+                 finite_or_none(outcome.seconds_per_epoch), str(model_path) if model_path else None, now, now, now,
+                 run_id, found[0], finite_or_none(last.loss) if last else None,
+                 finite_or_none(last.val_loss) if last else None,
                  run_id),
             )
         return True
