@@ -239,52 +239,39 @@ def _inspect(args: argparse.Namespace) -> int:
     table = data.read_csv(samples.resolve(args.file, base=Path.cwd()))
     summary = table.summary()
     if args.target is not None:
-        frame = data.series(table, args.target)
-        col = frame[args.target]
-        raw = table.frame[args.target]
-        inside = raw.loc[raw.first_valid_index() : raw.last_valid_index()]
-        summary["target"] = {
-            "column": args.target,
-            "rows": len(frame),
-            "trimmed": table.rows - len(frame),
-            "filled": int(inside.isna().sum()),
-            "min": float(col.min()),
-            "max": float(col.max()),
-            "mean": float(col.mean()),
-        }
+        summary = dataclasses.replace(summary, target=data.target_summary(table, args.target))
     if args.json:
-        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        print(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
         return 0
     print(_format(summary))
     return 0
 
 
-def _format(s: dict[str, Any]) -> str:
-    freq = s["frequency_label"] + (f" ({s['frequency']})" if s["frequency"] else "")
-    missing = ", ".join(f"{c} {n}" for c, n in s["missing"].items() if n) or "none"
+def _format(s: data.TableSummary) -> str:
+    freq = s.frequency_label + (f" ({s.frequency})" if s.frequency else "")
+    missing = ", ".join(f"{c} {n}" for c, n in s.missing.items() if n) or "none"
     rows = [
-        ("File", s["name"]),
-        ("Rows", str(s["rows"]) + (f" ({s['dropped']} dropped: time not readable)" if s["dropped"] else "")),
-        ("Time column", s["time_column"] or "none (rows used in file order)"),
+        ("File", s.name),
+        ("Rows", str(s.rows) + (f" ({s.dropped} dropped: time not readable)" if s.dropped else "")),
+        ("Time column", s.time_column or "none (rows used in file order)"),
         ("Frequency", freq),
-        ("Date range", f"{s['start']} to {s['end']}" if s["start"] else "n/a"),
-        ("Numeric columns", ", ".join(s["numeric_columns"])),
-        ("Target candidate", s["target_candidate"]),
-        ("Ignored columns", ", ".join(s["text_columns"]) or "none"),
+        ("Date range", f"{s.start} to {s.end}" if s.start else "n/a"),
+        ("Numeric columns", ", ".join(s.numeric_columns)),
+        ("Target candidate", s.target_candidate),
+        ("Ignored columns", ", ".join(s.text_columns) or "none"),
         ("Missing values", missing),
-        ("Duplicates", f"{s['duplicates']} duplicate timestamp(s), last row kept"),
-        ("Gaps", f"{s['gaps']} missing step(s) in the time axis, not filled"),
+        ("Duplicates", f"{s.duplicates} duplicate timestamp(s), last row kept"),
+        ("Gaps", f"{s.gaps} missing step(s) in the time axis, not filled"),
     ]
-    if "target" in s:
-        t = s["target"]
-        rows.append(("Target", f"{t['column']}: {t['rows']} rows after the missing-value policy "
-                               f"({t['trimmed']} trimmed, {t['filled']} interpolated); "
-                               f"min {t['min']:g}, max {t['max']:g}, mean {t['mean']:g}"))
+    if (t := s.target) is not None:
+        rows.append(("Target", f"{t.column}: {t.rows} rows after the missing-value policy "
+                               f"({t.trimmed} trimmed, {t.filled} interpolated); "
+                               f"min {t.min:g}, max {t.max:g}, mean {t.mean:g}"))
     width = max(len(k) for k, _ in rows) + 2
     lines = [f"{k + ':':<{width}}{v}" for k, v in rows]
-    if s["notes"]:
+    if s.notes:
         lines.append("Notes:")
-        lines.extend(f"  - {n}" for n in s["notes"])
+        lines.extend(f"  - {n}" for n in s.notes)
     return "\n".join(lines)
 
 

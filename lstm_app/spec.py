@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._specchecks import (
     ACTIVATIONS,
@@ -60,6 +60,7 @@ __all__ = [
     "ExperimentSpec",
     "LayerSpec",
     "ModelSpec",
+    "RunKey",
     "SplitSpec",
     "TrainingSpec",
     "WindowSpec",
@@ -67,6 +68,15 @@ __all__ = [
     "slug",
 ]
 
+
+
+class RunKey(NamedTuple):
+    """One run of an experiment: (model index, seed, backtest origin). A plain tuple where it is
+    stored or compared (JSON, SQLite rows, dict keys)."""
+
+    model: int
+    seed: int
+    origin: int
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -296,10 +306,10 @@ class ExperimentSpec:
         backtest origin trains)."""
         return [(i, s) for i in range(len(self.models)) for s in self.training.seeds]
 
-    def backtest_runs(self) -> list[tuple[int, int, int]]:
-        """Every (model index, seed, origin), model-major then seed: the same seeds and origins
-        (and so the same splits) for every model."""
-        return [(i, s, o) for i, s in self.runs() for o in range(self.backtest.origins)]
+    def backtest_runs(self) -> list[RunKey]:
+        """Every run key, model-major then seed: the same seeds and origins (and so the same
+        splits) for every model."""
+        return [RunKey(i, s, o) for i, s in self.runs() for o in range(self.backtest.origins)]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -291,7 +291,7 @@ def test_metric_overview_rows_diverged_and_naive() -> None:
     spec, runs = experiment(), outcomes()
     comparison = summarize(spec, {k: v for k, v in runs.items() if v is not None})
     fig = charts.metric_overview(comparison)
-    means = {m.name: m.mean["rmse"] for m in comparison.models}
+    means = {m.name: m.mean.rmse for m in comparison.models}
     order = sorted(means, key=means.__getitem__)
     assert [s.split("</span> ")[1] for s in fig.layout.yaxis.ticktext] == order
     for name in order:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from factories import make_outcome, make_test
 from lstm_app.outcome import RunOutcome, RunStatus
-from lstm_app.report.compare import NAIVE_LABEL, Comparison, forecast_band, summarize
+from lstm_app.report.compare import LABELS, NAIVE_LABEL, Comparison, MetricValues, forecast_band, summarize
 from lstm_app.report.stats import ForecastBand
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, TrainingSpec
 
@@ -142,9 +143,9 @@ def test_diverged_runs_are_left_out_and_counted() -> None:
     summary = summarize(experiment(), outcomes_for(REF, model)).models[1]
     assert (summary.seeds_done, summary.seeds_diverged, summary.seeds_unfinished) == (3, 2, 0)
     assert summary.divergence_rate == pytest.approx(0.4)
-    assert summary.mean["rmse"] == pytest.approx(6.0)
-    assert summary.std["rmse"] == pytest.approx(1.0)
-    assert summary.mean["params"] == 1234
+    assert summary.mean.rmse == pytest.approx(6.0)
+    assert summary.std.rmse == pytest.approx(1.0)
+    assert summary.mean.params == 1234
     assert "2 of 5 seeds diverged and are left out" in summary.warnings
     assert summary.vs_reference is not None and summary.vs_reference.seeds == ((2, 0), (3, 0), (4, 0))
     assert summary.per_seed[(0, 0)].status is RunStatus.DIVERGED
@@ -157,7 +158,7 @@ def test_model_diverged_on_all_seeds() -> None:
     assert summary.verdict == "ReLU between layers: diverged on all 5 seeds — no forecast to compare."
     assert summary.warnings == []
     assert summary.divergence_rate == 1.0
-    assert summary.mean["rmse"] is None and summary.vs_reference is None
+    assert summary.mean.rmse is None and summary.vs_reference is None
     assert comparison.table().loc["ReLU between layers", "RMSE"] == "—"
     json.dumps(comparison.to_dict(), allow_nan=False)
 
@@ -314,3 +315,8 @@ def test_consistent_but_invisible_difference_is_not_a_winner() -> None:
     summary = summarize(experiment(seeds=seeds), outcomes_for(ref, model, seeds=seeds)).models[1]
     assert summary.verdict.startswith("ReLU between layers: RMSE on average the same as tanh (95% CI ")
     assert not claims_winner(summary.verdict)
+
+
+def test_metric_values_have_one_field_per_table_metric() -> None:
+    assert [f.name for f in dataclasses.fields(MetricValues)] == list(LABELS)
+    assert MetricValues(rmse=2.0).get("rmse") == 2.0 and MetricValues().get("nope") is None

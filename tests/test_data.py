@@ -84,7 +84,7 @@ def test_bytes_and_path_give_the_same_table(name: str) -> None:
 
 
 def test_summary_is_json_and_has_the_cli_keys() -> None:
-    summary = read_csv(sample_path("sunspots_annual.csv")).summary()
+    summary = read_csv(sample_path("sunspots_annual.csv")).summary().to_dict()
     json.dumps(summary)
     for key in ("rows", "time_column", "numeric_columns", "frequency", "frequency_label", "missing",
                 "duplicates", "gaps", "start", "end", "target_candidate", "notes"):

@@ -12,6 +12,7 @@ from factories import make_outcome
 from lstm_app.errors import QueueFullError
 from lstm_app.outcome import EpochRow, RunStatus
 from lstm_app.runs._schema import MIGRATIONS
+from lstm_app.runs.schedule import Engine
 from lstm_app.runs.store import Store
 
 
@@ -65,7 +66,7 @@ def test_each_claim_starts_a_new_attempt_and_a_stale_attempt_cannot_write(store,
 
 def test_a_group_write_keeps_the_rows_of_runs_it_still_owns(store, lab_spec, lab_csv) -> None:
     ids = _one_run(store, lab_spec, lab_csv, seeds=(0, 1))
-    claimed = store.claim_runs(7, ids, "batched", "test")
+    claimed = store.claim_runs(7, ids, Engine.BATCHED, "test")
     attempts = {r.id: r.attempt for r in claimed}
     assert attempts == dict.fromkeys(ids, 1)
     store.request_cancel(ids[1])
@@ -78,7 +79,7 @@ def test_a_group_write_keeps_the_rows_of_runs_it_still_owns(store, lab_spec, lab
 
 def test_a_retried_attempt_restarts_the_curve_and_refuses_the_dead_attempt(store, lab_spec, lab_csv) -> None:
     ids = _one_run(store, lab_spec, lab_csv, seeds=(0, 1))
-    claimed = store.claim_runs(7, ids, "batched", "test")
+    claimed = store.claim_runs(7, ids, Engine.BATCHED, "test")
     attempts = {r.id: r.attempt for r in claimed}
     store.add_epochs([(i, _row(1)) for i in ids], attempts)
     new = store.reattempt(attempts, "retried: its worker died (node lost)", worker_pid=8)

@@ -18,6 +18,7 @@ consecutive rows are treated as consecutive steps.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +39,12 @@ __all__ = [
     "NO_TIME_LABEL",
     "UPLOAD_LIMIT_MB",
     "Table",
+    "TableSummary",
+    "TargetSummary",
     "load_bytes",
     "read_csv",
     "series",
+    "target_summary",
 ]
 
 # Must equal `server.maxUploadSize` in .streamlit/config.toml (a test reads both). Streamlit's
@@ -91,25 +95,71 @@ class Table:
         usable = [c for c in self.numeric_columns if self.missing[c] < self.rows]
         return (usable or list(self.numeric_columns))[0]
 
-    def summary(self) -> dict[str, Any]:
-        """A JSON-able description, as printed by ``python -m lstm_app inspect --json``."""
-        return {
-            "name": self.name,
-            "rows": self.rows,
-            "time_column": self.time_column,
-            "numeric_columns": list(self.numeric_columns),
-            "text_columns": list(self.text_columns),
-            "frequency": self.frequency,
-            "frequency_label": self.frequency_label,
-            "start": self.start,
-            "end": self.end,
-            "missing": dict(self.missing),
-            "duplicates": self.duplicates,
-            "gaps": self.gaps,
-            "dropped": self.dropped,
-            "target_candidate": self.target_candidate,
-            "notes": list(self.notes),
-        }
+    def summary(self) -> TableSummary:
+        """What ``python -m lstm_app inspect`` prints (``--json``: `TableSummary.to_dict`)."""
+        return TableSummary(
+            name=self.name, rows=self.rows, time_column=self.time_column, numeric_columns=self.numeric_columns,
+            text_columns=self.text_columns, frequency=self.frequency, frequency_label=self.frequency_label,
+            start=self.start, end=self.end, missing=dict(self.missing), duplicates=self.duplicates,
+            gaps=self.gaps, dropped=self.dropped, target_candidate=self.target_candidate, notes=self.notes,
+        )
+
+
+@dataclass(frozen=True)
+class TargetSummary:
+    """The target column after the missing-value policy: rows kept, trimmed at the ends and
+    interpolated inside, and its range and mean."""
+
+    column: str
+    rows: int
+    trimmed: int
+    filled: int
+    min: float
+    max: float
+    mean: float
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """A table described for people and scripts (`Table.summary`); `target` only when one was
+    chosen (`target_summary`)."""
+
+    name: str
+    rows: int
+    time_column: str | None
+    numeric_columns: tuple[str, ...]
+    text_columns: tuple[str, ...]
+    frequency: str | None
+    frequency_label: str
+    start: str | None
+    end: str | None
+    missing: dict[str, int]
+    duplicates: int
+    gaps: int
+    dropped: int
+    target_candidate: str
+    notes: tuple[str, ...]
+    target: TargetSummary | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data (what ``inspect --json`` prints and results.json holds as "data")."""
+        out = dataclasses.asdict(self)
+        out.update(numeric_columns=list(self.numeric_columns), text_columns=list(self.text_columns),
+                   notes=list(self.notes))
+        if self.target is None:
+            del out["target"]
+        return out
+
+
+def target_summary(table: Table, target: str) -> TargetSummary:
+    """`target` of `table` after the missing-value policy of `series` (a `DataError` if unusable)."""
+    frame = series(table, target)
+    col = frame[target]
+    known = table.frame[target].notna().to_numpy()
+    ends = np.flatnonzero(known)  # series() raised if there were none
+    filled = int((~known[ends[0] : ends[-1] + 1]).sum())  # gaps inside, interpolated
+    return TargetSummary(column=target, rows=len(frame), trimmed=table.rows - len(frame), filled=filled,
+                         min=float(col.min()), max=float(col.max()), mean=float(col.mean()))
 
 
 def _iso(ts: pd.Timestamp) -> str:

@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from . import charts
-    from .compare import Comparison, ModelSummary, summarize
+    from .compare import Comparison, MetricValues, ModelSummary, TableColumn, summarize
+    from .compare_view import CompareView
     from .results import BEST_CSS, inside_table, keras_script, styled_table
 
 # public name -> the submodule that defines it (a submodule itself when the two are equal)
 _HOME = {
-    "charts": "charts",
-    "Comparison": "compare", "ModelSummary": "compare", "summarize": "compare",
+    "charts": "charts", "CompareView": "compare_view", "TableColumn": "compare",
+    "Comparison": "compare", "MetricValues": "compare", "ModelSummary": "compare", "summarize": "compare",
     "BEST_CSS": "results", "inside_table": "results", "keras_script": "results", "styled_table": "results",
 }
-__all__ = ["BEST_CSS", "Comparison", "ModelSummary", "charts", "inside_table", "keras_script", "styled_table",
-    "summarize"]
+__all__ = ["BEST_CSS", "CompareView", "Comparison", "MetricValues", "ModelSummary", "TableColumn", "charts",
+           "inside_table", "keras_script", "styled_table", "summarize"]
 
 
 def __getattr__(name: str) -> object:

@@ -19,11 +19,12 @@ from plotly.colors import hex_to_rgb, qualitative
 
 from ..num import finite_or_none
 from ..outcome import RunOutcome
+from ..spec import RunKey
 
 __all__ = ["PALETTE", "model_colors", "user_text"]
 
 # Keyed by (model index, seed) or (model index, seed, backtest origin).
-Outcomes = Mapping[tuple[int, int], "RunOutcome | None"] | Mapping[tuple[int, int, int], "RunOutcome | None"]
+Outcomes = Mapping[tuple[int, int], "RunOutcome | None"] | Mapping[RunKey, "RunOutcome | None"]
 
 ACTUAL_COLOR = "#2b2b2b"
 NEUTRAL = "#8c8c8c"

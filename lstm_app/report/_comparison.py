@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -17,8 +17,8 @@ from ._baselines import Baselines
 from ._verdicts import diff_decimals
 from .backtest import Backtest
 
-__all__ = ["BEST", "LABELS", "NAIVE_LABEL", "NOT_FINISHED", "Comparison", "ModelSummary", "Replicate", "SeedRow",
-           "Versus"]
+__all__ = ["BEST", "LABELS", "NAIVE_LABEL", "NOT_FINISHED", "ColumnKind", "Comparison", "MetricValues", "ModelSummary",
+           "Replicate", "SeedRow", "TableColumn", "Versus"]
 
 Replicate = tuple[int, int]  # (seed, backtest origin): what a model's runs are paired by
 
@@ -35,16 +35,58 @@ BEST: dict[str, str | None] = {
 NAIVE_LABEL = "naive (last value)"
 NOT_FINISHED = "not finished"  # a per-seed status for a run without an outcome
 _ERROR_METRICS = ("rmse", "mae", "mfe")  # in the series' units, formatted to its scale
+_COST_METRICS = ("seconds_per_epoch", "params")  # what a model costs, not how well it forecasts
+# What a reader could not guess from a column's label (tooltips and a caption under the tables).
+_HELP = {
+    "mfe": "mean forecast error ŷ − y; positive means over-forecasting",
+    "mda": "share of steps where the forecast moves the same way as the series",
+    "skill": "1 − RMSE / naive RMSE; above 0 beats the last-value forecast",
+    "volatility_ratio": "spread of the forecast / spread of the series; 1 = as volatile, below 1 = flatter",
+    "dm": "Diebold–Mariano test on the seed-averaged forecasts vs the reference: supporting detail, "
+          "it ignores seed-to-seed variation",
+}
+ColumnKind = Literal["count", "metric", "cost", "versus"]
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of `Comparison.table`: its label, what it holds (run counts, a forecast metric,
+    a cost such as s/epoch, or the paired comparison with the reference) and its help text."""
+
+    label: str
+    kind: ColumnKind
+    help: str = ""
 _fmt = stats.format_number
 
 
 @dataclass(frozen=True)
+class MetricValues:
+    """One number per metric of `LABELS`, in the series' units where it has one (None where
+    missing): a run's values, or a model's means or standard deviations over its runs."""
+
+    rmse: float | None = None
+    mae: float | None = None
+    mfe: float | None = None
+    mda: float | None = None
+    skill: float | None = None
+    volatility_ratio: float | None = None
+    seconds_per_epoch: float | None = None
+    params: float | None = None
+
+    def get(self, key: str) -> float | None:
+        """The value of metric `key` (a key of `LABELS`; None for any other key)."""
+        return getattr(self, key) if key in LABELS else None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class SeedRow:
-    """One seed of one model: its status (None when the run has no outcome) and its values by
-    the metric keys of `LABELS` (None where missing)."""
+    """One seed of one model: its status (None when the run has no outcome) and its values."""
 
     status: RunStatus | None
-    values: dict[str, float | None]
+    values: MetricValues
 
     @property
     def label(self) -> str:
@@ -55,7 +97,7 @@ class SeedRow:
         return self.values.get(key)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.label, **{k: self.values.get(k) for k in LABELS}}
+        return {"status": self.label, **self.values.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -85,7 +127,7 @@ class Versus:
 
 @dataclass
 class ModelSummary:
-    """One model over its seeds. `mean`/`std` are keyed by the metric keys of `LABELS`;
+    """One model over its seeds: the `mean` and `std` of each metric over the finished runs;
     `vs_reference` is None for the reference itself; `warnings` are short lower-case clauses.
     In a backtest the `seeds_*` counts and `per_seed` are per run (one seed at one origin)."""
 
@@ -97,8 +139,8 @@ class ModelSummary:
     seeds_diverged: int
     seeds_unfinished: int
     divergence_rate: float | None
-    mean: dict[str, float | None]
-    std: dict[str, float | None]
+    mean: MetricValues
+    std: MetricValues
     per_seed: dict[Replicate, SeedRow]
     vs_reference: Versus | None
     verdict: str
@@ -114,6 +156,8 @@ class ModelSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
+            "mean": self.mean.to_dict(),
+            "std": self.std.to_dict(),
             "per_seed": {(str(seed) if self.origins == 1 else f"{seed}@{origin}"): row.to_dict()
                          for (seed, origin), row in self.per_seed.items()},
             "vs_reference": None if self.vs_reference is None else self.vs_reference.to_dict(),
@@ -196,9 +240,9 @@ class Comparison:
                 decimals = self._decimals_for(key, m.mean.get(key))
                 text = _fmt(m.mean.get(key), decimals)
                 if key == "params" and m.mean.get(key) is not None:
-                    text = f"{round(m.mean[key] or 0):,}"
+                    text = f"{round(m.mean.get(key) or 0):,}"
                 elif m.std.get(key) is not None and key != "params":
-                    text += " ± " + _fmt(m.std[key], decimals)
+                    text += " ± " + _fmt(m.std.get(key), decimals)
                 row[label] = text
             row.update(self._versus(m))
             rows[m.name] = row
@@ -207,9 +251,21 @@ class Comparison:
         rows[NAIVE_LABEL] = {**{k: "—" for k in rows[self.reference]}, **naive}
         for label, value in self._other_baselines():
             rows[label] = {**{k: "—" for k in rows[self.reference]}, "RMSE": _fmt(value, self.decimals)}
-        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame = pd.DataFrame.from_dict(rows, orient="index", columns=[c.label for c in self.columns()])
         frame.index.name = "Model"
         return frame
+
+    def columns(self) -> tuple[TableColumn, ...]:
+        """The columns of `table`, in order."""
+        return (
+            TableColumn("Seeds" if self.origins <= 1 else "Runs", "count"),
+            TableColumn("Diverged", "count"),
+            *(TableColumn(label, "cost" if key in _COST_METRICS else "metric", _HELP.get(key, ""))
+              for key, label in LABELS.items()),
+            TableColumn(self._delta, "versus"),
+            TableColumn("Lower RMSE on", "versus"),
+            TableColumn("DM p", "versus", _HELP["dm"]),
+        )
 
     def per_seed_table(self) -> pd.DataFrame:
         """One row per model × seed (× origin in a backtest): status and the raw metric values

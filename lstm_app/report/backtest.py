@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..outcome import Label, RunOutcome, RunStatus
-from ..spec import ExperimentSpec
+from ..spec import ExperimentSpec, RunKey
 from . import stats
 
 __all__ = ["NAIVE", "Backtest", "OriginInfo", "backtest"]
@@ -58,7 +58,7 @@ class Backtest:
         })
 
 
-def backtest(spec: ExperimentSpec, outcomes: Mapping[tuple[int, int, int], RunOutcome]) -> Backtest:
+def backtest(spec: ExperimentSpec, outcomes: Mapping[RunKey, RunOutcome]) -> Backtest:
     """Summarize the origins and horizons of `outcomes`, keyed by (model index, seed, origin)."""
     done = {key: o for key, o in outcomes.items() if o.status == RunStatus.DONE and o.test is not None}
     origins: dict[int, OriginInfo] = {}

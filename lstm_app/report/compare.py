@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 
 from ..num import finite_or_none
 from ..outcome import Metrics, RunOutcome, RunStatus
-from ..spec import ExperimentSpec
+from ..spec import ExperimentSpec, RunKey
 from . import stats
 from ._baselines import Baselines, baselines, beats, headline, naive_row
 from ._comparison import (
@@ -26,9 +26,11 @@ from ._comparison import (
     NAIVE_LABEL,
     NOT_FINISHED,
     Comparison,
+    MetricValues,
     ModelSummary,
     Replicate,
     SeedRow,
+    TableColumn,
     Versus,
 )
 from ._verdicts import MIN_DM_POINTS, early_stop_warnings, reference_verdict, seeds_text, verdict
@@ -36,7 +38,8 @@ from .backtest import backtest
 
 __all__ = [
     "BEST", "LABELS", "MIN_DM_POINTS", "MIN_SEEDS", "NAIVE_LABEL", "NOT_FINISHED",
-    "Comparison", "ModelSummary", "Replicate", "SeedRow", "Versus", "forecast_band", "run_key", "summarize",
+    "Comparison", "MetricValues", "ModelSummary", "Replicate", "SeedRow", "TableColumn", "Versus", "forecast_band",
+    "run_key", "summarize",
 ]
 
 MIN_SEEDS = 3  # below this many paired seeds the verdict warns
@@ -56,14 +59,14 @@ def _metrics(run: RunOutcome) -> Metrics:
     return run.metrics or Metrics()
 
 
-def run_key(key: tuple[int, ...]) -> tuple[int, int, int]:
-    """(model index, seed, origin) from a key with or without its origin (0 when missing)."""
-    return (key[0], key[1], key[2] if len(key) > 2 else 0)
+def run_key(key: tuple[int, ...]) -> RunKey:
+    """The run key of `key`, with or without its origin (0 when missing)."""
+    return RunKey(key[0], key[1], key[2] if len(key) > 2 else 0)
 
 
 def summarize(
     spec: ExperimentSpec,
-    outcomes: Mapping[tuple[int, int], RunOutcome | None] | Mapping[tuple[int, int, int], RunOutcome | None],
+    outcomes: Mapping[tuple[int, int], RunOutcome | None] | Mapping[RunKey, RunOutcome | None],
     reference: int | str = 0,
     confidence: float = 0.95,
 ) -> Comparison:
@@ -88,7 +91,7 @@ def summarize(
     seeds, origins = spec.training.seeds, spec.backtest.origins
     unit = "seed" if origins == 1 else "run"
     replicates = [(s, o) for s in seeds for o in range(origins)]
-    runs = {i: {r: present.get((i, *r)) for r in replicates} for i in range(len(names))}
+    runs = {i: {r: present.get(RunKey(i, *r)) for r in replicates} for i in range(len(names))}
     by_origin: dict[int, list[RunOutcome]] = {}
     for (_, _, o), run in present.items():
         by_origin.setdefault(o, []).append(run)
@@ -133,11 +136,11 @@ def summarize(
 
 def _seed_row(run: RunOutcome | None) -> SeedRow:
     if run is None:
-        return SeedRow(None, dict.fromkeys(LABELS))
+        return SeedRow(None, MetricValues())
     values: dict[str, float | None] = {k: finite_or_none(run.metrics.get(k)) if run.metrics and k in Metrics.NAMES
                                        else None for k in LABELS}
     values.update(seconds_per_epoch=finite_or_none(run.seconds_per_epoch), params=run.params or None)
-    return SeedRow(run.status, values)
+    return SeedRow(run.status, MetricValues(**values))
 
 
 def _versus(ref_name: str, paired: list[Replicate], mine: list[SeedRow], theirs: list[SeedRow], dm: stats.DMResult,
@@ -159,12 +162,10 @@ def _summarize_model(
     diverged = sum(1 for o in mine.values() if o is not None and o.status == RunStatus.DIVERGED)
     rate = diverged / (len(done) + diverged) if done or diverged else None
     per_seed = {s: _seed_row(o) for s, o in mine.items()}
-    mean: dict[str, float | None] = {}
-    std: dict[str, float | None] = {}
-    for key in LABELS:
-        mean[key], std[key] = stats.mean_std(per_seed[s].get(key) for s in done)
-    mean["params"] = next((float(o.params) for o in mine.values() if o is not None and o.params), None)
-    std["params"] = None
+    spread = {key: stats.mean_std(per_seed[s].get(key) for s in done) for key in LABELS}
+    params = next((float(o.params) for o in mine.values() if o is not None and o.params), None)
+    mean = MetricValues(**{key: m for key, (m, _) in spread.items()} | {"params": params})
+    std = MetricValues(**{key: s for key, (_, s) in spread.items()} | {"params": None})
     warnings = []
     if diverged and diverged < total:
         warnings.append(f"{diverged} of {seeds_text(total, unit)} diverged and are left out")
@@ -173,7 +174,7 @@ def _summarize_model(
                         "(queued, running, failed or cancelled) and are left out")
     vs: Versus | None = None
     name, ref_name = names[i], names[ref]
-    rmse_mean, rmse_std, naive_rmse = (mean.get("rmse"), std.get("rmse"), naive.get("rmse"))
+    rmse_mean, rmse_std, naive_rmse = mean.rmse, std.rmse, naive.get("rmse")
     if i == ref:
         text = reference_verdict(name, rmse_mean, rmse_std, len(done), diverged, total, naive_rmse, decimals,
                                  unit)

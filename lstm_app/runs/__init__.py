@@ -34,8 +34,8 @@ _HOME = {
     "default_path": "store",
 }
 __all__ = ["Engine", "ExecutorChoice", "ExperimentInfo", "ExperimentRow", "Results", "RunRow", "Runner", "Store",
-    "actual_frame", "default_path", "export", "get_runner", "headless", "load_results", "parse_executor",
-    "run_on_executor", "schedule"]
+           "actual_frame", "default_path", "export", "get_runner", "headless", "load_results", "parse_executor",
+           "run_on_executor", "schedule"]
 
 
 def __getattr__(name: str) -> object:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from ..num import finite_or_none
 from ..outcome import EpochRow, RunStatus
 from ._schema import RUN_COLUMNS, RunRow, StoreBase, dumps, run_row
+from .schedule import Engine
 
 __all__ = ["GroupOps"]
 
@@ -25,7 +26,7 @@ class GroupOps(StoreBase):
             ).fetchone()
         return run_row(row) if row else None
 
-    def claim_runs(self, worker_pid: int, run_ids: Sequence[int], engine: str, reason: str) -> list[RunRow]:
+    def claim_runs(self, worker_pid: int, run_ids: Sequence[int], engine: Engine, reason: str) -> list[RunRow]:
         """Atomically move those of `run_ids` still queued to running for `worker_pid`, each in a
         new attempt, recording the engine that trains them and why; returns the runs claimed
         (with their attempts), in id order."""

@@ -50,6 +50,7 @@ from ..outcome import EpochRow, RunStatus
 from ..spec import ExperimentSpec
 from . import schedule
 from ._ray_parts import Hub, Task, client_token
+from ._ray_settle import settle_killed, settle_stalled, store_result
 from ._ray_task import Job, RunResult, train_job
 from ._supervise import retrying
 from .store import RunRow, Store
@@ -224,7 +225,7 @@ class RayExecutor:
             if task.killed_at is not None:
                 if lost or now - task.killed_at >= _KILLED:
                     self._give_up(ref)
-                    self._settle_killed(task)
+                    settle_killed(self.runner, task)
             elif lost:
                 log.warning("Ray node %.8s left the cluster; retrying its runs %s", task.node, sorted(task.attempts))
                 self._give_up(ref)
@@ -233,7 +234,7 @@ class RayExecutor:
                 log.warning("runs %s made no progress for %.0f s; stopping their Ray task",
                             sorted(task.attempts), silent)
                 self._give_up(ref)
-                self._stalled(task, silent)
+                settle_stalled(self.runner, task, silent)
 
     def _give_up(self, ref: Any) -> None:
         """Stop waiting for a task: it is hard-cancelled if it still runs somewhere, and whatever
@@ -241,21 +242,6 @@ class RayExecutor:
         self.tasks.pop(ref, None)
         with contextlib.suppress(Exception):
             ray.cancel(ref, force=True)
-
-    def _stalled(self, task: Task, silent: float) -> None:
-        requeue = []
-        for run_id, attempt in task.attempts.items():
-            if self.store.run(run_id).cancel_requested:
-                self.store.mark_cancelled(run_id, "cancelled; its Ray task had stopped responding", attempt=attempt)
-            elif self.runner.on_stall == "requeue":
-                if self.store.interrupt(run_id, f"no progress for {silent:.0f} s, so its Ray task was stopped and "
-                                        "the run queued again", attempt=attempt):
-                    requeue.append(run_id)
-            else:
-                self.store.fail(run_id, f"no progress for {silent:.0f} s (the limit is "
-                                f"{self.runner.stall_limit_seconds:g} s), so its Ray task was stopped", attempt=attempt)
-        if requeue:
-            self.store.requeue(requeue, statuses=(RunStatus.INTERRUPTED,))
 
     # -- settling --------------------------------------------------------------------------------
 
@@ -270,32 +256,18 @@ class RayExecutor:
             try:
                 results: list[RunResult] = ray.get(ref)
             except ray.exceptions.TaskCancelledError:
-                self._settle_killed(task)
+                settle_killed(self.runner, task)
             except ray.exceptions.RayTaskError as exc:  # an error outside train_job's own handling
                 for run_id, attempt in task.attempts.items():
                     self.store.fail(run_id, _one_line(exc.cause or exc), attempt=attempt)
             except ray.exceptions.RayError as exc:  # the worker process or its node died
                 if task.killed_at is not None:
-                    self._settle_killed(task)
+                    settle_killed(self.runner, task)
                 else:
                     self._retry(task, f"its Ray worker died ({type(exc).__name__})")
             else:
                 for result in results:
-                    self._store_result(result)
-
-    def _store_result(self, result: RunResult) -> None:
-        run_id, attempt = result.run_id, result.attempt
-        if result.outcome is None:
-            self.store.fail(run_id, result.error or "the Ray task returned no outcome", attempt=attempt)
-            return
-        path = None
-        if result.keras_file is not None:
-            path = self.store.model_path(run_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(result.keras_file)
-        if result.weights is not None and not self.store.put_weights(run_id, result.weights, attempt=attempt):
-            return
-        self.store.finish(run_id, result.outcome, path, attempt=attempt)
+                    store_result(self.store, result)
 
     def _retry(self, task: Task, why: str) -> None:
         """Start the group's runs again in new attempts, or fail those out of retries."""
@@ -319,20 +291,6 @@ class RayExecutor:
                   task.job.batched, task.job.threads, task.job.gpu, task.job.origin)
         self._launch(job, task.content, task.num_cpus, task.num_gpus, task.engine)
 
-    def _settle_killed(self, task: Task) -> None:
-        """A task hard-cancelled for one run's cancel: that run ends cancelled, the others of its
-        group are innocent and go back to the queue."""
-        innocent = []
-        for run_id, attempt in task.attempts.items():
-            if self.store.run(run_id).cancel_requested:
-                self.store.mark_cancelled(run_id, "cancelled; its Ray task was killed after it did not stop within "
-                                          f"{self.runner.grace_seconds:g} s", attempt=attempt)
-            elif self.store.interrupt(run_id, "its Ray task was stopped to cancel another run of its group",
-                                      attempt=attempt):
-                innocent.append(run_id)
-        if innocent:
-            self.store.requeue(innocent, statuses=(RunStatus.INTERRUPTED,))
-
     def _enforce_cancel(self) -> None:
         pending = {run_id: waited for run_id, _, waited in self.store.cancel_pending()}
         for ref, task in self.tasks.items():
@@ -345,7 +303,7 @@ class RayExecutor:
                 # A group reads its stops once per epoch: give it two of its epochs (leaving out
                 # the first, which includes tracing the graph).
                 later = sorted(task.epochs_seen.get(run_id, [])[1:])
-                extra = 2 * later[len(later) // 2] if later and task.engine == "batched" else 0.0
+                extra = 2 * later[len(later) // 2] if later and task.engine is schedule.Engine.BATCHED else 0.0
                 if waited >= self.runner.grace_seconds + extra:
                     log.info("run %s ignored its cancel for %.1f s; cancelling its Ray task", run_id, waited)
                     ray.cancel(ref, force=True)
@@ -398,17 +356,17 @@ class RayExecutor:
             if group.engine is schedule.Engine.BATCHED:
                 ids = [r.id for r in self.store.runs(head.experiment_id, status=RunStatus.QUEUED)
                        if group.holds(r.model_index, r.seed, r.origin)]
-            claimed: list[RunRow] = self.store.claim_runs(os.getpid(), ids, group.engine.value, group.reason)
+            claimed: list[RunRow] = self.store.claim_runs(os.getpid(), ids, group.engine, group.reason)
             if not claimed:
                 continue
             # One CPU and one TensorFlow thread per task: many small groups in parallel use a
             # cluster better than threads inside one (small LSTMs are overhead-bound).
             job = Job(spec, sha, name, tuple((r.id, r.attempt, r.model_index, r.seed) for r in claimed),
                       group.engine is schedule.Engine.BATCHED, 1, gpus > 0, group.origin)
-            self._launch(job, content, 1.0, gpus, group.engine.value)
+            self._launch(job, content, 1.0, gpus, group.engine)
             busy, gpus_busy = busy + 1.0, gpus_busy + gpus
 
-    def _launch(self, job: Job, content: Any, num_cpus: float, num_gpus: float, engine: str) -> None:
+    def _launch(self, job: Job, content: Any, num_cpus: float, num_gpus: float, engine: schedule.Engine) -> None:
         ref = self._remote.options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0,
                                    retry_exceptions=False).remote(job, content, self.hub)
         self._lost -= {r[0] for r in job.runs}

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..outcome import EpochRow
 from ._ray_task import Job
+from .schedule import Engine
 
 __all__ = ["Hub", "Task", "client_token"]
 
@@ -52,7 +53,7 @@ class Task:
     num_cpus: float
     num_gpus: float
     attempts: dict[int, int]
-    engine: str
+    engine: Engine
     killed_at: float | None = None
     epochs_seen: dict[int, list[float]] = field(default_factory=dict)
     contact: float = field(default_factory=time.monotonic)  # the last exchange seen (or the submit)

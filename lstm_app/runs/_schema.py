@@ -18,8 +18,9 @@ from typing import Any
 
 from ..errors import StoreError
 from ..outcome import ACTIVE, RunStatus
-from ..spec import ExperimentSpec
+from ..spec import ExperimentSpec, RunKey
 from ._migrations import MIGRATIONS
+from .schedule import Engine
 
 __all__ = [
     "MIGRATIONS", "RUN_COLUMNS", "ExperimentInfo", "ExperimentRow", "RunRow", "StoreBase", "dumps", "run_row",
@@ -54,12 +55,16 @@ class RunRow:
     created_at: float
     started_at: float | None
     finished_at: float | None
-    engine: str | None = None  # "batched" or "keras", set when a worker claims the run
+    engine: Engine | None = None  # set when a worker claims the run
     engine_reason: str = ""
     attempt: int = 0  # raised by every claim; a worker's writes must name the current one
     heartbeat_at: float | None = None  # last sign of life of the attempt's worker
     retries: int = 0  # attempts started again after their worker died
     origin: int = 0  # the backtest origin (0 = the oldest; the only one without a backtest)
+
+    @property
+    def key(self) -> RunKey:
+        return RunKey(self.model_index, self.seed, self.origin)
 
 
 RUN_COLUMNS = ", ".join(RunRow.__dataclass_fields__)
@@ -70,6 +75,7 @@ def run_row(row: sqlite3.Row | tuple[Any, ...]) -> RunRow:
     values = dict(zip(RunRow.__dataclass_fields__, row, strict=True))
     values["cancel_requested"] = bool(values["cancel_requested"])  # stored as 0/1
     values["status"] = RunStatus(values["status"])
+    values["engine"] = Engine(values["engine"]) if values["engine"] else None  # stored as its value
     return RunRow(**values)
 
 

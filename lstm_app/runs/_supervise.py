@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from ..errors import StoreError
 from ..outcome import RunStatus
+from .schedule import Engine
 from .store import RunRow, Store
 
 __all__ = ["Enforcement", "retrying"]
@@ -82,7 +83,7 @@ class Enforcement:
                 continue
             # A group checks its cancel flags once per epoch: give it two of its epochs (the
             # first epoch, which includes tracing the graph, is left out of the estimate).
-            if self.store.run(run_id).engine == "batched":
+            if self.store.run(run_id).engine is Engine.BATCHED:
                 later = sorted(e.seconds for e in self.store.history(run_id)[1:])
                 if waited < self.grace_seconds + 2 * (later[len(later) // 2] if later else 0.0):
                     continue

@@ -21,13 +21,12 @@ from ..errors import DataError
 from ..outcome import Metrics, RunOutcome, RunStatus
 from ..report.compare import Comparison, summarize
 from ..report.stats import json_safe
-from ..spec import ExperimentSpec, slug
+from ..spec import ExperimentSpec, RunKey, slug
 from ..text import csv_cell, quote, safe_frame
 from . import schedule
 
-__all__ = ["RunFailures", "RunKey", "load_data", "model_file", "run_experiment", "write_results"]
+__all__ = ["RunFailures", "load_data", "model_file", "run_experiment", "write_results"]
 
-RunKey = tuple[int, int, int]  # (model index, seed, backtest origin)
 RunFailures = dict[RunKey, str]
 # The metrics.csv columns, in order (naive MAE is in results.json only).
 _CSV_METRICS = ("rmse", "mae", "mfe", "mda", "naive_rmse", "skill", "volatility_ratio")
@@ -82,7 +81,7 @@ def run_experiment(spec: ExperimentSpec, frame: pd.DataFrame, *,
 
     for group in schedule.plan_groups(spec, len(frame)).groups:
         part, part_spec = windows.at_origin(frame, spec, group.origin)
-        keys = [(i, seed, group.origin) for i, seed in group.members]
+        keys = [RunKey(i, seed, group.origin) for i, seed in group.members]
         if progress:
             where = f" (origin {group.origin + 1} of {origins})" if origins > 1 else ""
             progress(f"{len(group.members)} run(s) on the {group.engine.value} engine{where}: {group.reason}")
@@ -156,7 +155,7 @@ def write_results(out_dir: Path, spec: ExperimentSpec, table: data.Table,
         "lstm_app": __version__,
         "python": platform.python_version(),
         "experiment": spec.to_dict(),
-        "data": table.summary(),
+        "data": table.summary().to_dict(),
         "backtest": comparison.backtest.to_dict(),
         "comparison": comparison.to_dict(),
         "runs": runs,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..outcome import FINISHED, RunOutcome, RunStatus
-from ..spec import ExperimentSpec
+from ..spec import ExperimentSpec, RunKey
 from .executor import ExecutorChoice
 from .headless import RunFailures, model_file
 from .runner import Runner
@@ -27,12 +27,12 @@ __all__ = ["run_on_executor"]
 def run_on_executor(spec: ExperimentSpec, name: str, content: bytes, executor: ExecutorChoice, *,
                     progress: Callable[[str], None] | None = None, concurrency: int | None = None,
                     poll: float = 0.2, model_dir: Path | None = None,
-                    ) -> tuple[dict[tuple[int, int, int], RunOutcome], RunFailures]:
+                    ) -> tuple[dict[RunKey, RunOutcome], RunFailures]:
     """Train every model × seed × origin of `spec` on `executor`; (outcomes, failures) keyed by
     (model index, seed, origin), the shape `headless.run_experiment` returns. With `model_dir`,
     each finished run's model is saved there as `.keras`, named as `headless` names it."""
     say = progress or (lambda line: None)
-    outcomes: dict[tuple[int, int, int], RunOutcome] = {}
+    outcomes: dict[RunKey, RunOutcome] = {}
     failures: RunFailures = {}
     with tempfile.TemporaryDirectory(prefix="lstm-lab-run-") as folder:
         # Nothing else runs here (no page): a local Ray may use every core.
@@ -48,7 +48,7 @@ def run_on_executor(spec: ExperimentSpec, name: str, content: bytes, executor: E
                     if run.id in reported or run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
                         continue
                     reported.add(run.id)
-                    member = (run.model_index, run.seed, run.origin)
+                    member = run.key
                     outcome = runner.store.outcome(run.id) if run.status in FINISHED else None
                     if outcome is None:
                         failures[member] = run.message or str(run.status)
@@ -81,7 +81,7 @@ def _input_shape(spec: ExperimentSpec, name: str, content: bytes) -> tuple[int, 
 def _save_model(store: Store, run: RunRow, spec: ExperimentSpec, shape: tuple[int, int], model_dir: Path) -> None:
     """A finished run's model as `.keras` in `model_dir`: a lone run's file as its task saved it,
     a batched run's weights put into its Keras model (TensorFlow loads here, in the CLI only)."""
-    target = model_dir / model_file(spec, (run.model_index, run.seed, run.origin))
+    target = model_dir / model_file(spec, run.key)
     model_dir.mkdir(parents=True, exist_ok=True)
     if run.model_path and Path(run.model_path).is_file():
         shutil.copyfile(run.model_path, target)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
@@ -17,12 +18,13 @@ from .. import data
 from ..errors import DataError
 from ..outcome import ACTIVE, FINISHED, RunOutcome, RunStatus
 from ..report.compare import Comparison, summarize
-from ..spec import ExperimentSpec
+from ..report.compare_view import CompareView
+from ..spec import ExperimentSpec, RunKey
 from .store import ExperimentRow, RunRow, Store
 
 __all__ = ["Outcomes", "Results", "actual_frame", "load_results"]
 
-Outcomes = dict[tuple[int, int, int], RunOutcome | None]  # by (model index, seed, backtest origin)
+Outcomes = dict[RunKey, RunOutcome | None]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ class Results:
     def actual(self) -> pd.Series | None:
         """The target column of the series (what the forecasts are compared with)."""
         return None if self.frame is None else self.frame[self.spec.data.target]
+
+    @cached_property
+    def view(self) -> CompareView:
+        """The Compare page's figures and tables, each built once on first use."""
+        return CompareView(self.spec, self.actual, self.outcomes, self.comparison)
 
     @property
     def latest(self) -> dict[tuple[int, int], RunOutcome | None]:

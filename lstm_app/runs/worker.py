@@ -131,7 +131,7 @@ def _claim(store: Store, pid: int, frames: _Frames) -> tuple[list[RunRow], Engin
         ids = [r.id for r in queued if group.holds(r.model_index, r.seed, r.origin)]
     # Every run of a group shares its origin: train on that origin's rows, test size in points.
     frame, spec = windows.at_origin(frame, spec, group.origin)
-    return store.claim_runs(pid, ids, group.engine.value, group.reason), group.engine, spec, frame
+    return store.claim_runs(pid, ids, group.engine, group.reason), group.engine, spec, frame
 
 
 def _train(store: Store, run: RunRow, spec: ExperimentSpec, frame: Any, parent: int | None) -> bool:

@@ -1,0 +1,146 @@
+"""The Compare page's figures and tables for one experiment's results, each built on first use.
+
+`CompareView` holds what `runs.load_results` read (spec, actual series, outcomes, comparison);
+every figure and table is a `cached_property`, so one view, cached by the caller for one results
+stamp, builds each of them at most once for every rerun and session that shows it. A property
+that is None is not shown (no forecast without the series, no horizon chart for one-step
+forecasts, ...). No Streamlit here: the page draws what the view returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+import plotly.graph_objects as go
+from pandas.io.formats.style import Styler
+
+from ..outcome import RunOutcome
+from ..params import LayerCount, count_layers
+from ..presets import HOTEL_H2, PUBLISHED
+from ..spec import ExperimentSpec, RunKey
+from . import charts
+from .compare import Comparison, TableColumn
+from .results import inside_table, styled_table
+
+__all__ = ["CompareView"]
+
+
+@dataclass(frozen=True)
+class CompareView:
+    """One experiment's Compare view (see the module docstring)."""
+
+    spec: ExperimentSpec
+    actual: pd.Series | None
+    outcomes: Mapping[RunKey, RunOutcome | None]
+    comparison: Comparison
+
+    @cached_property
+    def latest(self) -> dict[tuple[int, int], RunOutcome | None]:
+        """The outcomes of the latest backtest origin (the end of the series: the only one
+        without a backtest) by (model index, seed): what the training charts show."""
+        last = self.spec.backtest.origins - 1
+        return {(key.model, key.seed): o for key, o in self.outcomes.items() if key.origin == last}
+
+    @property
+    def replication(self) -> bool:
+        """Whether this is the hotel replication (the published models on the published data)."""
+        return self.spec.data.source == HOTEL_H2 and set(PUBLISHED) <= {m.name for m in self.spec.models}
+
+    # -- tables ----------------------------------------------------------------------------------
+
+    @cached_property
+    def table(self) -> Styler:
+        """Mean ± std per model, the best cell of each column highlighted (`metric_columns` and
+        `versus_columns` pick what each table on the page shows)."""
+        return styled_table(self.comparison)
+
+    @cached_property
+    def columns(self) -> tuple[TableColumn, ...]:
+        return self.comparison.columns()
+
+    @property
+    def metric_columns(self) -> list[str]:
+        """The metrics table: run counts and forecast metrics (s/epoch and Params have their own
+        table and chart, and the paired comparison its own table, so each fits 1280 px)."""
+        return [c.label for c in self.columns if c.kind in ("count", "metric")]
+
+    @property
+    def versus_columns(self) -> list[str]:
+        return [c.label for c in self.columns if c.kind == "versus"]
+
+    @property
+    def column_help(self) -> dict[str, str]:
+        """Column label -> what a reader could not guess from it, in column order."""
+        return {c.label: c.help for c in self.columns if c.help}
+
+    @cached_property
+    def versus_table(self) -> pd.DataFrame:
+        """Every model against the reference (the naive and baseline rows left out)."""
+        return self.comparison.table().loc[[m.name for m in self.comparison.models], self.versus_columns]
+
+    @cached_property
+    def per_seed(self) -> pd.DataFrame:
+        return self.comparison.per_seed_table()
+
+    @cached_property
+    def inside(self) -> pd.DataFrame:
+        """`inside_table` of the latest origin, with dead units in percent (as in the histogram
+        titles: "dead 25%")."""
+        table = inside_table(self.spec, self.latest)
+        return table.assign(**{"Dead units": table["Dead units"] * 100})
+
+    # -- figures ---------------------------------------------------------------------------------
+
+    @cached_property
+    def forecast(self) -> go.Figure | None:
+        return None if self.actual is None else charts.forecast_overlay(self.spec, self.actual, self.outcomes)
+
+    @cached_property
+    def params(self) -> go.Figure:
+        spec = self.spec
+        counts: dict[str, list[LayerCount]] = {
+            m.name: count_layers(m, 1 + len(spec.data.features), spec.window.lookback, spec.window.framing)
+            for m in spec.models}
+        return charts.param_comparison(counts)
+
+    @cached_property
+    def horizon(self) -> go.Figure | None:
+        return charts.rmse_by_horizon(self.spec, self.comparison) if self.comparison.backtest.horizons > 1 else None
+
+    @cached_property
+    def overview(self) -> go.Figure | None:
+        """The metric overview of three or more models (the replication chart's RMSE panel
+        shows the same, and more)."""
+        many = len(self.spec.models) >= 3
+        return charts.metric_overview(self.comparison) if many and not self.replication else None
+
+    @cached_property
+    def sweep(self) -> go.Figure | None:
+        return charts.sweep_parallel(self.spec, self.comparison) if len(self.spec.models) >= 3 else None
+
+    @cached_property
+    def replication_figure(self) -> go.Figure | None:
+        return charts.replication_figure(self.comparison, PUBLISHED) if self.replication else None
+
+    def loss(self, *, seeds: bool) -> go.Figure:
+        """Loss curves: a min–max band per model, or one thin line per seed (2 traces per run)."""
+        return self._loss_seeds if seeds else self._loss_band
+
+    @cached_property
+    def _loss_band(self) -> go.Figure:
+        return charts.loss_curves(self.spec, self.latest, seeds=False)
+
+    @cached_property
+    def _loss_seeds(self) -> go.Figure:
+        return charts.loss_curves(self.spec, self.latest, seeds=True)
+
+    @cached_property
+    def histograms(self) -> go.Figure:
+        return charts.layer_histograms(self.spec, self.latest)
+
+    @cached_property
+    def gradients(self) -> go.Figure:
+        return charts.gradient_norms(self.spec, self.latest)
