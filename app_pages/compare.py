@@ -1,12 +1,10 @@
 """4 · Compare: verdicts, forecasts, parameter counts, metrics, loss curves, inside the network,
-exports — for the experiment open in the sidebar (and in the URL, `?experiment=<id>`)."""
+exports — for the experiment open in the sidebar (`?experiment=<id>`). Widgets → `compare_view`
+(the loaded results; their `view`, a `report.CompareView`, builds the figures and tables) → charts."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
@@ -15,13 +13,17 @@ from lstm_app import page_state as ps
 from lstm_app import report, runs
 from lstm_app.errors import LabError
 from lstm_app.outcome import ACTIVE, RunStatus
-from lstm_app.params import count_layers
-from lstm_app.presets import HOTEL_H2, PUBLISHED
-from lstm_app.report import charts
 from lstm_app.spec import slug as spec_slug
 from lstm_app.text import safe_frame
 
 state, store = common.state(), common.store()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def compare_view(path: str, eid: int, reference: int, stamp: tuple[object, ...]) -> runs.Results:
+    """Shared by every rerun and session until `Store.results_stamp` changes (a run finishes, the
+    experiment is renamed or a model file is built); its `view` builds each figure once."""
+    return runs.load_results(common.store(), eid, reference=reference)
 
 
 def exports(res: runs.Results) -> None:
@@ -37,99 +39,53 @@ def exports(res: runs.Results) -> None:
                        key="dl_json", width="stretch")
     c4.download_button("Keras code", report.keras_script(res.spec), f"{slug}_models.py", "text/x-python",
                        key="dl_code", width="stretch")
-    trained = [r for r in res.runs if r.status == RunStatus.DONE]
-    if trained:
-        pick = st.selectbox("Trained model (.keras)", trained, key="dl_run",
-                            format_func=lambda r: f"{r.model_name} · seed {r.seed}"
-                            + (f" · origin {r.origin + 1}" if res.spec.backtest.origins > 1 else "") + f" (run {r.id})")
-        if pick.model_path and Path(pick.model_path).is_file():
-            st.download_button("Download the .keras file", Path(pick.model_path).read_bytes(),
-                               f"{slug}-run-{pick.id}.keras", "application/octet-stream", key="dl_keras")
-        elif st.button("Build the .keras file", key="dl_build",
-                       help="Runs trained in a batched group keep only their weights; the file is built on request "
-                            "(a few seconds: it loads TensorFlow in a separate process)."):
-            try:
-                with st.spinner("Building the .keras file…"):
-                    runs.export.keras_file(store, pick.id)
-                st.rerun()
-            except LabError as exc:
-                st.error(ps.md_escape(str(exc)))
+    if trained := [r for r in res.runs if r.status == RunStatus.DONE]:
+        keras_file(res, slug, trained)
 
 
-# Short explanations shown with the metrics table (column tooltips and a caption under it).
-METRIC_HELP = {
-    "MFE": "mean forecast error ŷ − y; positive means over-forecasting",
-    "MDA": "share of steps where the forecast moves the same way as the series",
-    "Skill": "1 − RMSE / naive RMSE; above 0 beats the last-value forecast",
-    "Vol. ratio": "spread of the forecast / spread of the series; 1 = as volatile, below 1 = flatter",
-    "DM p": "Diebold–Mariano test on the seed-averaged forecasts vs the reference: supporting detail, "
-            "it ignores seed-to-seed variation",
-}
-
-
-class View:
-    """One experiment's Compare view: its results, and each figure and table built once (on first
-    use) and shared by every rerun and session until a run finishes, the experiment is renamed or
-    a model file is built (see `_view`)."""
-
-    def __init__(self, res: runs.Results) -> None:
-        self.res = res
-        self._made: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def get(self, name: str, build: Callable[[], Any]) -> Any:
-        with self._lock:
-            if name not in self._made:
-                self._made[name] = build()
-            return self._made[name]
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _view(path: str, eid: int, reference: int, stamp: tuple[Any, ...]) -> View:
-    """The cached view of experiment `eid` of the store at `path` for this `stamp` of its runs
-    (`Store.results_stamp`)."""
-    return View(runs.load_results(common.store(), eid, reference=reference))
+def keras_file(res: runs.Results, slug: str, trained: list[runs.RunRow]) -> None:
+    """A trained model's .keras file: downloaded, or built first (batched runs keep only weights)."""
+    pick = st.selectbox("Trained model (.keras)", trained, key="dl_run",
+                        format_func=lambda r: f"{r.model_name} · seed {r.seed}"
+                        + (f" · origin {r.origin + 1}" if res.spec.backtest.origins > 1 else "") + f" (run {r.id})")
+    if pick.model_path and Path(pick.model_path).is_file():
+        st.download_button("Download the .keras file", Path(pick.model_path).read_bytes(),
+                           f"{slug}-run-{pick.id}.keras", "application/octet-stream", key="dl_keras")
+    elif st.button("Build the .keras file", key="dl_build",
+                   help="Runs trained in a batched group keep only their weights; the file is built on request "
+                        "(a few seconds: it loads TensorFlow in a separate process)."):
+        try:
+            with st.spinner("Building the .keras file…"):
+                runs.export.keras_file(store, pick.id)
+            st.rerun()
+        except LabError as exc:
+            st.error(ps.md_escape(str(exc)))
 
 
 def refresh_when_done(eid: int, shown: int) -> None:
-    """While runs train, poll the store and redraw the page whenever another run ends (`shown`
-    runs had ended when it was drawn), so partial results grow live."""
+    """While runs train, redraw the page whenever another run ends (`shown` had ended when it was drawn)."""
 
     @st.fragment(run_every=2.0)
     def poll() -> None:
-        runs = store.runs(eid)
-        left = sum(1 for r in runs if r.status in ACTIVE)
-        if len(runs) - left != shown:
+        rows = store.runs(eid)
+        left = sum(1 for r in rows if r.status in ACTIVE)
+        if len(rows) - left != shown:
             st.rerun(scope="app")
         st.caption(f"{ps.plural(left, 'run')} still training; this page updates as each one finishes.")
 
     poll()
 
 
-def page() -> None:
-    common.title("4 · Compare", "Forecasts over seeds, metrics against a naive forecast, loss curves and what "
-                                "happens inside the network — for the experiment open in the sidebar.")
-    eid = state.experiment_id
-    if eid is None:
-        st.info("No experiment yet: train one on the Train page, or import one in the sidebar.")
-        return
-    reference = f"reference_{eid}"
-    try:
-        view = _view(str(store.path), eid, int(state.value(reference) or 0), store.results_stamp(eid))
-    except LabError as exc:
-        st.error(ps.md_escape(str(exc)))
-        return
-    res = view.res
-    spec = res.spec
-    names = [m.name for m in spec.models]
+def header(res: runs.Results, eid: int) -> None:
+    """What is compared, the backtest's periods, and the state of the runs."""
+    spec, origins = res.spec, res.spec.backtest.origins
     counts = ", ".join(f"{n} {s}" for s, n in sorted(res.experiment.counts.items()))
-    origins = spec.backtest.origins
     across = f" × {ps.plural(origins, 'backtest origin')}" if origins > 1 else ""
-    st.markdown(f"**{ps.md_escape(spec.name)}** — experiment {eid}, {ps.plural(len(names), 'model')} × "
+    st.markdown(f"**{ps.md_escape(spec.name)}** — experiment {eid}, {ps.plural(len(spec.models), 'model')} × "
                 f"{ps.plural(len(spec.training.seeds), 'seed')}{across} on "
                 f"{ps.md_escape(ps.data_label(spec.data.source))} ({counts})")
-    if res.comparison.backtest.origins and origins > 1:
-        bt = res.comparison.backtest
+    bt = res.comparison.backtest
+    if bt.origins and origins > 1:
         st.caption(ps.md_escape(
             f"Backtest: {origins} test periods of {bt.origins[-1].n_test} points, one after another, from "
             f"{ps.time_label(bt.origins[0].test_start)} to {ps.time_label(bt.origins[-1].test_end)}; every model "
@@ -141,10 +97,11 @@ def page() -> None:
         st.info("No run of this experiment has finished with a forecast yet; the charts appear when one does.")
     if res.active:
         refresh_when_done(eid, sum(1 for r in res.runs if r.status not in ACTIVE))
-    st.selectbox("Reference model", range(len(names)), key=reference, format_func=names.__getitem__,
-                 width=360, help="Every other model is compared with this one, paired by seed"
-                 + (" and backtest origin." if origins > 1 else "."))
-    comparison = res.comparison
+
+
+def verdicts(res: runs.Results) -> None:
+    """The headline, then one verdict per model with how it differs from the reference."""
+    comparison, spec = res.comparison, res.spec
     if res.active:
         finished = sum(1 for r in res.runs if r.status not in ACTIVE)
         st.info(f"{finished} of {ps.plural(len(res.runs), 'run')} done: the comparison below uses the finished "
@@ -157,73 +114,86 @@ def page() -> None:
     ref_spec = spec.models[comparison.reference_index]
     for m in comparison.models:
         st.markdown("- " + ps.md_escape(m.verdict))
-        differs = charts.settings_diff(spec.models[m.index], ref_spec) if not m.is_reference else ""
+        differs = report.charts.settings_diff(spec.models[m.index], ref_spec) if not m.is_reference else ""
         if differs:
             st.caption(ps.md_escape(f"{m.name} differs from {ref_spec.name} in: {differs}."))
         for warning in m.warnings:
             st.caption(ps.md_escape(f"{m.name}: {warning}."))
-    n_features = 1 + len(spec.data.features)
-    left, right = st.columns([3, 2], gap="medium")
-    if res.actual is not None:
-        with left:
-            st.plotly_chart(view.get("forecast", lambda: charts.forecast_overlay(spec, res.actual, res.outcomes)),
-                            key="forecast_chart")
-    with right:
-        pc = {m.name: count_layers(m, n_features, spec.window.lookback, spec.window.framing) for m in spec.models}
-        st.plotly_chart(view.get("params", lambda: charts.param_comparison(pc)), key="compare_param_chart")
+
+
+def metrics(view: report.CompareView, origins: int) -> None:
+    """The metrics table (or the per-seed values) and the paired comparison with the reference."""
     over = "seeds" if origins == 1 else "seeds and backtest origins"
     st.markdown(f"**Metrics over {over}** (mean ± std; best per column highlighted)")
     if st.toggle("Show per-seed values" if origins == 1 else "Show per-run values", key="per_seed"):
-        st.dataframe(view.get("per_seed", comparison.per_seed_table), hide_index=True, key="per_seed_table")
-    else:
-        table = view.get("table", lambda: report.styled_table(comparison))
-        # s/epoch and Params have their own charts and tables below: left out here so the table fits 1280 px.
-        # Metrics in one table, the paired comparison with the reference in a second one, so both
-        # fit a 1280 px window; s/epoch and Params have their own table and chart further down.
-        versus = [c for c in table.data.columns if c.startswith("ΔRMSE") or c in ("Lower RMSE on", "DM p")]
-        shown = [c for c in table.data.columns if c not in ("s/epoch", "Params", *versus)]
-        helps = {c: st.column_config.Column(help=h) for c, h in METRIC_HELP.items()}
-        st.dataframe(table, key="metrics_table", column_order=shown, column_config=helps)
-        paired = "paired by seed" if origins == 1 else "paired by seed and origin"
-        st.markdown(f"**Against the reference, {ps.md_escape(comparison.reference)}** ({paired})")
-        st.dataframe(table.data.loc[[m.name for m in comparison.models], versus], key="versus_table",
-                     column_config=helps)
-        st.caption(" · ".join(f"**{c}**: {h}" for c, h in METRIC_HELP.items()))
-    if comparison.backtest.horizons > 1:
-        st.plotly_chart(view.get("horizon", lambda: charts.rmse_by_horizon(spec, comparison)), key="horizon_chart")
-    replication = spec.data.source == HOTEL_H2 and set(PUBLISHED) <= set(names)
-    if len(names) >= 3 and not replication:  # the replication chart's RMSE panel shows the same, and more
-        st.plotly_chart(view.get("overview", lambda: charts.metric_overview(comparison)), key="overview_chart")
-    if len(names) >= 3:
-        st.plotly_chart(view.get("sweep", lambda: charts.sweep_parallel(spec, comparison)), key="sweep_chart")
-    # One thin line per seed is 2 traces per run (132 for 60 runs): drawn only when asked for.
+        st.dataframe(view.per_seed, hide_index=True, key="per_seed_table")
+        return
+    helps = {label: st.column_config.Column(help=text) for label, text in view.column_help.items()}
+    st.dataframe(view.table, key="metrics_table", column_order=view.metric_columns, column_config=helps)
+    paired = "paired by seed" if origins == 1 else "paired by seed and origin"
+    st.markdown(f"**Against the reference, {ps.md_escape(view.comparison.reference)}** ({paired})")
+    st.dataframe(view.versus_table, key="versus_table", column_config=helps)
+    st.caption(" · ".join(f"**{label}**: {text}" for label, text in view.column_help.items()))
+
+
+def charts(view: report.CompareView, origins: int) -> None:
+    """Forecasts and parameter counts side by side, the metrics, then the charts over models."""
+    left, right = st.columns([3, 2], gap="medium")
+    if view.forecast is not None:
+        left.plotly_chart(view.forecast, key="forecast_chart")
+    right.plotly_chart(view.params, key="compare_param_chart")
+    metrics(view, origins)
+    for key, fig in (("horizon_chart", view.horizon), ("overview_chart", view.overview), ("sweep_chart", view.sweep)):
+        if fig is not None:
+            st.plotly_chart(fig, key=key)
     every = st.toggle("Show every seed's loss curve", key="loss_seeds",
                       help="Draw each seed's training and validation loss as a thin line instead of the "
                            "min–max band.")
-    st.plotly_chart(view.get("loss_seeds" if every else "loss",
-                             lambda: charts.loss_curves(spec, res.latest, seeds=every)), key="loss_chart")
-    if replication:
-        st.plotly_chart(view.get("replication", lambda: charts.replication_figure(comparison, PUBLISHED)),
-                        key="replication_chart")
+    st.plotly_chart(view.loss(seeds=every), key="loss_chart")
+    if view.replication_figure is not None:
+        st.plotly_chart(view.replication_figure, key="replication_chart")
+
+
+def inside(res: runs.Results) -> None:
+    """Layer histograms, gradient norms and the per-layer table, then how the comparison works."""
+    view = res.view
     st.subheader("Inside the network")
     h, g = st.columns(2, gap="medium")
-    with h:
-        st.plotly_chart(view.get("hist", lambda: charts.layer_histograms(spec, res.latest)), key="hist_chart")
-    with g:
-        st.plotly_chart(view.get("grad", lambda: charts.gradient_norms(spec, res.latest)), key="grad_chart")
-    # Dead units as a percentage, as in the histogram titles ("dead 25%").
-    inside = view.get("inside", lambda: report.inside_table(spec, res.latest).assign(
-        **{"Dead units": lambda t: t["Dead units"] * 100}))
+    h.plotly_chart(view.histograms, key="hist_chart")
+    g.plotly_chart(view.gradients, key="grad_chart")
     dead = st.column_config.NumberColumn(format="%.0f%%", help="share of the layer's units whose |output| never "
                                          "exceeded 1e-6 on the test windows (mean over the finished seeds)")
-    st.dataframe(inside, hide_index=True, key="inside_table", column_config={"Dead units": dead})
+    st.dataframe(view.inside, hide_index=True, key="inside_table", column_config={"Dead units": dead})
     st.caption("Timings here are CPU seconds per epoch; the fast cuDNN kernel applies only on a GPU and only "
                "to tanh/sigmoid LSTMs without recurrent dropout.")
     for line in ps.engine_lines(res.runs):
         st.caption(ps.md_escape(line))
     with st.expander("How the comparison is computed"):
-        for note in comparison.notes:
+        for note in res.comparison.notes:
             st.caption(ps.md_escape(note))
+
+
+def page() -> None:
+    common.title("4 · Compare", "Forecasts over seeds, metrics against a naive forecast, loss curves and what "
+                                "happens inside the network — for the experiment open in the sidebar.")
+    eid = state.experiment_id
+    if eid is None:
+        st.info("No experiment yet: train one on the Train page, or import one in the sidebar.")
+        return
+    reference = f"reference_{eid}"
+    try:
+        res = compare_view(str(store.path), eid, int(state.value(reference) or 0), store.results_stamp(eid))
+    except LabError as exc:
+        st.error(ps.md_escape(str(exc)))
+        return
+    names, origins = [m.name for m in res.spec.models], res.spec.backtest.origins
+    header(res, eid)
+    st.selectbox("Reference model", range(len(names)), key=reference, format_func=names.__getitem__,
+                 width=360, help="Every other model is compared with this one, paired by seed"
+                 + (" and backtest origin." if origins > 1 else "."))
+    verdicts(res)
+    charts(res.view, origins)
+    inside(res)
     exports(res)
 
 
