@@ -168,14 +168,17 @@ class Scaler:
         return cls(kind, offset.astype(float), scale.astype(float))
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        return (values - self.offset) / self.scale
+        scaled: np.ndarray = (values - self.offset) / self.scale
+        return scaled
 
     def inverse_target(self, scaled: np.ndarray) -> np.ndarray:
         """Back to original units for the target (column 0)."""
-        return np.asarray(scaled, dtype=float) * self.scale[0] + self.offset[0]
+        values: np.ndarray = np.asarray(scaled, dtype=float) * self.scale[0] + self.offset[0]
+        return values
 
     def scale_target(self, values: np.ndarray) -> np.ndarray:
-        return (np.asarray(values, dtype=float) - self.offset[0]) / self.scale[0]
+        scaled: np.ndarray = (np.asarray(values, dtype=float) - self.offset[0]) / self.scale[0]
+        return scaled
 
 
 def to_framing(windows: np.ndarray, framing: str) -> np.ndarray:

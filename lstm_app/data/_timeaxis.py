@@ -89,7 +89,8 @@ def name_score(name: str) -> int:
     return 1 if any(w in low for w in _WORDS) else 0
 
 
-def _regex_parser(pattern: re.Pattern[str], build: Callable[[re.Match[str]], dt.datetime]) -> Callable:
+def _regex_parser(pattern: re.Pattern[str],
+                  build: Callable[[re.Match[str]], dt.datetime]) -> Callable[[pd.Series], pd.Series]:
     def parse(values: pd.Series) -> pd.Series:
         def one(v: str) -> object:
             m = pattern.fullmatch(v)
@@ -214,7 +215,9 @@ def _in_chunks(parser: Callable[[pd.Series], pd.Series], values: pd.Series) -> p
     into Python objects, so slices bound that copy to a fraction of the column."""
     if len(values) <= _CHUNK:
         return nanoseconds(parser(values))
-    return pd.concat([nanoseconds(parser(values.iloc[i : i + _CHUNK])) for i in range(0, len(values), _CHUNK)])
+    parsed: pd.Series = pd.concat([nanoseconds(parser(values.iloc[i : i + _CHUNK]))
+                                   for i in range(0, len(values), _CHUNK)])
+    return parsed
 
 
 def _unit(alias: str) -> tuple[int, str, str]:

@@ -44,7 +44,7 @@ def _recursive(plan: Plan, weights: Sequence[tf.Tensor], window: np.ndarray, ste
     """Each run's forecast of `steps` points, each fed back as the newest input (univariate)."""
     runs, shape = plan.runs, plan.input_shape
 
-    @tf.function(autograph=False)
+    @tf.function(autograph=False)  # type: ignore[untyped-decorator]  # TensorFlow has no type hints
     def run() -> tf.Tensor:
         def body(i: tf.Tensor, win: tf.Tensor, out: tf.TensorArray) -> tuple[Any, ...]:
             value = forward(plan, weights, tf.reshape(win, (runs, 1, *shape)))[:, 0, 0]
@@ -55,7 +55,8 @@ def _recursive(plan: Plan, weights: Sequence[tf.Tensor], window: np.ndarray, ste
                                   (tf.constant(0), start, tf.TensorArray(tf.float32, size=steps)))
         return tf.transpose(out.stack())
 
-    return run().numpy()
+    forecast: np.ndarray = run().numpy()
+    return forecast
 
 
 def forecast(plan: Plan, weights: Sequence[tf.Tensor], data: Prepared, future_steps: int) -> Forecasts:

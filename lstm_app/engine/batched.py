@@ -79,7 +79,7 @@ def _deterministic() -> None:
         _determinism = True
 
 
-def group_key(model: ModelSpec, training: TrainingSpec, window: WindowSpec) -> tuple:
+def group_key(model: ModelSpec, training: TrainingSpec, window: WindowSpec) -> tuple[object, ...]:
     """What runs must share to train as one graph: the window, layer and head sizes, which
     layers use recurrent dropout (Keras then uses per-gate masks), and every training setting
     but the seeds. Activations, dropout rates and seeds may differ."""
@@ -105,7 +105,7 @@ class GroupResult:
     weights: list[np.ndarray]
 
 
-def _signature(model: ModelSpec) -> tuple:
+def _signature(model: ModelSpec) -> tuple[object, ...]:
     """Sort key that puts runs with the same activations next to each other."""
     return (tuple(layer.activation for layer in model.layers),
             tuple(layer.recurrent_activation for layer in model.layers),

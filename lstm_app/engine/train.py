@@ -15,6 +15,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from typing import Any
+
 import keras
 import numpy as np
 import pandas as pd
@@ -49,7 +51,7 @@ def make_optimizer(training: TrainingSpec) -> keras.optimizers.Optimizer:
     return keras.optimizers.get({"class_name": training.optimizer, "config": kwargs})
 
 
-class _Watch(keras.callbacks.Callback):
+class _Watch(keras.callbacks.Callback):  # type: ignore[misc]  # Keras has no type hints
     """Per-epoch rows, divergence detection and cooperative cancel (checked every batch)."""
 
     def __init__(self, training: TrainingSpec, probe: GradientProbe | None,
@@ -77,11 +79,11 @@ class _Watch(keras.callbacks.Callback):
             self.diverged_epoch = self._epoch + 1
         self.model.stop_training = True
 
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
         self._start = time.perf_counter()
 
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and self._bad(loss):
             self._diverge("training loss", loss)
@@ -89,7 +91,7 @@ class _Watch(keras.callbacks.Callback):
             self.cancelled = True
             self.model.stop_training = True
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         seconds = time.perf_counter() - self._start
         if self.cancelled:

@@ -34,7 +34,7 @@ _ASSUMED_WIDTH = 560  # plot width at half of a 1280 px window: legends are pack
 
 def _saturated(color: str) -> bool:
     r, g, b = hex_to_rgb(color)
-    return max(r, g, b) - min(r, g, b) > 40  # drops greys and near-black: the actual series is grey
+    return bool(max(r, g, b) - min(r, g, b) > 40)  # drops greys and near-black: the actual series is grey
 
 
 def _palette() -> tuple[str, ...]:

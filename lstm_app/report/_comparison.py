@@ -193,7 +193,7 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (no NaN: undefined numbers are None)."""
-        return stats.json_safe({
+        return stats.json_dict({
             "reference": self.reference, "reference_index": self.reference_index,
             "seeds": list(self.seeds), "dm_variant": self.dm_variant, "naive": self.naive,
             "confidence": self.confidence, "notes": self.notes, "headline": self.headline,

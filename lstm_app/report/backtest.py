@@ -52,7 +52,7 @@ class Backtest:
     forecasts: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return stats.json_safe({
+        return stats.json_dict({
             "count": self.count, "origins": [o.to_dict() for o in self.origins], "horizons": self.horizons,
             "rmse_by_horizon": self.rmse_by_horizon, "forecasts": self.forecasts,
         })

@@ -34,6 +34,7 @@ __all__ = [
     "format_number",
     "format_p",
     "hln_factor",
+    "json_dict",
     "json_safe",
     "mean_std",
     "paired_difference",
@@ -49,6 +50,12 @@ def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
     return finite_or_none(value) if hasattr(value, "__float__") else str(value)
+
+
+def json_dict(mapping: dict[str, Any]) -> dict[str, Any]:
+    """`json_safe` of a dict, typed as one."""
+    safe: dict[str, Any] = json_safe(mapping)
+    return safe
 
 
 def mean_std(values: Iterable[object]) -> tuple[float | None, float | None]:
