@@ -18,11 +18,9 @@ consecutive rows are treated as consecutive steps.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +28,7 @@ import pandas as pd
 from ..errors import DataError
 from ._bulk import read, release_memory
 from ._parse import WHITESPACE, quote, to_numbers
+from ._summary import TableSummary, TargetSummary
 from ._timeaxis import Candidate, find_time_column, forced_time_column, frequency
 
 __all__ = [
@@ -103,52 +102,6 @@ class Table:
             start=self.start, end=self.end, missing=dict(self.missing), duplicates=self.duplicates,
             gaps=self.gaps, dropped=self.dropped, target_candidate=self.target_candidate, notes=self.notes,
         )
-
-
-@dataclass(frozen=True)
-class TargetSummary:
-    """The target column after the missing-value policy: rows kept, trimmed at the ends and
-    interpolated inside, and its range and mean."""
-
-    column: str
-    rows: int
-    trimmed: int
-    filled: int
-    min: float
-    max: float
-    mean: float
-
-
-@dataclass(frozen=True)
-class TableSummary:
-    """A table described for people and scripts (`Table.summary`); `target` only when one was
-    chosen (`target_summary`)."""
-
-    name: str
-    rows: int
-    time_column: str | None
-    numeric_columns: tuple[str, ...]
-    text_columns: tuple[str, ...]
-    frequency: str | None
-    frequency_label: str
-    start: str | None
-    end: str | None
-    missing: dict[str, int]
-    duplicates: int
-    gaps: int
-    dropped: int
-    target_candidate: str
-    notes: tuple[str, ...]
-    target: TargetSummary | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data (what ``inspect --json`` prints and results.json holds as "data")."""
-        out = dataclasses.asdict(self)
-        out.update(numeric_columns=list(self.numeric_columns), text_columns=list(self.text_columns),
-                   notes=list(self.notes))
-        if self.target is None:
-            del out["target"]
-        return out
 
 
 def target_summary(table: Table, target: str) -> TargetSummary:
