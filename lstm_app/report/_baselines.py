@@ -13,12 +13,13 @@ import numpy as np
 
 from ..outcome import Metrics, RunOutcome
 from . import stats
+from .forecasters import FORECASTERS
 from .metrics import mae, mfe
 
 __all__ = ["BASELINES", "Baselines", "baselines", "beats", "headline", "naive_row", "seeds_to_resolve"]
 
-# Baseline name -> the Metrics field with its RMSE (the runs of one split all share these values).
-BASELINES: dict[str, str] = {"naive": "naive_rmse", "seasonal naive": "seasonal_rmse", "drift": "drift_rmse"}
+# Baseline name -> its key in a run's `Metrics.baselines` (the runs of one split all share these values).
+BASELINES: dict[str, str] = {f.name: f.key for f in FORECASTERS if f.family == "baseline"}
 MIN_SEEDS = 3
 _Z_POWER = 0.8416  # one-sided z for 80% power
 
@@ -59,7 +60,7 @@ def baselines(outcomes: Iterable[RunOutcome] | Mapping[int, Iterable[RunOutcome]
             if o.metrics is None:
                 continue
             for name, key in BASELINES.items():
-                value = stats.finite_or_none(o.metrics.get(key))
+                value = stats.finite_or_none(o.metrics.baseline(key))
                 if origin not in per_origin[name] and value is not None:
                     per_origin[name][origin] = value
     origins = {o for values in per_origin.values() for o in values}
