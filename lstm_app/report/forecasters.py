@@ -5,7 +5,7 @@
     predict(h)                   the h-step forecast made at the end of `train`
 
 A forecaster that cannot work on the rows it is given (too short, no season) raises
-`CannotFit` with the reason in words; the caller records "could not be fitted: <reason>".
+`errors.FitError` with the reason in words; the caller records "could not be fitted: <reason>".
 Each one is scored through the same path as the LSTMs (`metrics.evaluate`), and its RMSE is
 stored in a run's metrics under `<key>_rmse`. A new reference is one class added to
 `FORECASTERS`: the stored metrics, the baselines' table rows and `results.json` pick it up.
@@ -22,16 +22,13 @@ from typing import ClassVar, Literal, Protocol, Self
 
 import numpy as np
 
-from ..errors import LabError
+from ..errors import FitError
+from .references import Arima, Ets, Theta
 
-__all__ = ["FORECASTERS", "CannotFit", "Drift", "Family", "Forecaster", "Naive", "SeasonalNaive", "by_key",
+__all__ = ["FORECASTERS", "Drift", "Family", "Forecaster", "Naive", "SeasonalNaive", "by_key",
            "one_step"]
 
 Family = Literal["baseline", "reference"]
-
-
-class CannotFit(LabError):
-    """A forecaster cannot be fitted on these rows; the message says why, in words."""
 
 
 class Forecaster(Protocol):
@@ -66,7 +63,7 @@ class _History:
 
     def _check(self, train: np.ndarray) -> None:
         if train.size < 1:
-            raise CannotFit("there are no training rows")
+            raise FitError("there are no training rows")
 
     def _with(self, actual: np.ndarray) -> np.ndarray:
         return np.concatenate([self.train, np.asarray(actual, dtype=float).reshape(-1)])
@@ -96,10 +93,10 @@ class SeasonalNaive(_History):
 
     def _check(self, train: np.ndarray) -> None:
         if self.season is None or self.season < 2:
-            raise CannotFit("the series has no season (its time column has no daily, weekly, monthly or "
+            raise FitError("the series has no season (its time column has no daily, weekly, monthly or "
                             "quarterly spacing)")
         if train.size < self.season:
-            raise CannotFit(f"it needs a whole season ({self.season} points) of history, got {train.size}")
+            raise FitError(f"it needs a whole season ({self.season} points) of history, got {train.size}")
 
     def predict_one_step(self, actual: np.ndarray) -> np.ndarray:
         s, start = int(self.season or 0), len(self.train)
@@ -121,7 +118,7 @@ class Drift(_History):
 
     def _check(self, train: np.ndarray) -> None:
         if train.size < 2:
-            raise CannotFit(f"it needs at least 2 points of history, got {train.size}")
+            raise FitError(f"it needs at least 2 points of history, got {train.size}")
 
     def predict_one_step(self, actual: np.ndarray) -> np.ndarray:
         full = self._with(actual)
@@ -137,7 +134,7 @@ class Drift(_History):
 
 
 # Every forecaster scored with each run, in the order the page lists them.
-FORECASTERS: tuple[type[Forecaster], ...] = (Naive, SeasonalNaive, Drift)
+FORECASTERS: tuple[type[Forecaster], ...] = (Naive, SeasonalNaive, Drift, Ets, Arima, Theta)
 
 
 def by_key(key: str) -> type[Forecaster]:
@@ -150,6 +147,6 @@ def by_key(key: str) -> type[Forecaster]:
 
 def one_step(forecaster: type[Forecaster], train: Sequence[float] | np.ndarray, actual: np.ndarray,
              season: int | None = None) -> np.ndarray:
-    """`forecaster` fitted on `train`, forecasting each `actual` value one step ahead (CannotFit
+    """`forecaster` fitted on `train`, forecasting each `actual` value one step ahead (FitError
     when it cannot be fitted)."""
     return forecaster(season).fit(np.asarray(train, dtype=float)).predict_one_step(actual)

@@ -11,13 +11,18 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 
 import numpy as np
 import pandas as pd
 
+from ..errors import FitError
 from ..outcome import Metrics
 from . import forecasters
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "baseline_rmse", "drift_forecast", "evaluate", "mae", "mda", "mfe", "naive_forecast", "rmse", "season_for",
@@ -90,7 +95,7 @@ def _one_step_or_none(cls: type[forecasters.Forecaster], history: np.ndarray, ac
                       season: int | None = None) -> np.ndarray | None:
     try:
         return forecasters.one_step(cls, history, actual, season)
-    except forecasters.CannotFit:
+    except FitError:
         return None
 
 
@@ -119,14 +124,28 @@ def evaluate(forecast: np.ndarray, actual: np.ndarray, previous: float,
 
 def baseline_rmse(train: np.ndarray, actual: np.ndarray, season: int | None) -> dict[str, float]:
     """Each forecaster fitted on `train` and scored one step ahead over `actual`: RMSE by key
-    (those that cannot be fitted on these rows are left out)."""
-    scored: dict[str, float] = {}
+    (those that cannot be fitted on these rows are left out). The runs of one split share the
+    answer, so a worker fits the statistical references once per split, not once per run."""
+    t, a = np.ascontiguousarray(train, dtype=float), np.ascontiguousarray(actual, dtype=float)
+    return dict(_scored(t.tobytes(), a.tobytes(), season))
+
+
+@functools.lru_cache(maxsize=16)
+def _scored(train: bytes, actual: bytes, season: int | None) -> tuple[tuple[str, float], ...]:
+    t, a = np.frombuffer(train), np.frombuffer(actual)
+    scored = []
     for cls in forecasters.FORECASTERS:
         try:
-            scored[cls.key] = rmse(forecasters.one_step(cls, train, actual, season), actual)
-        except forecasters.CannotFit:
+            forecast = forecasters.one_step(cls, t, a, season)
+        except FitError:
             continue
-    return scored
+        except Exception as exc:  # a reference's library failing must never fail the model's run
+            _log.warning("the %s reference failed on this split (%s: %s); it is left out", cls.name,
+                         type(exc).__name__, exc)
+            continue
+        if forecast.shape == a.shape and np.all(np.isfinite(forecast)):
+            scored.append((cls.key, rmse(forecast, a)))
+    return tuple(scored)
 
 
 # Season length by the typical spacing of the time axis, in days: (low, high, periods per season).
