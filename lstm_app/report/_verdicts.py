@@ -7,7 +7,7 @@ from typing import Any
 
 from ..outcome import RunOutcome
 from . import stats
-from ._baselines import seeds_to_resolve
+from ._baselines import MIN_SEEDS, seeds_to_resolve
 
 __all__ = ["MIN_DM_POINTS", "diff_decimals", "early_stop_warnings", "reference_verdict", "seeds_text", "verdict"]
 
@@ -82,6 +82,9 @@ def verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, dec
         return f"{name}: RMSE {than} {ref} ({ci}, {wins}{dm_text}) — within {noise} noise on this data{more}."
     better = diff.mean < 0
     count = diff.wins if better else diff.losses
+    if diff.n < MIN_SEEDS:  # an interval from 2 pairs can exclude 0 by luck: no claim either way
+        return (f"{name}: RMSE {than} {ref} ({ci}, lower RMSE on {diff.wins} of {seeds_text(diff.n, unit)}) — "
+                f"too few {unit}s to tell; train at least {MIN_SEEDS}.")
     tail = "a real improvement on this data" if better else "a real deterioration on this data"
     return (f"{name}: RMSE {than} {ref} ({ci}, {'better' if better else 'worse'} on {count} of "
             f"{seeds_text(diff.n, unit)}{dm_text}) — {tail}.")
