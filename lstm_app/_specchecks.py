@@ -19,10 +19,12 @@ __all__ = [
     "MAX_LAYERS",
     "MAX_MODELS",
     "MAX_ORIGINS",
+    "MAX_SEASON",
     "MAX_SEEDS",
     "MAX_UNITS",
     "OPTIMIZERS",
     "SCALINGS",
+    "TARGETS",
 ]
 
 
@@ -50,6 +52,15 @@ SCALINGS: dict[str, str] = {
     "minmax": "min-max to [0, 1] on the training part",
     "standard": "zero mean, unit variance on the training part",
 }
+# What a model learns to forecast (Hyndman & Athanasopoulos): forecasts are turned back into the
+# series' units before any metric. A difference applies to every input column too; log to the target.
+TARGETS: dict[str, str] = {
+    "level": "the values themselves",
+    "difference": "the change from one step to the next, y_t − y_{t−1}",
+    "seasonal difference": "the change from one season before, y_t − y_{t−s}",
+    "log": "the logarithm of the values (all must be positive)",
+    "log difference": "the change of the logarithm, log y_t − log y_{t−1} (about the growth rate)",
+}
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 LOSSES = ("mse", "mae", "huber")
 
@@ -62,6 +73,7 @@ MAX_MODELS = 64
 MAX_SEEDS = 100
 MAX_FEATURES = 100
 MAX_ORIGINS = 50
+MAX_SEASON = 366  # daily data with a yearly season
 
 
 def _check_int(argument: str, value: object, low: int, high: int | None = None) -> None:

@@ -4,6 +4,7 @@
     ├── DataError            a CSV (or a column choice) cannot be used; message is one sentence
     ├── SpecError            a spec field is invalid (also a ValueError, Keras-style message)
     ├── StoreError           the run store cannot do what was asked (unknown id, bad schema)
+    ├── FitError             a reference forecaster cannot be fitted on these rows (says why)
     └── QueueFullError       the background runner refused a submission (too much queued)
 
 Every message is one sentence a user can act on: what, where, what was expected, what was found.
@@ -11,7 +12,7 @@ Every message is one sentence a user can act on: what, where, what was expected,
 
 from __future__ import annotations
 
-__all__ = ["DataError", "LabError", "QueueFullError", "SpecError", "StoreError"]
+__all__ = ["DataError", "FitError", "LabError", "QueueFullError", "SpecError", "StoreError"]
 
 
 class LabError(Exception):
@@ -28,6 +29,11 @@ class SpecError(LabError, ValueError):
 
 class StoreError(LabError):
     """The run store cannot do what was asked."""
+
+
+class FitError(LabError):
+    """A forecaster (a baseline or a statistical reference) cannot be fitted on the rows it was
+    given; the message is the reason in words ("it needs a whole season (12 points) of history")."""
 
 
 class QueueFullError(LabError):

@@ -243,44 +243,68 @@ class Diagnostics:
 @dataclass(frozen=True)
 class Metrics:
     """Forecast metrics over the test period in original units (see `report.metrics`); None
-    where undefined."""
+    where undefined. `baselines` holds the RMSE of every forecaster the run was judged against
+    (`report.forecasters`) by its key — `naive`, `seasonal`, `drift`, ... — stored flat as
+    `<key>_rmse`, the shape results have always had; one that could not be fitted (no season,
+    too little history) is absent."""
 
     rmse: float | None = None
     mae: float | None = None
     mfe: float | None = None
     mda: float | None = None
-    naive_rmse: float | None = None
     naive_mae: float | None = None
     skill: float | None = None
     volatility_ratio: float | None = None
-    seasonal_rmse: float | None = None  # seasonal naive (value one season ago); None without a season
-    drift_rmse: float | None = None  # drift: last value plus the average change so far
+    baselines: Mapping[str, float] = field(default_factory=dict)
 
+    CORE: ClassVar[tuple[str, ...]] = ("rmse", "mae", "mfe", "mda", "naive_mae", "skill", "volatility_ratio")
+    # The names every run has (the naive RMSE included), for code that loops over metric names.
     NAMES: ClassVar[tuple[str, ...]] = ("rmse", "mae", "mfe", "mda", "naive_rmse", "naive_mae", "skill",
-                                        "volatility_ratio", "seasonal_rmse", "drift_rmse")
+                                        "volatility_ratio")
+
+    @property
+    def naive_rmse(self) -> float | None:
+        """The naive (last value) forecast's RMSE: the denominator of `skill`."""
+        return self.baselines.get("naive")
+
+    def baseline(self, key: str) -> float | None:
+        """The RMSE of the forecaster stored under `key` (None when absent or not fitted)."""
+        return self.baselines.get(key)
 
     def get(self, name: str) -> float | None:
-        """The metric called `name` (for code that loops over metric names); KeyError for others."""
-        if name not in self.NAMES:
-            raise KeyError(f"{name!r} is not a metric; expected one of {', '.join(self.NAMES)}")
-        value: float | None = getattr(self, name)
-        return value
+        """The metric called `name` (a core name or `<key>_rmse`); KeyError for others."""
+        if name in self.CORE:
+            value: float | None = getattr(self, name)
+            return value
+        if name.endswith(_RMSE) and name != "rmse":
+            return self.baselines.get(name.removesuffix(_RMSE))
+        raise KeyError(f"{name!r} is not a metric; expected one of {', '.join(self.NAMES)} or <baseline>_rmse")
 
     def as_dict(self) -> dict[str, float | None]:
-        return {name: getattr(self, name) for name in self.NAMES}
+        """Every metric by its stored name: the core ones and `<key>_rmse` per baseline (naive
+        always, as results always had it)."""
+        out: dict[str, float | None] = {name: self.get(name) for name in self.NAMES}
+        out.update({key + _RMSE: value for key, value in self.baselines.items() if key != "naive"})
+        return out
 
     def to_dict(self) -> dict[str, float | None]:
-        """As `as_dict`, leaving out the baselines added later when they are unset, so results
-        written before them load and write back unchanged."""
-        return {k: v for k, v in self.as_dict().items() if v is not None or k not in _LATER}
+        """As `as_dict`, leaving out the baselines other than naive when they are unset, so
+        results written before them load and write back unchanged."""
+        return {k: v for k, v in self.as_dict().items()
+                if v is not None or k in self.CORE or k == "naive_rmse"}
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Metrics:
-        """Metrics from {name: value}; names this program does not know are ignored."""
-        return cls(**{k: (None if raw[k] is None else float(raw[k])) for k in cls.NAMES if k in raw})
+        """Metrics from {name: value}; names that are neither core nor `<key>_rmse` are ignored."""
+        def number(value: Any) -> float | None:
+            return None if value is None else float(value)
+
+        baselines = {k.removesuffix(_RMSE): float(v) for k, v in raw.items()
+                     if k.endswith(_RMSE) and k != "rmse" and v is not None}
+        return cls(**{k: number(raw[k]) for k in cls.CORE if k in raw}, baselines=baselines)
 
 
-_LATER = ("seasonal_rmse", "drift_rmse")
+_RMSE = "_rmse"
 
 
 def _part(value: TestForecast | FutureForecast | Regions | Metrics | None) -> dict[str, Any]:

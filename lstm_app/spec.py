@@ -27,10 +27,12 @@ from ._specchecks import (
     MAX_LAYERS,
     MAX_MODELS,
     MAX_ORIGINS,
+    MAX_SEASON,
     MAX_SEEDS,
     MAX_UNITS,
     OPTIMIZERS,
     SCALINGS,
+    TARGETS,
     _check_choice,
     _check_float,
     _check_int,
@@ -51,10 +53,12 @@ __all__ = [
     "MAX_LAYERS",
     "MAX_MODELS",
     "MAX_ORIGINS",
+    "MAX_SEASON",
     "MAX_SEEDS",
     "MAX_UNITS",
     "OPTIMIZERS",
     "SCALINGS",
+    "TARGETS",
     "BacktestSpec",
     "DataSpec",
     "ExperimentSpec",
@@ -109,6 +113,8 @@ class ModelSpec:
     between: str | None = None
     dense: tuple[int, ...] = ()
     dense_activation: str = "relu"
+    target: str = "level"  # what the network learns to forecast (`TARGETS`); metrics stay in the series' units
+    season: int | None = None  # the lag of a seasonal difference; None: the season of the data's time axis
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 80:
@@ -130,6 +136,9 @@ class ModelSpec:
             _check_int("dense", units, 1, MAX_UNITS)
         object.__setattr__(self, "dense", dense)
         _check_choice("dense_activation", self.dense_activation, ACTIVATIONS)
+        _check_choice("target", self.target, TARGETS)
+        if self.season is not None:
+            _check_int("season", self.season, 2, MAX_SEASON)
 
     @property
     def units(self) -> tuple[int, ...]:
@@ -145,7 +154,11 @@ class ModelSpec:
                 parts.append(self.between)
         parts += [f"Dense {u} ({self.dense_activation})" for u in self.dense]
         parts.append("Dense 1")
-        return " → ".join(parts)
+        line = " → ".join(parts)
+        if self.target != "level":
+            lag = f" (lag {self.season})" if self.target == "seasonal difference" and self.season else ""
+            line += f", on the {self.target}{lag}"
+        return line
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ __all__ = [
     "Prepared",
     "Scaler",
     "Split",
+    "Target",
     "at_origin",
     "check_origins",
     "future_index",
@@ -189,8 +190,67 @@ def to_framing(windows: np.ndarray, framing: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Target:
+    """What the network learns to forecast (`spec.TARGETS`) and the way back to the series'
+    units. `lag` is 0 (level, log), 1 (difference) or the season (seasonal difference); `log`
+    takes the logarithm of the target column first. A difference applies to every column, so the
+    inputs are differenced too; the transformed series is `lag` rows shorter, at the front."""
+
+    kind: str = "level"
+    lag: int = 0
+    log: bool = False
+
+    @classmethod
+    def of(cls, kind: str, season: int | None = None) -> Target:
+        """The transform called `kind`; a seasonal difference needs `season` (DataError without)."""
+        if kind == "seasonal difference":
+            if season is None or season < 2:
+                raise DataError("A seasonal difference needs a season, and this series' time column has no daily, "
+                                "weekly, monthly or quarterly spacing: give the model's season, or difference it.")
+            return cls(kind, season)
+        return cls(kind, 1 if kind in ("difference", "log difference") else 0, kind.startswith("log"))
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """(n, p) values → (n − lag, p) transformed values (DataError for a log of values ≤ 0)."""
+        w = self.logged(values)
+        return w[self.lag:] - w[: len(w) - self.lag] if self.lag else w
+
+    def logged(self, values: np.ndarray) -> np.ndarray:
+        """The values with the target column on the log scale when `log` (else unchanged)."""
+        if not self.log:
+            return values
+        if np.any(values[:, 0] <= 0):
+            raise DataError(f"The {self.kind} target needs every value of the target to be positive, but some are "
+                            "0 or below: use difference or level instead.")
+        out = values.astype(float).copy()
+        out[:, 0] = np.log(out[:, 0])
+        return out
+
+    def invert(self, forecast: np.ndarray, before: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+        """Forecasts of the transformed target back in the series' units. `before` holds the
+        target (on the log scale when `log`) at the `lag` steps before the first forecast. With
+        `known` (the actual values at the forecast times, same scale), each step undoes the
+        difference from actual history (one step ahead); without, from the forecasts themselves
+        (a path, each step built on the ones before it)."""
+        z = np.asarray(forecast, dtype=float)
+        if self.lag:
+            history = list(np.asarray(before, dtype=float)[-self.lag:])
+            out = []
+            for k, step in enumerate(z):
+                value = history[k] + step  # `lag` steps back: actual, or forecast on a path
+                out.append(value)
+                history.append(float(known[k]) if known is not None else value)
+            z = np.array(out, dtype=float)
+        with np.errstate(over="ignore"):
+            return np.exp(z) if self.log else z
+
+
+@dataclass(frozen=True)
 class Prepared:
-    """Scaled samples for one experiment, plus what is needed to map forecasts back."""
+    """Scaled samples for one experiment, plus what is needed to map forecasts back. With a
+    target transform (`target`), `scaled`, `index` and `split` describe the transformed series
+    (`target.lag` rows shorter at the front); `levels` is the target column in the series'
+    units (log scale when `target.log`) for every row of the original series."""
 
     split: Split
     scaler: Scaler
@@ -203,6 +263,8 @@ class Prepared:
     y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray  # original units
+    target: Target = Target()
+    levels: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
 
     @property
     def input_shape(self) -> tuple[int, int]:
@@ -223,16 +285,39 @@ class Prepared:
         """The final `lookback` scaled rows, shape (lookback, p): the seed of a recursive forecast."""
         return self.scaled[-self.split.lookback:]
 
+    def one_step(self, scaled: np.ndarray) -> np.ndarray:
+        """One-step test forecasts (scaled, transformed) in the series' units, each undone from
+        the actual values before it."""
+        z = self.scaler.inverse_target(scaled)
+        first = len(self.levels) - self.split.n_test
+        return self.target.invert(z, self.levels[:first], self.levels[first:first + len(z)])
+
+    def path(self, scaled: np.ndarray, at_end: bool = False) -> np.ndarray:
+        """A recursive forecast (scaled, transformed) in the series' units: from the test
+        period's start, or from the end of the series (`at_end`)."""
+        z = self.scaler.inverse_target(scaled)
+        first = len(self.levels) if at_end else len(self.levels) - self.split.n_test
+        return self.target.invert(z, self.levels[:first])
+
 
 def prepare(frame: pd.DataFrame, window: WindowSpec, split: SplitSpec,
-            training: TrainingSpec) -> Prepared:
-    """Split `frame` (target first, then features) chronologically, scale and window it."""
+            training: TrainingSpec, target: Target | None = None) -> Prepared:
+    """Split `frame` (target first, then features) chronologically, transform the target (and,
+    for a difference, the inputs), scale and window it. The test period is the same points for
+    every transform: the last ones of the series."""
     values = frame.to_numpy(dtype=float)
     if values.ndim != 2 or values.shape[1] < 1:
         raise DataError("The series needs a target column: choose one of the numeric columns.")
-    plan = plan_split(len(values), window, split, training.validation_share)
-    scaler = Scaler.fit(values[: plan.val_start], window.scaling)
-    scaled = scaler.transform(values)
+    target = target or Target()
+    if target.lag:
+        split = SplitSpec(split.test_points(len(values)))  # the same test points as the untransformed series
+        if target.lag >= len(values) - split.test_points(len(values)):
+            raise DataError(f"A {target.kind} of lag {target.lag} leaves no training rows in this series of "
+                            f"{len(values)} rows: use a shorter season, or level.")
+    changed = target.apply(values)
+    plan = plan_split(len(changed), window, split, training.validation_share)
+    scaler = Scaler.fit(changed[: plan.val_start], window.scaling)
+    scaled = scaler.transform(changed)
     lb = plan.lookback
     # windows[i] holds rows i .. i+lb-1 and predicts the target at row i+lb.
     windows = sliding_window_view(scaled, (lb, scaled.shape[1]))[:, 0]
@@ -246,9 +331,10 @@ def prepare(frame: pd.DataFrame, window: WindowSpec, split: SplitSpec,
     x_val, y_val = part(plan.val_start, plan.test_start)
     x_test, _ = part(plan.test_start, plan.n)
     return Prepared(
-        split=plan, scaler=scaler, framing=window.framing, scaled=scaled, index=frame.index,
+        split=plan, scaler=scaler, framing=window.framing, scaled=scaled, index=frame.index[target.lag:],
         x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val, x_test=x_test,
-        y_test=values[plan.test_start:, 0].copy(),
+        y_test=values[len(values) - plan.n_test:, 0].copy(), target=target,
+        levels=target.logged(values)[:, 0].copy(),
     )
 
 

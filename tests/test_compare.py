@@ -274,7 +274,8 @@ def test_verdict_claims_a_winner_only_when_the_interval_excludes_zero(pairs: lis
     summary = comparison.models[1]
     assert summary.vs_reference is not None
     visible = "on average the same as" not in summary.verdict
-    assert claims_winner(summary.verdict) == (summary.vs_reference.rmse.excludes_zero and visible)
+    enough = summary.vs_reference.rmse.n >= 3  # fewer pairs never make a claim
+    assert claims_winner(summary.verdict) == (summary.vs_reference.rmse.excludes_zero and visible and enough)
     json.dumps(comparison.to_dict(), allow_nan=False)
 
 
@@ -320,3 +321,14 @@ def test_consistent_but_invisible_difference_is_not_a_winner() -> None:
 def test_metric_values_have_one_field_per_table_metric() -> None:
     assert [f.name for f in dataclasses.fields(MetricValues)] == list(LABELS)
     assert MetricValues(rmse=2.0).get("rmse") == 2.0 and MetricValues().get("nope") is None
+
+
+def test_two_runs_that_agree_are_too_few_to_claim_a_real_difference() -> None:
+    seeds = (0, 1)
+    ref = [run(r, _pattern(100)) for r in (5.0, 5.1)]
+    model = [run(r, _pattern(100)) for r in (3.7, 3.85)]  # lower on both, a narrow interval below 0
+    summary = summarize(experiment(seeds=seeds), outcomes_for(ref, model, seeds=seeds)).models[1]
+    assert summary.vs_reference is not None and summary.vs_reference.rmse.excludes_zero
+    assert "lower RMSE on 2 of 2 seeds" in summary.verdict
+    assert summary.verdict.endswith("— too few seeds to tell; train at least 3.")
+    assert "real improvement" not in summary.verdict and not claims_winner(summary.verdict)

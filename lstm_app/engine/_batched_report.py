@@ -99,7 +99,7 @@ def outcome(exp: ExperimentSpec, model: ModelSpec, frame: pd.DataFrame, data: Pr
     if not score(out, forecasts.test[run], data, frame):
         return out
     if forecasts.future is not None:
-        future = data.scaler.inverse_target(forecasts.future[run])
+        future = data.path(forecasts.future[run], at_end=True)
         if np.all(np.isfinite(future)):
             out.future = FutureForecast(tuple(future_index(data.index, len(future))), tuple(future.tolist()))
     with_recursive(out, None if forecasts.recursive is None else forecasts.recursive[run], data)

@@ -25,8 +25,8 @@ import tensorflow as tf
 from ..num import finite_or_none
 from ..outcome import Diagnostics, EpochRow, FutureForecast, Label, Regions, RunOutcome, RunStatus, TestForecast
 from ..report import metrics
-from ..spec import ExperimentSpec, TrainingSpec
-from ..windows import Prepared, future_index, prepare
+from ..spec import ExperimentSpec, ModelSpec, TrainingSpec
+from ..windows import Prepared, Target, future_index, prepare
 from .diagnostics import GradientProbe, layer_outputs
 from .model import build_model
 
@@ -117,7 +117,7 @@ def run_one(exp: ExperimentSpec, frame: pd.DataFrame, model_index: int, seed: in
             save_path: Path | None = None, probe_gradients: bool = True) -> RunOutcome:
     """Train model `model_index` of `exp` with `seed` on `frame` (target first, then features)."""
     spec, training = exp.models[model_index], exp.training
-    data = prepare(frame, exp.window, exp.split, training)
+    data = prepare(frame, exp.window, exp.split, training, target_of(spec, frame))
     seed_everything(seed)
     model = build_model(spec, data.input_shape)
     model.compile(optimizer=make_optimizer(training), loss=training.loss)
@@ -171,19 +171,25 @@ def median_epoch_seconds(rows: Sequence[EpochRow]) -> float | None:
     return float(np.median(seconds[1:] if len(seconds) > 1 else seconds)) if seconds else None
 
 
+def target_of(model: ModelSpec, frame: pd.DataFrame) -> Target:
+    """The target transform of `model` on this series (its season from the time axis unless given)."""
+    return Target.of(model.target, model.season or metrics.season_for(frame.index))
+
+
 def score(outcome: RunOutcome, scaled_forecast: np.ndarray, data: Prepared, frame: pd.DataFrame) -> bool:
     """Fill `outcome`'s metrics and test forecast from a one-step test forecast in scaled units;
     a forecast that is not finite marks the run diverged instead (returns False)."""
-    forecast = data.scaler.inverse_target(scaled_forecast)
+    forecast = data.one_step(scaled_forecast)
     if not np.all(np.isfinite(forecast)):
         outcome.status, outcome.diverged_epoch = RunStatus.DIVERGED, len(outcome.epochs)
         outcome.message = "the trained model forecasts NaN or infinite values: the run diverged"
         return False
     target = frame.iloc[:, 0].to_numpy(dtype=float)
-    previous = float(target[data.split.test_start - 1])
-    outcome.metrics = metrics.evaluate(forecast, data.y_test, previous, history=target[: data.split.test_start],
-                                       season=metrics.season_for(data.index))
-    outcome.test = TestForecast(tuple(labels(data.index[data.split.test_start:])), tuple(data.y_test.tolist()),
+    first = len(target) - data.split.n_test
+    previous = float(target[first - 1])
+    outcome.metrics = metrics.evaluate(forecast, data.y_test, previous, history=target[:first],
+                                       season=metrics.season_for(frame.index))
+    outcome.test = TestForecast(tuple(labels(frame.index[first:])), tuple(data.y_test.tolist()),
                                 tuple(forecast.tolist()), tuple(metrics.naive_forecast(previous, data.y_test).tolist()))
     return True
 
@@ -224,7 +230,7 @@ def _future(model: keras.Model, data: Prepared, steps: int) -> FutureForecast | 
     scaled = _recursive(model, data, data.last_window(), steps)
     if scaled is None:
         return None
-    forecast = data.scaler.inverse_target(scaled)
+    forecast = data.path(scaled, at_end=True)
     if not np.all(np.isfinite(forecast)):
         return None
     return FutureForecast(tuple(future_index(data.index, steps)), tuple(forecast.tolist()))
@@ -235,6 +241,6 @@ def with_recursive(outcome: RunOutcome, scaled: np.ndarray | None, data: Prepare
     left out when it is not finite (the one-step metrics still stand)."""
     if scaled is None or outcome.test is None:
         return
-    values = data.scaler.inverse_target(scaled)
+    values = data.path(scaled)
     if np.all(np.isfinite(values)):
         outcome.test = dataclasses.replace(outcome.test, recursive=tuple(values.tolist()))

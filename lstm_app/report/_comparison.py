@@ -13,7 +13,7 @@ import pandas as pd
 from ..num import finite_or_none
 from ..outcome import RunStatus
 from . import stats
-from ._baselines import Baselines
+from ._baselines import REFERENCES, Baselines
 from ._verdicts import diff_decimals
 from .backtest import Backtest
 
@@ -148,6 +148,7 @@ class ModelSummary:
     beats_naive: bool | None = None  # beats the best baseline: True, False, or None when undecided
     vs_baseline: stats.PairedDiff | None = None  # RMSE − best baseline RMSE per run
     origins: int = 1
+    beats_reference: bool | None = None  # beats the best statistical reference (ETS, ARIMA, Theta), as above
 
     def message(self) -> str:
         """The verdict followed by the warnings as sentences."""
@@ -279,11 +280,11 @@ class Comparison:
         return pd.DataFrame.from_records(records, columns=["Model", "Seed", *origin, "Status", *LABELS.values()])
 
     def _other_baselines(self) -> list[tuple[str, float]]:
-        """(row label, RMSE) of the seasonal-naive and drift baselines that could be scored."""
+        """(row label, RMSE) of the other baselines and the statistical references that could be scored."""
         if self.baselines is None:
             return []
-        return [(f"{name} (baseline)", value) for name, value in self.baselines.rmse.items()
-                if name != "naive" and value is not None]
+        return [(f"{name.upper()} (reference)" if name in REFERENCES else f"{name} (baseline)", value)
+                for name, value in self.baselines.rmse.items() if name != "naive" and value is not None]
 
     def _decimals_for(self, key: str, value: float | None) -> int:
         if key in _ERROR_METRICS:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..num import finite_or_none
 from ..outcome import RunOutcome
 from . import stats
-from ._baselines import seeds_to_resolve
+from ._baselines import MIN_SEEDS, seeds_to_resolve
 
 __all__ = ["MIN_DM_POINTS", "diff_decimals", "early_stop_warnings", "reference_verdict", "seeds_text", "verdict"]
 
@@ -82,6 +83,9 @@ def verdict(name: str, ref: str, diff: stats.PairedDiff, dm: stats.DMResult, dec
         return f"{name}: RMSE {than} {ref} ({ci}, {wins}{dm_text}) — within {noise} noise on this data{more}."
     better = diff.mean < 0
     count = diff.wins if better else diff.losses
+    if diff.n < MIN_SEEDS:  # an interval from 2 pairs can exclude 0 by luck: no claim either way
+        return (f"{name}: RMSE {than} {ref} ({ci}, lower RMSE on {diff.wins} of {seeds_text(diff.n, unit)}) — "
+                f"too few {unit}s to tell; train at least {MIN_SEEDS}.")
     tail = "a real improvement on this data" if better else "a real deterioration on this data"
     return (f"{name}: RMSE {than} {ref} ({ci}, {'better' if better else 'worse'} on {count} of "
             f"{seeds_text(diff.n, unit)}{dm_text}) — {tail}.")
@@ -94,7 +98,7 @@ def early_stop_warnings(runs: Mapping[Any, RunOutcome | None], done: Sequence[An
     for seed in done:
         o = runs[seed]
         epochs = o.epochs if o is not None else []
-        losses = [(e.val_loss, e.epoch) for e in epochs if stats.finite_or_none(e.val_loss) is not None]
+        losses = [(e.val_loss, e.epoch) for e in epochs if finite_or_none(e.val_loss) is not None]
         if planned >= 10 and losses and len(losses) < planned:
             best = min(losses)[1]
             if best <= planned // 10:

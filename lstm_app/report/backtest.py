@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..num import finite_or_none
 from ..outcome import Label, RunOutcome, RunStatus
 from ..spec import ExperimentSpec, RunKey
 from . import stats
@@ -93,7 +94,7 @@ def _by_horizon(pairs: list[tuple[list[Any], list[Any]]], horizons: int) -> tupl
             continue
         used += 1
         for h, (f, a) in enumerate(errors[:horizons]):
-            fv, av = stats.finite_or_none(f), stats.finite_or_none(a)
+            fv, av = finite_or_none(f), finite_or_none(a)
             if fv is not None and av is not None:
                 squares[h].append((fv - av) ** 2)
     return [math.sqrt(sum(sq) / len(sq)) if sq else None for sq in squares], used

@@ -19,7 +19,7 @@ from ..num import finite_or_none
 from ..outcome import Metrics, RunOutcome, RunStatus
 from ..spec import ExperimentSpec, RunKey
 from . import stats
-from ._baselines import Baselines, baselines, beats, headline, naive_row
+from ._baselines import Baselines, Standing, baselines, beats, headline, naive_row
 from ._comparison import (
     BEST,
     LABELS,
@@ -119,7 +119,8 @@ def summarize(
         for i in range(len(names))
     ]
     over = "the seeds" if origins == 1 else f"the runs ({len(seeds)} seeds × {origins} backtest origins)"
-    first = headline([(m.name, m.seeds_done, m.beats_naive) for m in models], base, decimals, over, unit)
+    first = headline([Standing(m.name, m.seeds_done, m.beats_naive, m.mean.get("rmse"), m.beats_reference)
+                      for m in models], base, decimals, over, unit)
     if base.best is not None:
         notes.insert(0, "Baselines: a model beats the best baseline when the "
                      f"{confidence:.0%} interval of its {per} RMSE minus the baseline's "
@@ -198,11 +199,14 @@ def _summarize_model(
                     "finished without diverging.")
         else:
             text = verdict(name, ref_name, vs.rmse, dm, decimals, unit)
-    vs_base, beats_base = beats([(per_seed[r].get("rmse"), r[1]) for r in done], base, confidence)
+    rmse_runs = [(per_seed[r].get("rmse"), r[1]) for r in done]
+    vs_base, beats_base = beats(rmse_runs, base, confidence)
+    beats_reference = beats(rmse_runs, base.references(), confidence)[1]
     warnings += early_stop_warnings(mine, done, planned, unit)
     origins = len({o for _, o in mine})
     return ModelSummary(name, i, i == ref, total, len(done), diverged, total - len(done) - diverged,
-                        rate, mean, std, per_seed, vs, text, warnings, beats_base, vs_base, origins)
+                        rate, mean, std, per_seed, vs, text, warnings, beats_base, vs_base, origins,
+                        beats_reference)
 
 
 def _dm(band: stats.ForecastBand, ref_band: stats.ForecastBand) -> stats.DMResult:

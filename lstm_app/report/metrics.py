@@ -11,15 +11,21 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 
 import numpy as np
 import pandas as pd
 
+from ..errors import FitError
 from ..outcome import Metrics
+from . import forecasters
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
-    "drift_forecast", "evaluate", "mae", "mda", "mfe", "naive_forecast", "rmse", "season_for",
+    "baseline_rmse", "drift_forecast", "evaluate", "mae", "mda", "mfe", "naive_forecast", "rmse", "season_for",
     "seasonal_naive_forecast", "skill", "volatility_ratio",
 ]
 
@@ -56,8 +62,7 @@ def mda(forecast: np.ndarray, actual: np.ndarray) -> float | None:
 
 def naive_forecast(previous: float, actual: np.ndarray) -> np.ndarray:
     """Last-value forecast for each test point: the actual value one step before it."""
-    a = np.asarray(actual, dtype=float)
-    return np.concatenate([[previous], a[:-1]])
+    return forecasters.Naive().fit(np.array([previous])).predict_one_step(actual)
 
 
 def skill(model_rmse: float, naive_rmse: float) -> float | None:
@@ -77,46 +82,70 @@ def volatility_ratio(forecast: np.ndarray, actual: np.ndarray) -> float | None:
 def seasonal_naive_forecast(history: np.ndarray, actual: np.ndarray, season: int) -> np.ndarray | None:
     """One-step seasonal-naive forecast of each test point: the actual value `season` steps
     before it (`history` is the series before the test period); None when history is too short."""
-    h = np.asarray(history, dtype=float)
-    if season < 2 or len(h) < season:
-        return None
-    full = np.concatenate([h, np.asarray(actual, dtype=float)])
-    start = len(h)
-    return full[start - season: start - season + len(actual)]
+    return _one_step_or_none(forecasters.SeasonalNaive, history, actual, season)
 
 
 def drift_forecast(history: np.ndarray, actual: np.ndarray) -> np.ndarray | None:
     """One-step drift forecast of each test point: the last value plus the average change from
     the first value to the last (Hyndman & Athanasopoulos); None with fewer than 2 history values."""
-    h = np.asarray(history, dtype=float)
-    if len(h) < 2:
+    return _one_step_or_none(forecasters.Drift, history, actual)
+
+
+def _one_step_or_none(cls: type[forecasters.Forecaster], history: np.ndarray, actual: np.ndarray,
+                      season: int | None = None) -> np.ndarray | None:
+    try:
+        return forecasters.one_step(cls, history, actual, season)
+    except FitError:
         return None
-    full = np.concatenate([h, np.asarray(actual, dtype=float)])
-    t = np.arange(len(h), len(full))  # position of each test point; the forecast uses 0..t-1
-    return full[t - 1] + (full[t - 1] - full[0]) / (t - 1)
 
 
 def evaluate(forecast: np.ndarray, actual: np.ndarray, previous: float,
              history: np.ndarray | None = None, season: int | None = None) -> Metrics:
-    """All metrics at once; `previous` is the actual value just before the test period; with
-    `history` (the series before the test period) the seasonal-naive (`season` steps back) and
-    drift baselines are scored too."""
+    """All metrics at once; `previous` is the actual value just before the test period. Every
+    forecaster of `forecasters.FORECASTERS` is fitted on `history` (the series before the test
+    period; `previous` alone without it) and scored on the same test values; those that cannot
+    be fitted there are left out."""
+    train = np.asarray(history, dtype=float) if history is not None else np.array([previous], dtype=float)
+    scored = baseline_rmse(train, actual, season)
     naive = naive_forecast(previous, actual)
-    model_rmse, naive_rmse = rmse(forecast, actual), rmse(naive, actual)
-    seasonal = seasonal_naive_forecast(history, actual, season) if history is not None and season else None
-    drift = drift_forecast(history, actual) if history is not None else None
+    model_rmse = rmse(forecast, actual)
+    scored["naive"] = rmse(naive, actual)  # from `previous`, which a caller may give apart from history
     return Metrics(
         rmse=model_rmse,
         mae=mae(forecast, actual),
         mfe=mfe(forecast, actual),
         mda=mda(forecast, actual),
-        naive_rmse=naive_rmse,
         naive_mae=mae(naive, actual),
-        skill=skill(model_rmse, naive_rmse),
+        skill=skill(model_rmse, scored["naive"]),
         volatility_ratio=volatility_ratio(forecast, actual),
-        seasonal_rmse=None if seasonal is None else rmse(seasonal, actual),
-        drift_rmse=None if drift is None else rmse(drift, actual),
+        baselines=scored,
     )
+
+
+def baseline_rmse(train: np.ndarray, actual: np.ndarray, season: int | None) -> dict[str, float]:
+    """Each forecaster fitted on `train` and scored one step ahead over `actual`: RMSE by key
+    (those that cannot be fitted on these rows are left out). The runs of one split share the
+    answer, so a worker fits the statistical references once per split, not once per run."""
+    t, a = np.ascontiguousarray(train, dtype=float), np.ascontiguousarray(actual, dtype=float)
+    return dict(_scored(t.tobytes(), a.tobytes(), season))
+
+
+@functools.lru_cache(maxsize=16)
+def _scored(train: bytes, actual: bytes, season: int | None) -> tuple[tuple[str, float], ...]:
+    t, a = np.frombuffer(train), np.frombuffer(actual)
+    scored = []
+    for cls in forecasters.FORECASTERS:
+        try:
+            forecast = forecasters.one_step(cls, t, a, season)
+        except FitError:
+            continue
+        except Exception as exc:  # a reference's library failing must never fail the model's run
+            _log.warning("the %s reference failed on this split (%s: %s); it is left out", cls.name,
+                         type(exc).__name__, exc)
+            continue
+        if forecast.shape == a.shape and np.all(np.isfinite(forecast)):
+            scored.append((cls.key, rmse(forecast, a)))
+    return tuple(scored)
 
 
 # Season length by the typical spacing of the time axis, in days: (low, high, periods per season).

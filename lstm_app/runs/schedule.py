@@ -44,9 +44,11 @@ class Engine(StrEnum):
 
 def group_key(model: ModelSpec) -> tuple[object, ...]:
     """Runs of one experiment with equal keys can share one batched graph: the same layer and
-    head sizes, and recurrent dropout in the same layers (activations, dropout rates and seeds
-    may differ). Mirrors `engine.batched.group_key`, which adds what an experiment fixes."""
-    return (model.units, tuple(model.dense), tuple(layer.recurrent_dropout > 0 for layer in model.layers))
+    head sizes, recurrent dropout in the same layers and the same target transform (activations,
+    dropout rates and seeds may differ). Mirrors `engine.batched.group_key`, which adds what an
+    experiment fixes."""
+    return (model.units, tuple(model.dense), tuple(layer.recurrent_dropout > 0 for layer in model.layers),
+            model.target, model.season)
 
 
 @dataclass(frozen=True)

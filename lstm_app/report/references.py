@@ -1,0 +1,268 @@
+"""The statistical references a forecaster judges a new model against, from statsmodels: ETS
+with an automatic model choice, ARIMA with an automatic order, and the Theta method.
+
+Each is a `forecasters.Forecaster`: fitted once on the rows before the test period, then
+forecasting each test value one step ahead from the actual history with the fitted parameters
+held fixed (the state is updated with each new value, never refitted), so they stand on the
+same footing as the LSTMs' one-step forecasts. statsmodels is imported when one is fitted, not
+when this module is imported (the page never fits one).
+
+- ETS: `ETSModel` (additive error: no trend, additive, additive damped trend; with a season
+  also additive season and, on positive series, multiplicative error and season), the lowest
+  AICc wins; one-step forecasts from `ETSModel(all values).smooth(fitted params)`.
+- ARIMA: `d` (0–2) by KPSS tests, a seasonal difference when the season is strong (STL
+  strength ≥ 0.64, as in Hyndman & Athanasopoulos), then p, q ∈ {0, 1, 2} by AICc; one-step
+  forecasts from `results.append(test, refit=False)`.
+- Theta: `ThetaModel` (θ = 2, deseasonalised when its test finds a season); one-step forecasts
+  from its SES level updated with each deseasonalised value and its fixed drift b0.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Self
+
+import numpy as np
+
+from ..errors import FitError
+
+__all__ = ["Arima", "Ets", "Theta"]
+
+MIN_POINTS = 8  # fewer training values than this fit nothing worth calling a reference
+_STRONG_SEASON = 0.64  # STL seasonal strength above which ARIMA takes a seasonal difference
+
+
+@contextmanager
+def _fitting(name: str) -> Iterator[None]:
+    """statsmodels' convergence and frequency warnings stay inside the fit; a numerical failure
+    becomes FitError with its reason."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            try:
+                yield
+            except FitError:
+                raise
+            except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, IndexError) as exc:
+                raise FitError(f"{name} failed to fit: {exc}") from None
+
+
+def _aicc(res: Any) -> float:
+    value = float(getattr(res, "aicc", math.nan))
+    return value if math.isfinite(value) else math.inf
+
+
+@dataclass
+class _Reference:
+    """What the references share: the season, the training values and the length checks."""
+
+    name: ClassVar[str]
+    key: ClassVar[str]
+    family: ClassVar[Literal["baseline", "reference"]] = "reference"
+
+    season: int | None = None
+    train: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def _values(self, train: np.ndarray) -> np.ndarray:
+        values = np.asarray(train, dtype=float).reshape(-1)
+        if values.size < MIN_POINTS:
+            raise FitError(f"it needs at least {MIN_POINTS} points of history, got {values.size}")
+        if not np.all(np.isfinite(values)):
+            raise FitError("the history has missing or infinite values")
+        self.train = values
+        return values
+
+    def _seasonal(self, n: int) -> int | None:
+        """The season to model: one with at least two whole seasons of history."""
+        s = self.season
+        return s if s is not None and s >= 2 and n >= 2 * s else None
+
+
+class Ets(_Reference):
+    """Exponential smoothing (ETS) with the error, trend and season chosen by AICc."""
+
+    name: ClassVar[str] = "ets"
+    key: ClassVar[str] = "ets"
+
+    def fit(self, train: np.ndarray) -> Self:
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        y = self._values(train)
+        season = self._seasonal(len(y))
+        best: tuple[float, dict[str, Any], Any] | None = None
+        with _fitting("ETS"):
+            for spec in self._candidates(season, bool(np.all(y > 0))):
+                res = ETSModel(y, **spec).fit(disp=False)
+                if best is None or _aicc(res) < best[0]:
+                    best = (_aicc(res), spec, res)
+        if best is None or not math.isfinite(best[0]):
+            raise FitError("no ETS model could be fitted")
+        _, self.spec, self.result = best
+        return self
+
+    @staticmethod
+    def _candidates(season: int | None, positive: bool) -> list[dict[str, Any]]:
+        trends: list[dict[str, Any]] = [{"trend": None}, {"trend": "add"}, {"trend": "add", "damped_trend": True}]
+        out = [{"error": "add", **t} for t in trends]
+        if season:
+            out += [{"error": "add", "seasonal": "add", "seasonal_periods": season, **t} for t in trends]
+            if positive:
+                out += [{"error": "mul", "seasonal": "mul", "seasonal_periods": season, **t} for t in trends[:2]]
+        return out
+
+    @property
+    def description(self) -> str:
+        """`ETS(A,Ad,M)` in the usual notation."""
+        e = "M" if self.spec.get("error") == "mul" else "A"
+        t = "N" if not self.spec.get("trend") else "Ad" if self.spec.get("damped_trend") else "A"
+        s = {"add": "A", "mul": "M"}.get(self.spec.get("seasonal") or "", "N")
+        return f"ETS({e},{t},{s})"
+
+    def predict_one_step(self, actual: np.ndarray) -> np.ndarray:
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        full = np.concatenate([self.train, np.asarray(actual, dtype=float)])
+        with _fitting("ETS"):
+            fitted = ETSModel(full, **self.spec).smooth(self.result.params).fittedvalues
+        return np.asarray(fitted, dtype=float)[len(self.train):]
+
+    def predict(self, h: int) -> np.ndarray:
+        with _fitting("ETS"):
+            return np.asarray(self.result.forecast(h), dtype=float)
+
+
+class Arima(_Reference):
+    """ARIMA with d by KPSS tests, a seasonal difference for a strong season, p and q by AICc."""
+
+    name: ClassVar[str] = "arima"
+    key: ClassVar[str] = "arima"
+
+    def fit(self, train: np.ndarray) -> Self:
+        from statsmodels.tsa.arima.model import ARIMA
+
+        y = self._values(train)
+        season = self._seasonal(len(y))
+        best: tuple[float, tuple[int, int, int], Any] | None = None
+        with _fitting("ARIMA"):
+            seasonal_d = 1 if season and _season_strength(y, season) >= _STRONG_SEASON else 0
+            base = np.diff(y[season:] - y[:-season]) if seasonal_d and season else y
+            d = _kpss_diffs(y if not seasonal_d else base)
+            self.seasonal_order = (0, seasonal_d, 0, season or 0) if seasonal_d else (0, 0, 0, 0)
+            trend = "c" if d + seasonal_d == 0 else "t" if d + seasonal_d == 1 else "n"
+            for p, q in itertools.product(range(3), range(3)):
+                res = ARIMA(y, order=(p, d, q), seasonal_order=self.seasonal_order, trend=trend).fit()
+                if best is None or _aicc(res) < best[0]:
+                    best = (_aicc(res), (p, d, q), res)
+        if best is None or not math.isfinite(best[0]):
+            raise FitError("no ARIMA order could be fitted")
+        _, self.order, self.result = best
+        return self
+
+    @property
+    def description(self) -> str:
+        p, d, q = self.order
+        seasonal = f"(0,1,0)[{self.seasonal_order[3]}]" if self.seasonal_order[1] else ""
+        return f"ARIMA({p},{d},{q}){seasonal}"
+
+    def predict_one_step(self, actual: np.ndarray) -> np.ndarray:
+        with _fitting("ARIMA"):
+            res = self.result.append(np.asarray(actual, dtype=float), refit=False)
+        return np.asarray(res.fittedvalues, dtype=float)[len(self.train):]
+
+    def predict(self, h: int) -> np.ndarray:
+        with _fitting("ARIMA"):
+            return np.asarray(self.result.forecast(h), dtype=float)
+
+
+class Theta(_Reference):
+    """The Theta method (θ = 2: SES plus half the linear trend), deseasonalised when its test
+    finds a season."""
+
+    name: ClassVar[str] = "theta"
+    key: ClassVar[str] = "theta"
+
+    def fit(self, train: np.ndarray) -> Self:
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        y = self._values(train)
+        season = self._seasonal(len(y))
+        with _fitting("Theta"):
+            positive = bool(np.all(y > 0))
+            model = ThetaModel(y, period=season or 1, deseasonalize=bool(season),
+                               method="multiplicative" if positive else "additive")
+            self.result = model.fit()
+        return self
+
+    def predict(self, h: int) -> np.ndarray:
+        with _fitting("Theta"):
+            return np.asarray(self.result.forecast(h), dtype=float)
+
+    def predict_one_step(self, actual: np.ndarray) -> np.ndarray:
+        """ŷ_{T+1} = b0 / 2 · (1/α − (1 − α)^T / α) + ℓ_T, reseasonalised, where the SES level
+        ℓ_T is updated with each new deseasonalised value (statsmodels' forecast formula with
+        its fitted α and b0 held fixed)."""
+        res = self.result
+        alpha, b0 = float(res.params["alpha"]), float(res.params["b0"])
+        factor = _season_factors(res)
+        level, n = float(np.asarray(res._one_step).reshape(-1)[0]), len(self.train)  # statsmodels keeps no public copy
+        out = []
+        for k, value in enumerate(np.asarray(actual, dtype=float)):
+            t = n + k
+            trend = 0.5 * b0 * ((1 - (1 - alpha) ** t) / alpha if alpha > 0 else 0.0)
+            out.append(factor.combine(level + trend, t))
+            level = alpha * factor.remove(value, t) + (1 - alpha) * level
+        return np.array(out, dtype=float)
+
+
+@dataclass(frozen=True)
+class _Factors:
+    """A Theta fit's seasonal factors, applied and removed by position."""
+
+    values: np.ndarray
+    multiplicative: bool
+
+    def combine(self, x: float, t: int) -> float:
+        if not self.values.size:
+            return x
+        s = float(self.values[t % self.values.size])
+        return x * s if self.multiplicative else x + s
+
+    def remove(self, x: float, t: int) -> float:
+        if not self.values.size:
+            return x
+        s = float(self.values[t % self.values.size])
+        return x / s if self.multiplicative else x - s
+
+
+def _season_factors(res: Any) -> _Factors:
+    model = res.model
+    seasonal = np.asarray(res._seasonal if model.deseasonalize else (), dtype=float)  # no public accessor
+    return _Factors(seasonal[: model.period] if seasonal.size else seasonal, model.method.startswith("mul"))
+
+
+def _kpss_diffs(y: np.ndarray, most: int = 2) -> int:
+    """How many differences make `y` level-stationary by KPSS at 5% (at most `most`)."""
+    from statsmodels.tsa.stattools import kpss
+
+    for d in range(most + 1):
+        series = np.diff(y, n=d) if d else y
+        if series.size < MIN_POINTS or np.ptp(series) == 0:
+            return d
+        if kpss(series, regression="c", nlags="auto")[1] >= 0.05:
+            return d
+    return most
+
+
+def _season_strength(y: np.ndarray, season: int) -> float:
+    """Hyndman & Athanasopoulos' seasonal strength max(0, 1 − Var(R) / Var(S + R)) from STL."""
+    from statsmodels.tsa.seasonal import STL
+
+    fit = STL(y, period=season, robust=True).fit()
+    remainder, seasonal = np.asarray(fit.resid), np.asarray(fit.seasonal)
+    total = float(np.var(seasonal + remainder))
+    return max(0.0, 1.0 - float(np.var(remainder)) / total) if total > 0 else 0.0
