@@ -11,15 +11,15 @@ from typing import Any
 import streamlit as st
 
 from app_pages import common
-from lstm_app import page_state as ps
 from lstm_app.errors import LabError
 from lstm_app.outcome import ACTIVE, RunStatus
 from lstm_app.params import count_layers
 from lstm_app.presets import HOTEL_H2, PUBLISHED
 from lstm_app.report import charts, results
 from lstm_app.runs import export
-from lstm_app.spec import slug as spec_slug
 from lstm_app.text import safe_frame
+from lstm_app.ui import fill
+from lstm_app.ui.labels import data_label, engine_lines, file_stem, plural, time_label
 
 state, store = common.state(), common.store()
 
@@ -27,7 +27,7 @@ state, store = common.state(), common.store()
 def exports(res: results.Results) -> None:
     """Download buttons: metrics CSV, experiment JSON, Keras code, a trained .keras model."""
     st.subheader("Exports")
-    slug = spec_slug(res.spec.name, limit=40, fallback="experiment")
+    slug = file_stem(res.spec.name)
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Metrics CSV", safe_frame(res.comparison.numeric_table()).to_csv(), f"{slug}-metrics.csv",
                        "text/csv", key="dl_metrics", width="stretch")
@@ -53,7 +53,7 @@ def exports(res: results.Results) -> None:
                     export.keras_file(store, pick.id)
                 st.rerun()
             except LabError as exc:
-                st.error(ps.md_escape(str(exc)))
+                common.tell("error", "{}", exc)
 
 
 # Short explanations shown with the metrics table (column tooltips and a caption under it).
@@ -101,7 +101,7 @@ def refresh_when_done(eid: int, shown: int) -> None:
         left = sum(1 for r in runs if r.status in ACTIVE)
         if len(runs) - left != shown:
             st.rerun(scope="app")
-        st.caption(f"{ps.plural(left, 'run')} still training; this page updates as each one finishes.")
+        st.caption(f"{plural(left, 'run')} still training; this page updates as each one finishes.")
 
     poll()
 
@@ -117,26 +117,26 @@ def page() -> None:
     try:
         view = _view(str(store.path), eid, int(state.value(reference) or 0), store.results_stamp(eid))
     except LabError as exc:
-        st.error(ps.md_escape(str(exc)))
+        common.tell("error", "{}", exc)
         return
     res = view.res
     spec = res.spec
     names = [m.name for m in spec.models]
     counts = ", ".join(f"{n} {s}" for s, n in sorted(res.experiment.counts.items()))
     origins = spec.backtest.origins
-    across = f" × {ps.plural(origins, 'backtest origin')}" if origins > 1 else ""
-    st.markdown(f"**{ps.md_escape(spec.name)}** — experiment {eid}, {ps.plural(len(names), 'model')} × "
-                f"{ps.plural(len(spec.training.seeds), 'seed')}{across} on "
-                f"{ps.md_escape(ps.data_label(spec.data.source))} ({counts})")
+    across = f" × {plural(origins, 'backtest origin')}" if origins > 1 else ""
+    st.markdown(fill(f"**{{}}** — experiment {eid}, {plural(len(names), 'model')} × "
+                     f"{plural(len(spec.training.seeds), 'seed')}{across} on {{}} ({counts})",
+                     spec.name, data_label(spec.data.source)))
     if res.comparison.backtest.origins and origins > 1:
         bt = res.comparison.backtest
-        st.caption(ps.md_escape(
+        st.caption(fill("{}",
             f"Backtest: {origins} test periods of {bt.origins[-1].n_test} points, one after another, from "
-            f"{ps.time_label(bt.origins[0].test_start)} to {ps.time_label(bt.origins[-1].test_end)}; every model "
+            f"{time_label(bt.origins[0].test_start)} to {time_label(bt.origins[-1].test_end)}; every model "
             "and seed is trained again at each origin on the rows before it, so a verdict rests on "
             f"{len(spec.training.seeds)} seeds × {origins} periods."))
     if res.frame_error:
-        st.error(ps.md_escape(res.frame_error))
+        st.error(fill("{}", res.frame_error))
     if not res.has_forecasts:
         st.info("No run of this experiment has finished with a forecast yet; the charts appear when one does.")
     if res.active:
@@ -147,21 +147,21 @@ def page() -> None:
     comparison = res.comparison
     if res.active:
         finished = sum(1 for r in res.runs if r.status not in ACTIVE)
-        st.info(f"{finished} of {ps.plural(len(res.runs), 'run')} done: the comparison below uses the finished "
+        st.info(f"{finished} of {plural(len(res.runs), 'run')} done: the comparison below uses the finished "
                 "runs and updates as more finish.")
     if comparison.headline:
         beats = [m.beats_naive for m in comparison.models if m.seeds_done]
         say = st.success if True in beats else st.warning if beats and all(b is False for b in beats) else st.info
-        say(ps.md_escape(comparison.headline))
+        say(fill("{}", comparison.headline))
     st.markdown("**Verdicts**")
     ref_spec = spec.models[comparison.reference_index]
     for m in comparison.models:
-        st.markdown("- " + ps.md_escape(m.verdict))
+        st.markdown("- " + fill("{}", m.verdict))
         differs = charts.settings_diff(spec.models[m.index], ref_spec) if not m.is_reference else ""
         if differs:
-            st.caption(ps.md_escape(f"{m.name} differs from {ref_spec.name} in: {differs}."))
+            st.caption(fill("{}", f"{m.name} differs from {ref_spec.name} in: {differs}."))
         for warning in m.warnings:
-            st.caption(ps.md_escape(f"{m.name}: {warning}."))
+            st.caption(fill("{}", f"{m.name}: {warning}."))
     n_features = 1 + len(spec.data.features)
     left, right = st.columns([3, 2], gap="medium")
     if res.actual is not None:
@@ -185,7 +185,7 @@ def page() -> None:
         helps = {c: st.column_config.Column(help=h) for c, h in METRIC_HELP.items()}
         st.dataframe(table, key="metrics_table", column_order=shown, column_config=helps)
         paired = "paired by seed" if origins == 1 else "paired by seed and origin"
-        st.markdown(f"**Against the reference, {ps.md_escape(comparison.reference)}** ({paired})")
+        st.markdown(fill(f"**Against the reference, {{}}** ({paired})", comparison.reference))
         st.dataframe(table.data.loc[[m.name for m in comparison.models], versus], key="versus_table",
                      column_config=helps)
         st.caption(" · ".join(f"**{c}**: {h}" for c, h in METRIC_HELP.items()))
@@ -219,11 +219,11 @@ def page() -> None:
     st.dataframe(inside, hide_index=True, key="inside_table", column_config={"Dead units": dead})
     st.caption("Timings here are CPU seconds per epoch; the fast cuDNN kernel applies only on a GPU and only "
                "to tanh/sigmoid LSTMs without recurrent dropout.")
-    for line in ps.engine_lines(res.runs):
-        st.caption(ps.md_escape(line))
+    for line in engine_lines(res.runs):
+        st.caption(fill("{}", line))
     with st.expander("How the comparison is computed"):
         for note in comparison.notes:
-            st.caption(ps.md_escape(note))
+            st.caption(fill("{}", note))
     exports(res)
 
 

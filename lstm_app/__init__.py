@@ -9,7 +9,8 @@ Subpackages, by concern (the data flow runs top to bottom):
     engine/                 training (imports TensorFlow; only workers and the CLI load it)
     report/                 metrics, statistics, comparisons, verdicts, charts, exports
     outcome                 what a run produces, typed
-    cli, presets, page_state
+    ui/                     the page's state, forms and words (no Streamlit: the page draws them)
+    cli, presets
 
 Nothing here imports Streamlit, and only `lstm_app.engine` imports TensorFlow (tests/test_layering.py).
 """
