@@ -100,7 +100,7 @@ def page() -> None:
         common.show(say("error", "{}", chosen.error), left)
         return
     with right:
-        st.plotly_chart(charts.series_preview(chosen.frame, d.target), key="series_chart")
+        st.plotly_chart(charts.series_preview(chosen.frame, d.target or table.target_candidate), key="series_chart")
     config = {}
     column = table.time_column
     if column and (table.frame[column].dt.normalize() == table.frame[column]).all():

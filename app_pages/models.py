@@ -25,9 +25,8 @@ from lstm_app.spec import (
     WindowSpec,
     cudnn_eligible,
 )
-from lstm_app.ui import say
 from lstm_app.ui.draft import HOTEL_PRESET
-from lstm_app.ui.forms import LAYER_COLUMNS, NONE, TEST_MODES, build_specs, param_table, parse_units, preset_models
+from lstm_app.ui.forms import LAYER_COLUMNS, NONE, TEST_MODES, build_specs, param_table
 
 state = common.state()
 
@@ -57,20 +56,7 @@ def _preset_answer(keep_data: bool | None) -> None:
 
 
 def _sweep() -> None:
-    state.commit_sweep()  # the units box may change in the same click
-    sweep = state.sweep
-    try:
-        units = parse_units(sweep.units)
-        models = preset_models("sweep", activations=sweep.activations, placements=sweep.placements, units=units)
-    except (SpecError, ValueError) as exc:
-        state.note(say("error", "{}", exc))
-        state.keep_sweep_open()
-        return
-    if not models:
-        state.flash("error", "The sweep is empty: choose at least one activation and one placement.")
-        state.keep_sweep_open()
-        return
-    state.draft.apply_sweep(models)
+    state.note(state.apply_sweep())
 
 
 def sweep_builder() -> None:

@@ -82,6 +82,14 @@ def _train() -> None:
     state.flash("success", f"Experiment {eid} submitted: {plural(len(spec.backtest_runs()), 'run')} queued.")
 
 
+def _cancel_all(eid: int) -> None:
+    common.runner().cancel_experiment(eid)
+
+
+def _cancel(run_id: int) -> None:
+    common.runner().cancel(run_id)
+
+
 def progress() -> None:
     """Every run of the open experiment, polled from the store while any is unfinished."""
     eid = state.experiment_id
@@ -96,7 +104,7 @@ def progress() -> None:
         still = any(r.status in ACTIVE for r in runs)
         st.subheader(f"Progress of experiment {eid}")
         if still and runner is not None:
-            st.button("Cancel all unfinished runs", key="cancel_all", on_click=lambda: runner.cancel_experiment(eid))
+            st.button("Cancel all unfinished runs", key="cancel_all", on_click=_cancel_all, args=(eid,))
         backtest = any(r.origin for r in runs)
         for run in runs:
             c1, c2, c3 = st.columns([2, 6, 1], vertical_alignment="center")
@@ -104,7 +112,7 @@ def progress() -> None:
             fraction, line = run_line(run, runner.stall_note(run) if runner is not None else "")
             c2.progress(fraction, text=fill("{}", line))
             if runner is not None and run.status in ACTIVE and not run.cancel_requested:
-                c3.button("Cancel", key=f"cancel_{run.id}", on_click=lambda i=run.id: runner.cancel(i))
+                c3.button("Cancel", key=f"cancel_{run.id}", on_click=_cancel, args=(run.id,))
         if active and not still:
             st.rerun()
         elif not still:

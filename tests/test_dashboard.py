@@ -340,6 +340,36 @@ def test_a_fresh_session_with_the_same_query_restores_the_setup_data_and_experim
     assert f"experiment {older}" in markdown(go(again, "compare"))
 
 
+def test_each_browser_keeps_its_own_setup_and_a_bare_url_starts_a_fresh_one(page: AppTest) -> None:
+    upload(page.run(), "shop.csv", SHOP)  # the first browser's setup, saved as it changes
+    first = PageState(page.session_state).draft_id
+    other = AppTest.from_file(PAGE, default_timeout=60)  # a second browser on the bare URL
+    other.run()
+    assert not other.exception and PageState(other.session_state).draft_id != first
+    assert draft(other).kind == "sample" and other.selectbox(key=PageState.SAMPLE).value == HOTEL
+    go(other, "models").number_input(key="epochs").set_value(3).run()  # editing there
+    assert go(page, "data").selectbox(key=PageState.TARGET).value == "sales"  # leaves the first tab alone
+    assert draft(page).kind == "upload" and draft(page).settings.epochs != 3
+    again = AppTest.from_file(PAGE, default_timeout=60)  # the first tab refreshed: its own ?draft= again
+    again.query_params.update(dict(page.query_params))
+    assert "**shop\\.csv** — 60 rows" in markdown(again.run())
+
+
+def test_the_sweep_builder_keeps_its_choices_off_the_page_and_stays_open_after_an_error(page: AppTest) -> None:
+    go(page.run(), "models")
+    page.text_input(key=PageState.SWEEP_UNITS).set_value("16,8").run()
+    page.multiselect(key=PageState.SWEEP_ACTS).set_value(["elu"]).run()
+    assert not page.expander[0].proto.expanded
+    go(go(page, "data"), "models")  # leaving the page drops the widgets' keys
+    assert page.text_input(key=PageState.SWEEP_UNITS).value == "16,8"
+    assert page.multiselect(key=PageState.SWEEP_ACTS).value == ["elu"]
+    assert page.multiselect(key=PageState.SWEEP_PLACES).value == ["inside", "between"]
+    page.text_input(key=PageState.SWEEP_UNITS).set_value("sixteen")
+    page.button(key="sweep").click().run()
+    assert len(page.error) == 1 and page.expander[0].proto.expanded
+    assert page.text_input(key=PageState.SWEEP_UNITS).value == "sixteen"
+
+
 def _shop_experiment(sha: str | None) -> dict:
     return {
         "name": "shop import", "data": {"source": "shop.csv", "target": "sales", "time_column": "date",

@@ -25,7 +25,7 @@ from lstm_app.spec import (
     TrainingSpec,
     WindowSpec,
 )
-from lstm_app.ui import Draft, LayerDraft, ModelDraft, PageState, Upload, labels
+from lstm_app.ui import Draft, LayerDraft, ModelDraft, Note, PageState, Upload, labels
 from lstm_app.ui import forms as ps
 from lstm_app.ui.draft import DEFAULT_SAMPLE, HOTEL_PRESET, SEED_PRESET, sample_sha
 from lstm_app.windows import suggest
@@ -241,6 +241,26 @@ def test_draft_json_round_trip_and_bad_text() -> None:
     for bad in ("{", "[]", '{"version": 99}', d.to_json().replace('"sample"', '"nope"', 1)):
         with pytest.raises(ValueError, match="not a saved working setup"):
             Draft.from_json(bad)
+
+
+def test_a_draft_saved_before_model_drafts_still_loads() -> None:
+    old = json.loads(Draft().to_json())
+    old["models"] = [{"name": "a", "layers": [{"units": 8}, {"units": 4.0, "activation": "relu", "dropout": None}],
+                      "between": "none", "dense": []}, {"name": "b", "layers": [{"units": 2}]}]
+    d = Draft.from_json(json.dumps(old))
+    assert [m.spec() for m in d.models] == [
+        ModelSpec("a", (LayerSpec(8), LayerSpec(4, "relu"))), ModelSpec("b", (LayerSpec(2),))]
+    assert json.loads(d.to_json())["models"][0]["layers"][1] == {
+        "units": 4, "activation": "relu", "recurrent_activation": None, "dropout": None}
+
+
+def test_say_escapes_only_the_user_parts_and_export_names_keep_the_dataset_and_date() -> None:
+    note = labels.say("warning", "Model **{}** on {}.", "*x*", "[a](b)")
+    assert note == Note("warning", "Model **\\*x\\*** on \\[a\\]\\(b\\).")
+    name = "tanh vs ReLU inside vs ReLU between · hotel_h2_weekly_cancellations · 2025-03-04 05:06"
+    stem = labels.file_stem(name)
+    assert stem.endswith("hotel-h2-weekly-cancellations-2025-03-04-05-06") and len(stem) > 40
+    assert labels.file_stem("···") == "experiment"
 
 
 # -- PageState over a plain dict, and the store's drafts ---------------------------------------------------

@@ -88,7 +88,7 @@ class LayerDraft:
     dropout: float | None = _LAYER.dropout
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> LayerDraft:
+    def from_row(cls, row: Mapping[Any, Any]) -> LayerDraft:
         """A layer from an editor row or a saved draft's dict (a missing cell is None)."""
         return cls(_number(row.get("units")), _text(row.get("activation")),
                    _text(row.get("recurrent_activation")), _number(row.get("dropout")))
@@ -202,6 +202,7 @@ def parse_units(text: str) -> tuple[tuple[int, ...], ...]:
 def preset_models(name: str, *, activations: Sequence[str] = (), placements: Sequence[str] = (),
                   units: Sequence[Sequence[int]] = ()) -> list[ModelDraft]:
     """The models of a preset: the seed question, the hotel replication or a sweep."""
+    specs: Sequence[ModelSpec]
     if name == "sweep":
         specs = sweep_models(activations, placements, units)
     elif name == "hotel H2 replication":

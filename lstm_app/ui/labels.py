@@ -8,6 +8,7 @@ render literally (no link, no HTML), so it goes through `say` or `fill`, never a
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Literal
@@ -75,7 +76,7 @@ def data_label(source: str) -> str:
 def file_stem(name: str) -> str:
     """The stem of an experiment's export files: its whole name (at most 120 characters, as
     names are), file-safe, so the dataset and the date of a default name stay in it."""
-    return slug(name, limit=120, fallback="experiment")
+    return re.sub(r"-{2,}", "-", slug(name, limit=120, fallback="experiment"))
 
 
 def history_label(row: ExperimentInfo) -> str:

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..data import Table
-from ..errors import StoreError
+from ..errors import SpecError, StoreError
 from ..presets import PLACEMENTS
 from ..runs.store import Store
 from .draft import Draft
-from .forms import LayerDraft, Settings
+from .forms import LayerDraft, Settings, parse_units, preset_models
 from .labels import Kind, Note, say
 
 __all__ = ["SETTINGS", "PageState", "Sweep"]
@@ -66,7 +66,7 @@ class PageState:
     # The sweep builder's widgets, seeded by `bind_sweep`.
     SWEEP_ACTS, SWEEP_PLACES, SWEEP_UNITS = "sweep_acts", "sweep_places", "sweep_units"
 
-    def __init__(self, session: MutableMapping[str, Any]) -> None:
+    def __init__(self, session: MutableMapping[Any, Any]) -> None:
         self._s = session
 
     # -- the session's start, the URL and the store ------------------------------------------
@@ -238,7 +238,7 @@ class PageState:
         """A model's name box or between-layers select changed (`field` is "name" or "between")."""
         self.draft.update_model(uid, **{field: str(self._s[f"{field}_{uid}"])})
 
-    def set_layers(self, uid: int, rows: Sequence[Mapping[str, Any]]) -> None:
+    def set_layers(self, uid: int, rows: Sequence[Mapping[Any, Any]]) -> None:
         """The layers editor's current rows (missing numbers as None, so the JSON stays valid)."""
         self.draft.update_model(uid, layers=tuple(LayerDraft.from_row(r) for r in rows))
 
@@ -270,8 +270,23 @@ class PageState:
             self.sweep, activations=tuple(self._s.get(self.SWEEP_ACTS) or ()),
             placements=tuple(self._s.get(self.SWEEP_PLACES) or ()), units=str(self._s.get(self.SWEEP_UNITS) or ""))
 
-    def keep_sweep_open(self) -> None:
-        self._s[_SWEEP] = dataclasses.replace(self.sweep, keep_open=True)
+    def apply_sweep(self) -> Note | None:
+        """The sweep button: replace the draft's models with the sweep's, or say why not (and keep
+        the builder open)."""
+        self.commit_sweep()  # the units box may change in the same click
+        sweep = self.sweep
+        try:
+            models = preset_models("sweep", activations=sweep.activations, placements=sweep.placements,
+                                   units=parse_units(sweep.units))
+        except (SpecError, ValueError) as exc:
+            note = say("error", "{}", exc)
+        else:
+            if models:
+                self.draft.apply_sweep(models)
+                return None
+            note = Note("error", "The sweep is empty: choose at least one activation and one placement.")
+        self._s[_SWEEP] = dataclasses.replace(sweep, keep_open=True)
+        return note
 
     # -- the experiment history -----------------------------------------------------------------
 
