@@ -11,13 +11,12 @@ import dataclasses
 import importlib.util
 import os
 import signal
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
+from helpers import wait_for
 from lstm_app.errors import LabError
 from lstm_app.runs.executor import ExecutorChoice, parse_executor
 from lstm_app.runs.runner import Runner
@@ -27,7 +26,6 @@ from lstm_app.ui.labels import run_line
 
 ROOT = Path(__file__).resolve().parent.parent
 HAVE_RAY = importlib.util.find_spec("ray") is not None
-T = TypeVar("T")
 EPOCHS = 200  # a run still training seconds after its first epoch row, even on a warm worker
 KINDS = ["local", pytest.param("ray", marks=pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed"))]
 
@@ -71,16 +69,6 @@ def make_runner(request: pytest.FixtureRequest, tmp_path: Path, ray_instance) ->
     yield make
     for runner in made:
         runner.shutdown()
-
-
-def wait_for(check: Callable[[], T], what: str, timeout: float = 60.0) -> T:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
-    return value
 
 
 def finished(store: Store, experiment_id: int) -> list[RunRow] | None:
