@@ -14,14 +14,13 @@ import streamlit as st
 
 from app_pages import common, sidebar
 from lstm_app.errors import LabError
-from lstm_app.page_state import md_escape
 
 st.set_page_config(page_title="LSTM Activation Lab", layout="wide")
 try:
     state, store = common.state(), common.store()
 except LabError as exc:  # the data folder is unusable: say why, in one sentence, and stop here
     st.title("LSTM Activation Lab")
-    st.error(md_escape(str(exc)))
+    common.tell("error", "{}", exc)
     st.stop()
 # Starts the background runner (and marks runs a dead server left behind interrupted); a second
 # server on the same data folder is refused and shows what is stored, read-only.
@@ -32,12 +31,11 @@ common.data(state, store)  # fits the draft to its data before any page draws it
 # The history lists the recent experiments (or those matching the sidebar's search) and the open
 # one, read without parsing their specs; the open one is the newest when none is, or it was
 # deleted in another tab.
-search = str(state.value("history_search") or "")
-experiments = store.experiment_list(limit=sidebar.RECENT, search=search, include=state.experiment_id)
+experiments = store.experiment_list(limit=sidebar.RECENT, search=state.search, include=state.experiment_id)
 if state.experiment_id not in {row.id for row in experiments}:
     newest = store.experiment_list(limit=1)
     state.experiment_id = newest[0].id if newest else None
-    experiments = store.experiment_list(limit=sidebar.RECENT, search=search, include=state.experiment_id)
+    experiments = store.experiment_list(limit=sidebar.RECENT, search=state.search, include=state.experiment_id)
 
 nav = st.navigation([
     st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:", url_path="data", default=True),
@@ -48,15 +46,15 @@ nav = st.navigation([
 with st.sidebar:
     sidebar.show(state, experiments, store.experiment_count())
 if busy:
-    st.error(md_escape(busy) + " Until then this page shows what is stored but cannot train.")
+    common.tell("error", "{} Until then this page shows what is stored but cannot train.", busy)
 for note in state.flashes():
-    common.say(note)
+    common.show(note)
 try:
     nav.run()
 finally:
     try:
         state.save(store)
     except LabError as exc:  # e.g. a full disk: the page goes on, the setup is not saved
-        st.warning(md_escape(str(exc)) + " Your working setup was not saved.")
+        common.tell("warning", "{} Your working setup was not saved.", exc)
     if st.query_params.to_dict() != state.url():  # page switches clear the query string
         st.query_params.from_dict(state.url())

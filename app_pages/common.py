@@ -1,5 +1,7 @@
 """What every page shares: the typed page state, the run store and runner, the chosen data, messages.
 
+Page helpers only: the state and the words live in `lstm_app.ui`.
+
 Not a page itself (dashboard.py lists the pages). Nothing here imports TensorFlow.
 """
 
@@ -7,18 +9,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from lstm_app import page_state as ps
 from lstm_app.data import Table
 from lstm_app.data.samples import sample_path
 from lstm_app.errors import DataError, LabError, StoreError
 from lstm_app.runs.runner import Runner, get_runner
 from lstm_app.runs.store import Store, default_path
-from lstm_app.ui import Chosen, Note, PageState
+from lstm_app.ui import Chosen, Kind, Note, PageState, say
+from lstm_app.ui.forms import read_upload
 
-__all__ = ["content", "data", "read", "runner", "runner_problem", "say", "state", "store", "title", "upload"]
+__all__ = ["content", "data", "read", "runner", "runner_problem", "show", "state", "store", "tell", "title",
+           "upload"]
 
 
 def state() -> PageState:
@@ -55,7 +60,7 @@ def read(sha: str, name: str, _content: Callable[[], bytes]) -> Table | str:
     """The table of a file, by its hash (the bytes are fetched only when not cached), or the
     sentence that says why it cannot be used. Tables are shared read-only between sessions."""
     try:
-        return ps.read_upload(name, _content())
+        return read_upload(name, _content())
     except DataError as exc:
         return str(exc)
 
@@ -94,16 +99,25 @@ def upload(s: PageState, db: Store, name: str, raw: bytes) -> Note | None:
     sha = hashlib.sha256(raw).hexdigest()
     table = read(sha, name, lambda: raw)
     if isinstance(table, str):
-        return Note("error", ps.md_escape(table))
+        return say("error", "{}", table)
     try:
         s.draft.choose_upload(name, db.put_dataset(name, raw))
     except LabError as exc:  # e.g. the disk is full: the draft keeps its data
-        return Note("error", ps.md_escape(str(exc)))
+        return say("error", "{}", exc)
     return None
 
 
-def say(note: Note) -> None:
-    getattr(st, note.kind)(note.text)
+def show(note: Note, where: DeltaGenerator | None = None) -> None:
+    """Draw `note` as st.success, st.info, st.warning or st.error (in `where`, e.g. a column)."""
+    place: Any = where if where is not None else st
+    draw: Callable[[str], object] = {"success": place.success, "info": place.info, "warning": place.warning,
+                                     "error": place.error}[note.kind]
+    draw(note.text)
+
+
+def tell(kind: Kind, template: str, *user_parts: object) -> None:
+    """Draw a message now: `say(kind, template, *user_parts)` shown (user parts escaped)."""
+    show(say(kind, template, *user_parts))
 
 
 def title(text: str, caption: str) -> None:

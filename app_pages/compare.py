@@ -9,12 +9,12 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import common
-from lstm_app import page_state as ps
 from lstm_app import report, runs
 from lstm_app.errors import LabError
 from lstm_app.outcome import ACTIVE, RunStatus
-from lstm_app.spec import slug as spec_slug
 from lstm_app.text import safe_frame
+from lstm_app.ui import fill
+from lstm_app.ui.labels import data_label, engine_lines, file_stem, plural, time_label
 
 state, store = common.state(), common.store()
 
@@ -29,7 +29,7 @@ def compare_view(path: str, eid: int, reference: int, stamp: tuple[object, ...])
 def exports(res: runs.Results) -> None:
     """Download buttons: metrics CSV, experiment JSON, Keras code, a trained .keras model."""
     st.subheader("Exports")
-    slug = spec_slug(res.spec.name, limit=40, fallback="experiment")
+    slug = file_stem(res.spec.name)
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Metrics CSV", safe_frame(res.comparison.numeric_table()).to_csv(), f"{slug}-metrics.csv",
                        "text/csv", key="dl_metrics", width="stretch")
@@ -59,7 +59,7 @@ def keras_file(res: runs.Results, slug: str, trained: list[runs.RunRow]) -> None
                 runs.export.keras_file(store, pick.id)
             st.rerun()
         except LabError as exc:
-            st.error(ps.md_escape(str(exc)))
+            common.tell("error", "{}", exc)
 
 
 def refresh_when_done(eid: int, shown: int) -> None:
@@ -71,7 +71,7 @@ def refresh_when_done(eid: int, shown: int) -> None:
         left = sum(1 for r in rows if r.status in ACTIVE)
         if len(rows) - left != shown:
             st.rerun(scope="app")
-        st.caption(f"{ps.plural(left, 'run')} still training; this page updates as each one finishes.")
+        st.caption(f"{plural(left, 'run')} still training; this page updates as each one finishes.")
 
     poll()
 
@@ -80,19 +80,19 @@ def header(res: runs.Results, eid: int) -> None:
     """What is compared, the backtest's periods, and the state of the runs."""
     spec, origins = res.spec, res.spec.backtest.origins
     counts = ", ".join(f"{n} {s}" for s, n in sorted(res.experiment.counts.items()))
-    across = f" × {ps.plural(origins, 'backtest origin')}" if origins > 1 else ""
-    st.markdown(f"**{ps.md_escape(spec.name)}** — experiment {eid}, {ps.plural(len(spec.models), 'model')} × "
-                f"{ps.plural(len(spec.training.seeds), 'seed')}{across} on "
-                f"{ps.md_escape(ps.data_label(spec.data.source))} ({counts})")
+    across = f" × {plural(origins, 'backtest origin')}" if origins > 1 else ""
+    st.markdown(fill(f"**{{}}** — experiment {eid}, {plural(len(spec.models), 'model')} × "
+                     f"{plural(len(spec.training.seeds), 'seed')}{across} on {{}} ({counts})",
+                     spec.name, data_label(spec.data.source)))
     bt = res.comparison.backtest
     if bt.origins and origins > 1:
-        st.caption(ps.md_escape(
+        st.caption(fill("{}",
             f"Backtest: {origins} test periods of {bt.origins[-1].n_test} points, one after another, from "
-            f"{ps.time_label(bt.origins[0].test_start)} to {ps.time_label(bt.origins[-1].test_end)}; every model "
+            f"{time_label(bt.origins[0].test_start)} to {time_label(bt.origins[-1].test_end)}; every model "
             "and seed is trained again at each origin on the rows before it, so a verdict rests on "
             f"{len(spec.training.seeds)} seeds × {origins} periods."))
     if res.frame_error:
-        st.error(ps.md_escape(res.frame_error))
+        st.error(fill("{}", res.frame_error))
     if not res.has_forecasts:
         st.info("No run of this experiment has finished with a forecast yet; the charts appear when one does.")
     if res.active:
@@ -104,21 +104,21 @@ def verdicts(res: runs.Results) -> None:
     comparison, spec = res.comparison, res.spec
     if res.active:
         finished = sum(1 for r in res.runs if r.status not in ACTIVE)
-        st.info(f"{finished} of {ps.plural(len(res.runs), 'run')} done: the comparison below uses the finished "
+        st.info(f"{finished} of {plural(len(res.runs), 'run')} done: the comparison below uses the finished "
                 "runs and updates as more finish.")
     if comparison.headline:
         beats = [m.beats_naive for m in comparison.models if m.seeds_done]
         say = st.success if True in beats else st.warning if beats and all(b is False for b in beats) else st.info
-        say(ps.md_escape(comparison.headline))
+        say(fill("{}", comparison.headline))
     st.markdown("**Verdicts**")
     ref_spec = spec.models[comparison.reference_index]
     for m in comparison.models:
-        st.markdown("- " + ps.md_escape(m.verdict))
+        st.markdown("- " + fill("{}", m.verdict))
         differs = report.charts.settings_diff(spec.models[m.index], ref_spec) if not m.is_reference else ""
         if differs:
-            st.caption(ps.md_escape(f"{m.name} differs from {ref_spec.name} in: {differs}."))
+            st.caption(fill("{}", f"{m.name} differs from {ref_spec.name} in: {differs}."))
         for warning in m.warnings:
-            st.caption(ps.md_escape(f"{m.name}: {warning}."))
+            st.caption(fill("{}", f"{m.name}: {warning}."))
 
 
 def metrics(view: report.CompareView, origins: int) -> None:
@@ -131,7 +131,7 @@ def metrics(view: report.CompareView, origins: int) -> None:
     helps = {label: st.column_config.Column(help=text) for label, text in view.column_help.items()}
     st.dataframe(view.table, key="metrics_table", column_order=view.metric_columns, column_config=helps)
     paired = "paired by seed" if origins == 1 else "paired by seed and origin"
-    st.markdown(f"**Against the reference, {ps.md_escape(view.comparison.reference)}** ({paired})")
+    st.markdown(fill(f"**Against the reference, {{}}** ({paired})", view.comparison.reference))
     st.dataframe(view.versus_table, key="versus_table", column_config=helps)
     st.caption(" · ".join(f"**{label}**: {text}" for label, text in view.column_help.items()))
 
@@ -166,11 +166,11 @@ def inside(res: runs.Results) -> None:
     st.dataframe(view.inside, hide_index=True, key="inside_table", column_config={"Dead units": dead})
     st.caption("Timings here are CPU seconds per epoch; the fast cuDNN kernel applies only on a GPU and only "
                "to tanh/sigmoid LSTMs without recurrent dropout.")
-    for line in ps.engine_lines(res.runs):
-        st.caption(ps.md_escape(line))
+    for line in engine_lines(res.runs):
+        st.caption(fill("{}", line))
     with st.expander("How the comparison is computed"):
         for note in res.comparison.notes:
-            st.caption(ps.md_escape(note))
+            st.caption(fill("{}", note))
 
 
 def page() -> None:
@@ -184,7 +184,7 @@ def page() -> None:
     try:
         res = compare_view(str(store.path), eid, int(state.value(reference) or 0), store.results_stamp(eid))
     except LabError as exc:
-        st.error(ps.md_escape(str(exc)))
+        common.tell("error", "{}", exc)
         return
     names, origins = [m.name for m in res.spec.models], res.spec.backtest.origins
     header(res, eid)

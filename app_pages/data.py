@@ -5,17 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common
-from lstm_app import page_state as ps
 from lstm_app.data.samples import SAMPLES
 from lstm_app.report import charts
-from lstm_app.ui import Chosen
+from lstm_app.ui import Chosen, PageState, fill, say
+from lstm_app.ui.labels import plural
 
 KINDS = {"sample": "Bundled sample", "upload": "Upload a CSV"}
 state, store = common.state(), common.store()
 
 
 def _on_upload() -> None:
-    f = state.value("uploader")
+    f = state.value(PageState.UPLOADER)
     if f is not None:
         state.note(common.upload(state, store, f.name, f.getvalue()))
 
@@ -29,24 +29,24 @@ def _apply_pending_here() -> None:
 def _discard_pending() -> None:
     name = state.draft.pending.name if state.draft.pending else ""
     state.draft.pending = None
-    state.flash("info", f"Discarded the imported experiment **{ps.md_escape(name)}**.")
+    state.note(say("info", "Discarded the imported experiment **{}**.", name))
 
 
 def source(chosen: Chosen | None) -> None:
     """The source picker: a sample, or the uploader with the file kept in the store."""
     d = state.draft
     left, right = st.columns([2, 3], gap="large")
-    left.radio("Source", list(KINDS), key="source_kind", format_func=KINDS.__getitem__, horizontal=True,
+    left.radio("Source", list(KINDS), key=PageState.KIND, format_func=KINDS.__getitem__, horizontal=True,
                on_change=state.commit_kind, label_visibility="collapsed")
     with right:
         if d.kind == "sample":
-            st.selectbox("Sample", list(SAMPLES), key="sample", on_change=state.commit_sample)
-            st.caption(ps.md_escape(SAMPLES[d.sample]))
+            st.selectbox("Sample", list(SAMPLES), key=PageState.SAMPLE, on_change=state.commit_sample)
+            st.caption(fill("{}", SAMPLES[d.sample]))
             return
-        st.file_uploader("CSV file", type=["csv", "txt"], key="uploader", on_change=_on_upload)
+        st.file_uploader("CSV file", type=["csv", "txt"], key=PageState.UPLOADER, on_change=_on_upload)
         if d.upload is not None:
-            st.caption(f"In use: **{ps.md_escape(d.upload.name)}**, kept in the lab's store, so a refresh or a "
-                       "bookmark brings it back. Upload another file to replace it.")
+            st.caption(fill("In use: **{}**, kept in the lab's store, so a refresh or a bookmark brings it "
+                            "back. Upload another file to replace it.", d.upload.name))
 
 
 def pending(chosen: Chosen | None) -> None:
@@ -56,9 +56,9 @@ def pending(chosen: Chosen | None) -> None:
         return
     sha = f" (SHA-256 {d.pending.data.sha256[:12]}…)" if d.pending.data.sha256 else ""
     with st.container(border=True):
-        st.info(f"The imported experiment **{ps.md_escape(d.pending.name)}** waits for its data file "
-                f"**{ps.md_escape(d.pending_file or '')}**{sha}. Upload that file and its target, extra columns, "
-                "models and settings apply together; until then the page keeps what it had.")
+        common.tell("info", "The imported experiment **{}** waits for its data file **{}**" + sha + ". Upload that "
+                    "file and its target, extra columns, models and settings apply together; until then the page "
+                    "keeps what it had.", d.pending.name, d.pending_file or "")
         c1, c2 = st.columns(2)
         c1.button("Apply it to the data shown here instead", key="pending_here", on_click=_apply_pending_here,
                   disabled=chosen is None or chosen.table is None, width="stretch")
@@ -77,29 +77,30 @@ def page() -> None:
         return
     table = chosen.table
     if table is None:
-        st.error(ps.md_escape(chosen.error))
+        common.tell("error", "{}", chosen.error)
         return
     d = state.draft
     left, right = st.columns([2, 3], gap="large")
     with left:
-        st.markdown(f"**{ps.md_escape(chosen.name)}** — {ps.plural(table.rows, 'row')}")
-        time_text = f"**{ps.md_escape(table.time_column)}**" if table.time_column else "none (row order)"
-        st.markdown(f"Time column: {time_text}  \nFrequency: **{ps.md_escape(table.frequency_label)}**"
+        st.markdown(fill("**{}** — " + plural(table.rows, "row"), chosen.name))
+        time_text = fill("**{}**", table.time_column) if table.time_column else "none (row order)"
+        st.markdown(f"Time column: {time_text}  \nFrequency: " + fill("**{}**", table.frequency_label)
                     + (f"  \nFrom {table.start} to {table.end}" if table.start else ""))
-        st.selectbox("Target (the column to forecast)", table.numeric_columns, key="target",
+        st.selectbox("Target (the column to forecast)", table.numeric_columns, key=PageState.TARGET,
                      on_change=state.commit_target)
         others = [c for c in table.numeric_columns if c != d.target]
-        st.multiselect("Extra input columns (optional)", others, key="features", on_change=state.commit_features,
+        st.multiselect("Extra input columns (optional)", others, key=PageState.FEATURES,
+                       on_change=state.commit_features,
                        help="Fed to the network beside the target's own lags; the future forecast needs none.")
         if table.notes:
             with st.expander(f"Notes on reading the file ({len(table.notes)})"):
                 for note in table.notes:
-                    st.caption(ps.md_escape(note))
+                    st.caption(fill("{}", note))
     if chosen.frame is None:
-        left.error(ps.md_escape(chosen.error))
+        common.show(say("error", "{}", chosen.error), left)
         return
     with right:
-        st.plotly_chart(charts.series_preview(chosen.frame, d.target), key="series_chart")
+        st.plotly_chart(charts.series_preview(chosen.frame, d.target or table.target_candidate), key="series_chart")
     config = {}
     column = table.time_column
     if column and (table.frame[column].dt.normalize() == table.frame[column]).all():

@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from lstm_app import page_state as ps
 from lstm_app.errors import SpecError
 from lstm_app.params import count_layers
 from lstm_app.presets import PLACEMENTS, PRESETS
@@ -27,6 +26,7 @@ from lstm_app.spec import (
     cudnn_eligible,
 )
 from lstm_app.ui.draft import HOTEL_PRESET
+from lstm_app.ui.forms import LAYER_COLUMNS, NONE, TEST_MODES, build_specs, param_table
 
 state = common.state()
 
@@ -56,17 +56,22 @@ def _preset_answer(keep_data: bool | None) -> None:
 
 
 def _sweep() -> None:
-    try:
-        units = ps.parse_units(state.value("sweep_units") or "")
-        models = ps.preset_models("sweep", activations=state.value("sweep_acts") or (),
-                                  placements=state.value("sweep_places") or (), units=units)
-    except (SpecError, ValueError) as exc:
-        state.flash("error", ps.md_escape(str(exc)))
-        return
-    if not models:
-        state.flash("error", "The sweep is empty: choose at least one activation and one placement.")
-        return
-    state.draft.apply_sweep(models)
+    state.note(state.apply_sweep())
+
+
+def sweep_builder() -> None:
+    """Activations × placements × units; the choices stay for the session, and the expander
+    stays open after an error."""
+    acts, places, units = state.bind_sweep()
+    with st.expander("Sweep builder: activation × placement × units", expanded=state.sweep.keep_open):
+        c1, c2 = st.columns([3, 2])
+        c1.multiselect("Activations", list(ACTIVATIONS), key=acts, on_change=state.commit_sweep)
+        c2.text_input("Units options", key=units, on_change=state.commit_sweep,
+                      help="Stacked units per option, options separated by ';', e.g. 64,32; 32")
+        # a row of its own: both placements' chips fit side by side
+        st.multiselect("Placements", list(PLACEMENTS), key=places, on_change=state.commit_sweep,
+                       format_func=PLACEMENTS.__getitem__)
+        st.button("Replace the models with this sweep", key="sweep", on_click=_sweep)
 
 
 def presets() -> None:
@@ -77,23 +82,16 @@ def presets() -> None:
     cols[-1].button("Add a model", key="add_model", on_click=lambda: state.draft.add_model(), width="stretch")
     if state.confirm_preset == HOTEL_PRESET:
         with st.container(border=True):
-            st.warning(f"The hotel H2 replication is defined on the bundled hotel H2 sample, and your data is "
-                       f"**{ps.md_escape(state.draft.file_name or 'not chosen yet')}**. Switch to the sample, or "
-                       "keep your data and take only the recipe's models and settings?")
+            common.tell("warning", "The hotel H2 replication is defined on the bundled hotel H2 sample, and your "
+                        "data is **{}**. Switch to the sample, or keep your data and take only the recipe's models "
+                        "and settings?", state.draft.file_name or "not chosen yet")
             c1, c2, c3 = st.columns(3)
             c1.button("Switch to the hotel H2 sample", key="preset_switch", on_click=_preset_answer, args=(False,),
                       width="stretch")
             c2.button("Keep my data", key="preset_keep", on_click=_preset_answer, args=(True,), type="primary",
                       width="stretch")
             c3.button("Cancel", key="preset_cancel", on_click=_preset_answer, args=(None,), width="stretch")
-    with st.expander("Sweep builder: activation × placement × units"):
-        c1, c2, c3 = st.columns([3, 2, 2])
-        c1.multiselect("Activations", list(ACTIVATIONS), default=["tanh", "relu"], key="sweep_acts")
-        c2.multiselect("Placements", list(PLACEMENTS), default=list(PLACEMENTS), key="sweep_places",
-                       format_func=PLACEMENTS.__getitem__)
-        c3.text_input("Units options", value="64,32", key="sweep_units",
-                      help="Stacked units per option, options separated by ';', e.g. 64,32; 32")
-        st.button("Replace the models with this sweep", key="sweep", on_click=_sweep)
+    sweep_builder()
 
 
 def _number(label: str, key: str, low: float, high: float, **kw: Any) -> None:
@@ -114,7 +112,7 @@ def settings() -> tuple[Any, Any, Any] | None:
         _select("Scaling", "scaling", SCALINGS)
     with cols[1]:
         st.markdown("**Split**")
-        _select("Test period", "test_mode", ps.TEST_MODES, format_func=ps.TEST_MODES.__getitem__)
+        _select("Test period", "test_mode", TEST_MODES, format_func=TEST_MODES.__getitem__)
         if state.draft.settings.test_mode == "points":
             _number("Test points (last)", "test_size", 1, 100_000, step=1)
         else:
@@ -137,9 +135,9 @@ def settings() -> tuple[Any, Any, Any] | None:
         _select("Loss", "loss", LOSSES)
         _number("Patience (0 = off)", "patience", 0, 10_000, step=1)
     try:
-        return ps.build_specs(state.draft.settings)
+        return build_specs(state.draft.settings)
     except SpecError as exc:
-        st.error(ps.md_escape(str(exc)))
+        common.tell("error", "{}", exc)
         return None
 
 
@@ -147,22 +145,22 @@ def card(uid: int, n_features: int, window: WindowSpec | None) -> ModelSpec | No
     """One model: name, layers editor, between activation, buttons and its parameter table."""
     name_key, between_key, layers_key = state.bind_model(uid)
     st.text_input("Name", key=name_key, max_chars=80, on_change=state.commit_model, args=(uid, "name"))
-    base = pd.DataFrame(state.editor_base(uid), columns=list(ps.LAYER_COLUMNS)).fillna({"dropout": 0.0})
+    base = pd.DataFrame(state.editor_base(uid), columns=list(LAYER_COLUMNS)).fillna({"dropout": 0.0})
     edited = st.data_editor(base, key=layers_key, num_rows="dynamic", column_config=LAYER_CONFIG, hide_index=True)
     state.set_layers(uid, edited.to_dict("records"))
-    st.selectbox("Activation layer between LSTM layers", [ps.NONE, *ACTIVATIONS], key=between_key,
+    st.selectbox("Activation layer between LSTM layers", [NONE, *ACTIVATIONS], key=between_key,
                  on_change=state.commit_model, args=(uid, "between"))
     b1, b2 = st.columns(2)
     b1.button("Duplicate", key=f"dup_{uid}", on_click=lambda: state.draft.duplicate(uid), width="stretch")
     b2.button("Remove", key=f"rm_{uid}", on_click=lambda: state.draft.remove(uid), width="stretch",
               disabled=len(state.draft.models) <= 1)
     try:
-        model = ps.to_model(state.draft.model(uid))
+        model = state.draft.model(uid).spec()
     except SpecError as exc:
-        st.error(ps.md_escape(str(exc)))
+        common.tell("error", "{}", exc)
         return None
     if window is not None:
-        table = ps.param_table(model, n_features, window.lookback, window.framing)
+        table = param_table(model, n_features, window.lookback, window.framing)
         table["Params"] = table["Params"].map("{:,}".format)
         st.dataframe(table, hide_index=True, key=f"params_{uid}")
     eligible, why = cudnn_eligible(model)
@@ -180,7 +178,7 @@ def page() -> None:
     n_features = 1 + len(state.draft.features)
     models: list[ModelSpec | None] = []
     per_row = 2  # three cards per row at 1280 px leave the layers editor and formulas cut off
-    uids = [d["uid"] for d in state.draft.models]
+    uids = [m.uid for m in state.draft.models]
     for start in range(0, len(uids), per_row):
         cols = st.columns(per_row, gap="medium")
         for col, uid in zip(cols, uids[start:start + per_row], strict=False):

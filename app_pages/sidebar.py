@@ -11,12 +11,12 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import common
-from lstm_app import page_state as ps
 from lstm_app.errors import LabError, SpecError, StoreError
 from lstm_app.outcome import RunStatus
 from lstm_app.runs.store import ExperimentInfo
 from lstm_app.spec import ExperimentSpec
-from lstm_app.ui import PageState
+from lstm_app.ui import PageState, fill, say
+from lstm_app.ui.labels import data_label, history_label, plural
 
 __all__ = ["show"]
 
@@ -34,30 +34,30 @@ def _act(action: str, experiment_id: int) -> None:
         elif action == "delete_yes":
             db.delete_experiment(experiment_id)
             s.confirm_delete, s.experiment_id = None, None
-            s.flash("success", f"Experiment {experiment_id} **{ps.md_escape(row.name)}** deleted.")
+            s.note(say("success", f"Experiment {experiment_id} **{{}}** deleted.", row.name))
         elif action == "delete_no":
             s.confirm_delete = None
         elif action == "requeue":
             n = common.runner().requeue_interrupted(experiment_id)
-            s.flash("success", f"{ps.plural(n, 'interrupted run')} queued again.")
+            s.flash("success", f"{plural(n, 'interrupted run')} queued again.")
         else:
             name, content = db.dataset(row.dataset_sha)
             spec = dataclasses.replace(row.spec, name=f"{row.spec.name} (re-run)"[:120])
             s.experiment_id = common.runner().submit(spec, name, content)
             s.flash("success", f"Re-running as experiment {s.experiment_id}.")
     except LabError as exc:
-        s.flash("error", ps.md_escape(str(exc)))
+        s.note(say("error", "{}", exc))
 
 
 def _import() -> None:
     s, db = common.state(), common.store()
-    f = s.value("import_json")
+    f = s.value(PageState.IMPORT)
     if f is None:
         return
     try:
         spec = ExperimentSpec.from_json(f.getvalue())
     except SpecError as exc:
-        s.flash("error", ps.md_escape(str(exc)))
+        s.note(say("error", "{}", exc))
         return
     stored = None
     if spec.data.sha256:
@@ -71,14 +71,14 @@ RECENT = 20  # experiments listed without a search
 
 def _details(row: ExperimentInfo) -> str:
     """The open experiment in full: name, then what the name does not already say."""
-    data = ps.data_label(row.source)
+    data = data_label(row.source)
     when = datetime.fromtimestamp(row.created_at).strftime("%Y-%m-%d %H:%M")
-    parts = [] if Path(data).stem in row.name else [ps.md_escape(data)]
-    parts.append(f"{ps.plural(row.models, 'model')} × {ps.plural(row.seeds, 'seed')}")
+    parts = [] if Path(data).stem in row.name else [fill("{}", data)]
+    parts.append(f"{plural(row.models, 'model')} × {plural(row.seeds, 'seed')}")
     if when not in row.name:
         parts.append(when)
     parts.append(", ".join(f"{n} {status}" for status, n in sorted(row.counts.items())) or "no runs")
-    return f"**{ps.md_escape(row.name)}**  \n" + " · ".join(parts)
+    return fill("**{}**  \n", row.name) + " · ".join(parts)
 
 
 def history(s: PageState, experiments: list[ExperimentInfo], total: int) -> None:
@@ -87,15 +87,15 @@ def history(s: PageState, experiments: list[ExperimentInfo], total: int) -> None
         st.caption("No experiments yet: train one on the Train page, or import one below.")
         return
     if total > RECENT:
-        search = st.text_input("Search by name", key="history_search", placeholder=f"{total:,} experiments")
+        search = st.text_input("Search by name", key=PageState.SEARCH, placeholder=f"{total:,} experiments")
         shown = sum(1 for row in experiments if not search or search.lower() in row.name.lower())
-        st.caption(f"{shown} matching “{ps.md_escape(search)}”" if search
+        st.caption(fill(f"{shown} matching “{{}}”", search) if search
                    else f"The {RECENT} most recent of {total:,}.")
     if not experiments:
         return
     by_id = {row.id: row for row in experiments}
     st.selectbox("Open", list(by_id), key=s.bind_pick(list(by_id)), on_change=s.commit_pick,
-                 format_func=lambda i: ps.history_label(by_id[i]))
+                 format_func=lambda i: history_label(by_id[i]))
     eid = s.experiment_id if s.experiment_id in by_id else experiments[0].id
     row = by_id[eid]
     st.caption(_details(row))
@@ -111,8 +111,8 @@ def history(s: PageState, experiments: list[ExperimentInfo], total: int) -> None
         c2.button("Delete", key="delete", on_click=_act, args=("delete", eid), width="stretch",
                   disabled=confirming)
         if confirming:
-            st.warning(f"Delete experiment {eid} **{ps.md_escape(row.name)}** with its "
-                       f"{ps.plural(row.total, 'run')} and trained models? This cannot be undone.")
+            common.tell("warning", f"Delete experiment {eid} **{{}}** with its {plural(row.total, 'run')} and "
+                        "trained models? This cannot be undone.", row.name)
             c1, c2 = st.columns(2)
             c1.button("Delete it", key="delete_yes", type="primary", on_click=_act, args=("delete_yes", eid),
                       width="stretch")
@@ -120,11 +120,11 @@ def history(s: PageState, experiments: list[ExperimentInfo], total: int) -> None
 
 
 def setup(s: PageState) -> None:
-    st.file_uploader("Import an experiment JSON", type=["json"], key="import_json", on_change=_import)
+    st.file_uploader("Import an experiment JSON", type=["json"], key=PageState.IMPORT, on_change=_import)
     d = s.draft
     if d.pending is not None:
-        st.caption(f"**{ps.md_escape(d.pending.name)}** waits for its data file "
-                   f"**{ps.md_escape(d.pending_file or '')}**: upload it on the Data page.")
+        st.caption(fill("**{}** waits for its data file **{}**: upload it on the Data page.", d.pending.name,
+                        d.pending_file or ""))
     st.divider()
     st.caption("Your data, models and settings are saved as you go: a refresh, a second tab or a bookmark "
                "of this page brings them back.")

@@ -7,13 +7,15 @@ from datetime import datetime
 import streamlit as st
 
 from app_pages import common
-from lstm_app import page_state as ps
 from lstm_app.errors import LabError
 from lstm_app.outcome import ACTIVE
 from lstm_app.params import check_budget
 from lstm_app.runs import schedule
 from lstm_app.spec import ExperimentSpec
-from lstm_app.ui import Chosen
+from lstm_app.ui import Chosen, fill, say
+from lstm_app.ui.forms import backtest_of, build_specs
+from lstm_app.ui.forms import experiment as experiment_spec
+from lstm_app.ui.labels import plural, run_line, split_line
 
 state, store = common.state(), common.store()
 
@@ -25,14 +27,14 @@ def experiment(chosen: Chosen | None) -> ExperimentSpec | None:
     if chosen is None or chosen.spec is None or chosen.frame is None:
         return None
     try:
-        models = [ps.to_model(m) for m in d.models]
-        window, split, training = ps.build_specs(d.settings)
-        backtest = ps.backtest_of(d.settings)
+        models = [m.spec() for m in d.models]
+        window, split, training = build_specs(d.settings)
+        backtest = backtest_of(d.settings)
     except LabError:
         return None
-    spec = ps.experiment(d.experiment_name(datetime.now()), chosen.spec, models, window, split, training, backtest)
+    spec = experiment_spec(d.experiment_name(datetime.now()), chosen.spec, models, window, split, training, backtest)
     check_budget(spec, chosen.frame.shape[1])  # a LabError naming the model, its count and the limit
-    ps.split_line(len(chosen.frame), window, split, training, backtest.origins)
+    split_line(len(chosen.frame), window, split, training, backtest.origins)
     return spec
 
 
@@ -44,23 +46,23 @@ def summary(chosen: Chosen | None) -> ExperimentSpec | None:
     try:
         spec = experiment(chosen)
     except LabError as exc:
-        st.error(ps.md_escape(str(exc)))
+        common.tell("error", "{}", exc)
         return None
     if spec is None:
         st.warning("Fix the models or settings on the Models page first.")
         return None
     training, origins = spec.training, spec.backtest.origins
-    across = f" × {ps.plural(origins, 'backtest origin')}" if origins > 1 else ""
-    st.caption(f"{ps.plural(len(spec.models), 'model')} × {ps.plural(len(training.seeds), 'seed')}{across} = "
-               f"{ps.plural(len(spec.backtest_runs()), 'run')} of {ps.plural(training.epochs, 'epoch')} on "
-               f"**{ps.md_escape(chosen.name)}**. "
-               + ps.split_line(len(chosen.frame), spec.window, spec.split, training, origins))
+    across = f" × {plural(origins, 'backtest origin')}" if origins > 1 else ""
+    st.caption(f"{plural(len(spec.models), 'model')} × {plural(len(training.seeds), 'seed')}{across} = "
+               f"{plural(len(spec.backtest_runs()), 'run')} of {plural(training.epochs, 'epoch')} on "
+               + fill("**{}**. ", chosen.name)
+               + split_line(len(chosen.frame), spec.window, spec.split, training, origins))
     seconds, plan = schedule.estimate(spec, len(chosen.frame))
     say = st.warning if seconds > 600 else st.caption
     say(f"Estimated time: {plan}." + (" Fewer epochs, seeds or models, or a shorter series, would make it "
                                        "quicker." if seconds > 600 else ""))
     if common.runner_problem() is None:
-        st.caption(f"Executor: {ps.md_escape(common.runner().where())} (set with LSTM_LAB_EXECUTOR).")
+        st.caption(fill("Executor: {} (set with LSTM_LAB_EXECUTOR).", common.runner().where()))
     return spec
 
 
@@ -73,11 +75,19 @@ def _train() -> None:
             return
         eid = common.runner().submit(spec, chosen.name, common.content(state, store))
     except LabError as exc:
-        state.flash("error", ps.md_escape(str(exc)))
+        state.note(say("error", "{}", exc))
         return
     state.experiment_id = eid
     state.draft.name = ""  # the next experiment gets a fresh default name
-    state.flash("success", f"Experiment {eid} submitted: {ps.plural(len(spec.backtest_runs()), 'run')} queued.")
+    state.flash("success", f"Experiment {eid} submitted: {plural(len(spec.backtest_runs()), 'run')} queued.")
+
+
+def _cancel_all(eid: int) -> None:
+    common.runner().cancel_experiment(eid)
+
+
+def _cancel(run_id: int) -> None:
+    common.runner().cancel(run_id)
 
 
 def progress() -> None:
@@ -94,15 +104,15 @@ def progress() -> None:
         still = any(r.status in ACTIVE for r in runs)
         st.subheader(f"Progress of experiment {eid}")
         if still and runner is not None:
-            st.button("Cancel all unfinished runs", key="cancel_all", on_click=lambda: runner.cancel_experiment(eid))
+            st.button("Cancel all unfinished runs", key="cancel_all", on_click=_cancel_all, args=(eid,))
         backtest = any(r.origin for r in runs)
         for run in runs:
             c1, c2, c3 = st.columns([2, 6, 1], vertical_alignment="center")
             c1.text(f"{run.model_name} · seed {run.seed}" + (f" · origin {run.origin + 1}" if backtest else ""))
-            fraction, line = ps.run_line(run, runner.stall_note(run) if runner is not None else "")
-            c2.progress(fraction, text=ps.md_escape(line))
+            fraction, line = run_line(run, runner.stall_note(run) if runner is not None else "")
+            c2.progress(fraction, text=fill("{}", line))
             if runner is not None and run.status in ACTIVE and not run.cancel_requested:
-                c3.button("Cancel", key=f"cancel_{run.id}", on_click=lambda i=run.id: runner.cancel(i))
+                c3.button("Cancel", key=f"cancel_{run.id}", on_click=_cancel, args=(run.id,))
         if active and not still:
             st.rerun()
         elif not still:
@@ -119,9 +129,9 @@ def page() -> None:
     st.text_input("Experiment name", key=state.bind_name(), on_change=state.commit_name, max_chars=120,
                   placeholder=d.auto_name(datetime.now()), help="Left empty, the name is preset · data · date.")
     if d.pending is not None:
-        st.warning(f"The imported experiment **{ps.md_escape(d.pending.name)}** still waits for its data file "
-                   f"**{ps.md_escape(d.pending_file or '')}**: training now uses the models and settings shown on "
-                   "the Models page, not the imported ones.")
+        common.tell("warning", "The imported experiment **{}** still waits for its data file **{}**: training now "
+                    "uses the models and settings shown on the Models page, not the imported ones.",
+                    d.pending.name, d.pending_file or "")
     spec = summary(chosen)
     st.button("Train", type="primary", key="train", disabled=spec is None or common.runner_problem() is not None,
               on_click=_train)

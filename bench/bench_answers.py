@@ -24,12 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lstm_app import data, windows  # noqa: E402
-from lstm_app import page_state as ps  # noqa: E402
+from lstm_app import data, runs, windows  # noqa: E402
 from lstm_app.data.samples import PREFIX, SAMPLES, sample_path  # noqa: E402
-from lstm_app.report import metrics, results  # noqa: E402
+from lstm_app.report import metrics  # noqa: E402
 from lstm_app.runs.runner import Runner  # noqa: E402
 from lstm_app.spec import DataSpec, ExperimentSpec  # noqa: E402
+from lstm_app.ui import forms  # noqa: E402
 from lstm_app.ui.draft import Draft  # noqa: E402
 
 
@@ -39,10 +39,10 @@ def default_experiment(sample: str) -> tuple[ExperimentSpec, data.Table]:
     draft = Draft()
     draft.choose_sample(sample)
     draft.adopt(table)
-    window, split, training = ps.build_specs(draft.settings)
-    models = [ps.to_model(m) for m in draft.models]
-    spec = ps.experiment(f"default {sample}", DataSpec(PREFIX + sample, draft.target or "", table.time_column),
-                         models, window, split, training, ps.backtest_of(draft.settings))
+    window, split, training = forms.build_specs(draft.settings)
+    models = [m.spec() for m in draft.models]
+    spec = forms.experiment(f"default {sample}", DataSpec(PREFIX + sample, draft.target or "", table.time_column),
+                            models, window, split, training, forms.backtest_of(draft.settings))
     return spec, table
 
 
@@ -67,7 +67,7 @@ def run(runner: Runner, sample: str) -> None:
     while any(r.status in ("queued", "running") for r in runner.store.runs(eid)):
         time.sleep(0.2)
     wall = time.monotonic() - start
-    comparison = results.load(runner.store, eid).comparison
+    comparison = runs.load_results(runner.store, eid).comparison
     base = comparison.baselines
     rmses = [m.mean.get("rmse") for m in comparison.models]
     best_lstm = min((r for r in rmses if r is not None), default=np.nan)

@@ -22,27 +22,21 @@ same kind of data folder, for before/after figures.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_page import build  # noqa: E402
 
-from lstm_app.runs.store import DATA_ENV  # noqa: E402
+from helpers import serve  # noqa: E402
 
 __all__ = ["main"]
 CHROMIUM = "/usr/bin/chromium"
@@ -60,44 +54,6 @@ _DRAWN = """(eid) => {
         .length;
 }"""
 _RUNNING = "() => !!document.querySelector('[data-testid=\"stStatusWidget\"]')"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serve(app: Path, data: Path, log: Path) -> Iterator[str]:
-    """`streamlit run dashboard.py` in `app` on a free port with its store in `data`; its URL."""
-    port = _free_port()
-    env = {**os.environ, DATA_ENV: str(data), "PYTHONPATH": str(app)}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=app, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start:\n" + log.read_text()[-3000:])
-                time.sleep(0.2)
-            yield url
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 class Frames:

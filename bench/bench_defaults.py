@@ -25,22 +25,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lstm_app import page_state as ps  # noqa: E402
 from lstm_app import runs  # noqa: E402
 from lstm_app.data.samples import sample_path  # noqa: E402
 from lstm_app.presets import DECISIVE_ORIGINS, DECISIVE_SEEDS, HOTEL_H2, hotel_replication  # noqa: E402
 from lstm_app.runs import schedule  # noqa: E402
 from lstm_app.runs.runner import Runner  # noqa: E402
 from lstm_app.spec import DataSpec, ExperimentSpec  # noqa: E402
+from lstm_app.ui import forms  # noqa: E402
 from lstm_app.ui.draft import Draft  # noqa: E402
 
 
 def _default() -> ExperimentSpec:
     draft = Draft()
-    window, split, training = ps.build_specs(draft.settings)
-    models = [ps.to_model(m) for m in draft.models]
-    return ps.experiment("default", DataSpec(HOTEL_H2, "Cancellations", "Date"), models, window, split, training,
-                         ps.backtest_of(draft.settings))
+    window, split, training = forms.build_specs(draft.settings)
+    models = [m.spec() for m in draft.models]
+    return forms.experiment("default", DataSpec(HOTEL_H2, "Cancellations", "Date"), models, window, split, training,
+                            forms.backtest_of(draft.settings))
 
 
 def _run(runner: Runner, spec: ExperimentSpec) -> None:

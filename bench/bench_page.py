@@ -49,6 +49,7 @@ from lstm_app.spec import (  # noqa: E402
     TrainingSpec,
     WindowSpec,
 )
+from lstm_app.ui import PageState  # noqa: E402
 
 __all__ = ["main"]
 PAGE = str(ROOT / "dashboard.py")
@@ -150,7 +151,7 @@ def measure(folder: Path, eids: list[int], reruns: int, profile: Path | None = N
                 at.run()
                 opens.append((time.perf_counter() - start) * 1000)
             assert not at.exception, [e.value for e in at.exception]
-            assert at.session_state["experiment_id"] == eid and len(at.get("plotly_chart")) >= 5
+            assert PageState(at.session_state).experiment_id == eid and len(at.get("plotly_chart")) >= 5
         times = []
         for _ in range(reruns):
             start = time.perf_counter()

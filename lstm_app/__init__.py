@@ -11,7 +11,8 @@ Subpackages, by concern (the data flow runs top to bottom):
     report/                 metrics, statistics, comparisons, verdicts, charts, exports
     outcome                 what a run produces, typed
     num                     finite_or_none: the one reading of loose numbers (the lowest module)
-    cli, presets, page_state
+    ui/                     the page's state, forms and words (no Streamlit: the page draws them)
+    cli, presets
 
 Nothing here imports Streamlit, and only `lstm_app.engine` imports TensorFlow (tests/test_layering.py).
 """

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from helpers import serve
 from lstm_app.spec import (
     BacktestSpec,
     DataSpec,
@@ -90,3 +91,14 @@ def trained_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     finally:
         runner.shutdown()
     return folder, experiment_id
+
+
+# --- a real Streamlit server (tests/test_e2e_browser.py; bench/bench_browser.py uses helpers.serve) ----
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real `streamlit run dashboard.py` on 127.0.0.1 with its store in tmp_path / "lab":
+    (URL, data folder)."""
+    with serve(Path(__file__).resolve().parent.parent, tmp_path / "lab", tmp_path / "server.log") as url:
+        yield url, tmp_path / "lab"

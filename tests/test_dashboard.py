@@ -16,10 +16,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_app.errors import DataError
-from lstm_app.page_state import esc, read_upload
 from lstm_app.runs import runner as jobs
 from lstm_app.runs.store import DATA_ENV, Store
-from lstm_app.ui import Draft
+from lstm_app.text import md_escape as esc
+from lstm_app.ui import Draft, PageState
+from lstm_app.ui.forms import read_upload
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "dashboard.py")
@@ -53,11 +54,11 @@ def go(at: AppTest, name: str) -> AppTest:
 
 
 def draft(at: AppTest) -> Draft:
-    return at.session_state["draft"]
+    return PageState(at.session_state).draft
 
 
 def names(at: AppTest) -> list[str]:
-    return [m["name"] for m in draft(at).models]
+    return [m.name for m in draft(at).models]
 
 
 def markdown(at: AppTest) -> str:
@@ -75,7 +76,7 @@ def frames(at: AppTest) -> list:
 
 def upload(at: AppTest, name: str, content: bytes) -> AppTest:
     """Upload a file through the Data page's real file uploader."""
-    if at.session_state["draft"].kind != "upload":
+    if PageState(at.session_state).draft.kind != "upload":
         at.radio(key="source_kind").set_value("upload").run()
     at.file_uploader(key="uploader").upload(name, content, "text/csv")
     return at.run()
@@ -97,7 +98,7 @@ def test_a_bundled_sample_shows_preview_time_column_and_frequency(page: AppTest)
     assert page.selectbox(key="target").value == "Cancellations"
     assert page.selectbox(key="sample").value == HOTEL
     assert page.get("plotly_chart"), "the series preview chart is drawn"
-    assert page.query_params["draft"] == page.session_state["draft_id"]
+    assert page.query_params["draft"] == PageState(page.session_state).draft_id
 
 
 def test_a_bad_upload_is_one_error_sentence_and_nothing_else_breaks(page: AppTest) -> None:
@@ -140,7 +141,7 @@ def test_presets_load_their_models_and_the_hotel_recipe_counts_per_layer(page: A
     go(page.run(), "models")
     page.button(key="preset_hotel H2 replication").click().run()
     assert not page.exception and not page.error
-    assert names(page) == ["tanh", "relu"] and page.session_state.get("confirm_preset") is None
+    assert names(page) == ["tanh", "relu"] and PageState(page.session_state).confirm_preset is None
     values = {k: page.number_input(key=k).value for k in ("lookback", "batch_size", "test_size", "n_seeds", "origins")}
     assert values == {"lookback": 5, "batch_size": 1, "test_size": 10, "n_seeds": 10, "origins": 5}
     assert page.selectbox(key="framing").value == "features"
@@ -151,7 +152,7 @@ def test_presets_load_their_models_and_the_hotel_recipe_counts_per_layer(page: A
         assert list(table["Params"])[-1] == "165"
     page.button(key="preset_tanh vs ReLU inside vs ReLU between").click().run()
     assert names(page) == ["tanh", "relu inside", "relu between"]
-    assert [page.text_input(key=f"name_{m['uid']}").value for m in draft(page).models] == names(page)
+    assert [page.text_input(key=f"name_{m.uid}").value for m in draft(page).models] == names(page)
     assert any("80 training windows, 20 validation, 10 test" in c.value for c in go(page, "train").caption)
 
 
@@ -182,10 +183,10 @@ def test_a_model_can_be_added_duplicated_and_removed_and_a_sweep_replaces_them(p
     go(page.run(), "models")
     page.button(key="add_model").click().run()
     models = draft(page).models
-    assert len(models) == 4 and models[-1]["name"] == "model"
-    page.button(key=f"dup_{models[0]['uid']}").click().run()
+    assert len(models) == 4 and models[-1].name == "model"
+    page.button(key=f"dup_{models[0].uid}").click().run()
     assert names(page)[-1] == "tanh copy"
-    page.button(key=f"rm_{draft(page).models[1]['uid']}").click().run()
+    page.button(key=f"rm_{draft(page).models[1].uid}").click().run()
     assert names(page) == ["tanh", "relu between", "model", "tanh copy"] and not page.exception
     page.multiselect(key="sweep_acts").set_value(["tanh", "relu", "elu"])
     page.text_input(key="sweep_units").set_value("8,4; 8")
@@ -232,7 +233,7 @@ def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTes
     assert [(r.model_name, r.seed) for r in runs] == [("tanh", 0), ("relu", 0)]
     assert all(r.status in ("queued", "running", "done") for r in runs)
     assert any("submitted: 2 runs queued" in s.value for s in page.success)
-    assert page.session_state["experiment_id"] == experiment.id
+    assert PageState(page.session_state).experiment_id == experiment.id
     assert page.query_params["experiment"] == str(experiment.id)
     assert any(f"Progress of experiment {experiment.id}" in h.value for h in page.subheader)
     assert page.text_input(key="exp_name").value == "", "the next experiment gets a fresh default name"
@@ -271,7 +272,7 @@ def test_a_finished_experiment_renders_the_compare_page(trained_page: AppTest) -
     at.toggle(key="per_seed").set_value(True).run()
     per_seed = next(f for f in frames(at) if "Seed" in f.columns)
     assert len(per_seed) == 8 and set(per_seed["Status"]) == {"done"} and set(per_seed["Origin"]) == {1, 2}
-    eid = at.session_state["experiment_id"]
+    eid = PageState(at.session_state).experiment_id
     at.selectbox(key=f"reference_{eid}").set_value(1).run()
     assert not at.exception and "relu: the reference" in plain(markdown(at))
 
@@ -292,7 +293,7 @@ def test_history_delete_asks_first_then_refreshes_the_rename_box(page: AppTest, 
     assert page.sidebar.text_input(key=f"rename_{old}").value == "new name"
     page.sidebar.button(key="rerun").click().run()
     newest = store.experiments()[0]
-    assert newest.name == "new name (re-run)" and page.session_state["experiment_id"] == newest.id
+    assert newest.name == "new name (re-run)" and PageState(page.session_state).experiment_id == newest.id
     page.sidebar.selectbox(key="history_pick").set_value(old).run()
     page.sidebar.button(key="delete").click().run()
     assert old in [e.id for e in store.experiments()], "one click deletes nothing"
@@ -302,7 +303,7 @@ def test_history_delete_asks_first_then_refreshes_the_rename_box(page: AppTest, 
     page.sidebar.button(key="delete").click().run()
     page.sidebar.button(key="delete_yes").click().run()
     assert [e.id for e in store.experiments()] == [newest.id, first] and not page.exception
-    shown = page.session_state["experiment_id"]
+    shown = PageState(page.session_state).experiment_id
     assert shown == newest.id and page.sidebar.text_input(key=f"rename_{shown}").value == "new name (re-run)"
     assert store.dataset(sha), "the other experiments keep their data"
 
@@ -322,8 +323,8 @@ def test_a_fresh_session_with_the_same_query_restores_the_setup_data_and_experim
     go(page, "models").number_input(key="epochs").set_value(5).run()
     page.selectbox(key="test_mode").set_value("share").run()
     page.number_input(key="test_share").set_value(0.25).run()
-    page.text_input(key=f"name_{draft(page).models[0]['uid']}").set_value("my tanh").run()
-    assert page.query_params == {"draft": page.session_state["draft_id"], "experiment": str(older)}
+    page.text_input(key=f"name_{draft(page).models[0].uid}").set_value("my tanh").run()
+    assert page.query_params == {"draft": PageState(page.session_state).draft_id, "experiment": str(older)}
     params = dict(page.query_params)
 
     again = AppTest.from_file(PAGE, default_timeout=60)  # a refresh: a new session, the same URL
@@ -335,8 +336,38 @@ def test_a_fresh_session_with_the_same_query_restores_the_setup_data_and_experim
     go(again, "models")
     assert again.number_input(key="epochs").value == 5 and again.number_input(key="test_share").value == 0.25
     assert names(again)[0] == "my tanh"
-    assert again.session_state["experiment_id"] == older
+    assert PageState(again.session_state).experiment_id == older
     assert f"experiment {older}" in markdown(go(again, "compare"))
+
+
+def test_each_browser_keeps_its_own_setup_and_a_bare_url_starts_a_fresh_one(page: AppTest) -> None:
+    upload(page.run(), "shop.csv", SHOP)  # the first browser's setup, saved as it changes
+    first = PageState(page.session_state).draft_id
+    other = AppTest.from_file(PAGE, default_timeout=60)  # a second browser on the bare URL
+    other.run()
+    assert not other.exception and PageState(other.session_state).draft_id != first
+    assert draft(other).kind == "sample" and other.selectbox(key=PageState.SAMPLE).value == HOTEL
+    go(other, "models").number_input(key="epochs").set_value(3).run()  # editing there
+    assert go(page, "data").selectbox(key=PageState.TARGET).value == "sales"  # leaves the first tab alone
+    assert draft(page).kind == "upload" and draft(page).settings.epochs != 3
+    again = AppTest.from_file(PAGE, default_timeout=60)  # the first tab refreshed: its own ?draft= again
+    again.query_params.update(dict(page.query_params))
+    assert "**shop\\.csv** — 60 rows" in markdown(again.run())
+
+
+def test_the_sweep_builder_keeps_its_choices_off_the_page_and_stays_open_after_an_error(page: AppTest) -> None:
+    go(page.run(), "models")
+    page.text_input(key=PageState.SWEEP_UNITS).set_value("16,8").run()
+    page.multiselect(key=PageState.SWEEP_ACTS).set_value(["elu"]).run()
+    assert not page.expander[0].proto.expanded
+    go(go(page, "data"), "models")  # leaving the page drops the widgets' keys
+    assert page.text_input(key=PageState.SWEEP_UNITS).value == "16,8"
+    assert page.multiselect(key=PageState.SWEEP_ACTS).value == ["elu"]
+    assert page.multiselect(key=PageState.SWEEP_PLACES).value == ["inside", "between"]
+    page.text_input(key=PageState.SWEEP_UNITS).set_value("sixteen")
+    page.button(key="sweep").click().run()
+    assert len(page.error) == 1 and page.expander[0].proto.expanded
+    assert page.text_input(key=PageState.SWEEP_UNITS).value == "sixteen"
 
 
 def _shop_experiment(sha: str | None) -> dict:

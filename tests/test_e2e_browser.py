@@ -7,23 +7,16 @@ drawn. Screenshots go to tmp_path (and to $LSTM_LAB_ARTIFACTS when that is set).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lstm_app.runs.store import DATA_ENV, Store
+from lstm_app.runs.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,50 +29,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium "
                        "(scripts/test.sh installs it; no browser download is possible)"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A real `streamlit run dashboard.py` on 127.0.0.1 with its store in tmp_path."""
-    port = _free_port()
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below, after the server
-    env = {**os.environ, DATA_ENV: str(tmp_path / "lab"), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("the server did not start:\n" + (tmp_path / "server.log").read_text()[-3000:])
-            time.sleep(0.3)
-        yield url, tmp_path / "lab"
-    finally:
-        # SIGTERM lets the server shut its runner down (workers terminated, runs marked interrupted).
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 def _shoot(page, shots: list[Path], folder: Path, name: str, *, full: bool = False) -> None:

@@ -14,6 +14,7 @@ from lstm_app.data.samples import SAMPLES, sample_path
 from lstm_app.runs import runner as jobs
 from lstm_app.runs.store import DATA_ENV
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
+from lstm_app.ui import PageState
 
 PAGE = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 TARGETS = {"hotel_h2_weekly_cancellations.csv": ("Date", "Cancellations"),
@@ -61,7 +62,7 @@ def test_every_page_renders_a_trained_bundled_sample(trained, name: str, monkeyp
             at.switch_page(f"app_pages/{page}.py").run()
             assert not at.exception, (page, [e.value for e in at.exception])
             assert not at.error, (page, [e.value for e in at.error])
-        assert at.session_state["experiment_id"] == ids[name]
+        assert PageState(at.session_state).experiment_id == ids[name]
         assert len(at.get("plotly_chart")) >= 2  # the Compare view drew its charts
     finally:
         jobs.shutdown_all()

@@ -11,23 +11,21 @@ import dataclasses
 import importlib.util
 import os
 import signal
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
-from lstm_app import page_state
+from helpers import wait_for
 from lstm_app.errors import LabError
 from lstm_app.runs.executor import ExecutorChoice, parse_executor
 from lstm_app.runs.runner import Runner
 from lstm_app.runs.store import RunRow, Store
 from lstm_app.spec import BacktestSpec
+from lstm_app.ui.labels import run_line
 
 ROOT = Path(__file__).resolve().parent.parent
 HAVE_RAY = importlib.util.find_spec("ray") is not None
-T = TypeVar("T")
 EPOCHS = 200  # a run still training seconds after its first epoch row, even on a warm worker
 KINDS = ["local", pytest.param("ray", marks=pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed"))]
 
@@ -71,16 +69,6 @@ def make_runner(request: pytest.FixtureRequest, tmp_path: Path, ray_instance) ->
     yield make
     for runner in made:
         runner.shutdown()
-
-
-def wait_for(check: Callable[[], T], what: str, timeout: float = 60.0) -> T:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
-    return value
 
 
 def finished(store: Store, experiment_id: int) -> list[RunRow] | None:
@@ -151,10 +139,10 @@ def test_a_killed_worker_is_retried_in_a_new_attempt_with_a_clean_curve_on_ray_a
     retried = wait_for(lambda: (r := runner.store.run(run.id)).attempt > live.attempt and r.status == "running"
                        and r, "the retry", 60)
     assert retried.retries == 1 and retried.attempt == live.attempt + 1
-    assert "retried 1 time" in page_state.run_line(retried, "")[1]  # what the page shows
+    assert "retried 1 time" in run_line(retried, "")[1]  # what the page shows
     [done] = wait_for(lambda: finished(runner.store, eid), "the retried run to finish", 120)
     assert done.status == "done" and done.retries == 1, done.message
-    assert page_state.run_line(done, "")[1].endswith("retried 1 time")
+    assert run_line(done, "")[1].endswith("retried 1 time")
     assert epochs_of(runner.store, run.id) == list(range(1, 16))  # one attempt's epochs, none twice
 
 

@@ -16,10 +16,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
+from helpers import wait_for
 from lstm_app import params
 from lstm_app.errors import LabError, QueueFullError, StoreError
 from lstm_app.runs import runner as jobs
@@ -29,19 +29,6 @@ from lstm_app.runs.store import RunRow, Store
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
 
 ROOT = Path(__file__).resolve().parent.parent
-T = TypeVar("T")
-
-
-def wait_for(check: Callable[[], T], what: str, timeout: float = 60.0) -> T:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def gone(pid: int) -> bool:

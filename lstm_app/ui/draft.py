@@ -11,7 +11,6 @@ chosen, so none of its settings are dropped on the way.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import hashlib
@@ -19,37 +18,40 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
-from .. import page_state as ps
 from ..data import Table, series
 from ..data.samples import PREFIX, SAMPLES, sample_path
 from ..errors import DataError
 from ..presets import HOTEL_H2, PRESETS
-from ..spec import DataSpec, ExperimentSpec, ModelSpec
+from ..spec import DataSpec, ExperimentSpec
+from .forms import (
+    LayerDraft,
+    ModelDraft,
+    Settings,
+    hotel_settings,
+    preset_models,
+    settings_from,
+    suggested,
+    unique_name,
+)
+from .labels import Note, plural, say
 
-__all__ = ["DEFAULT_SAMPLE", "HOTEL_PRESET", "SEED_PRESET", "Chosen", "Draft", "Note", "Upload", "sample_sha"]
+__all__ = ["DEFAULT_SAMPLE", "HOTEL_PRESET", "SEED_PRESET", "Chosen", "DataKind", "Draft", "Note", "Upload",
+           "sample_sha"]
 
 SEED_PRESET, HOTEL_PRESET = list(PRESETS)
 DEFAULT_SAMPLE = HOTEL_H2.removeprefix(PREFIX)
 _VERSION = 1
+DataKind = Literal["sample", "upload"]
 
 
 @functools.lru_cache(maxsize=16)
 def sample_sha(name: str) -> str:
     """SHA-256 of a bundled sample's bytes (what the store would key it by)."""
     return hashlib.sha256(sample_path(name).read_bytes()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Note:
-    """What the page should say after a transition: `kind` is success, info, warning or error;
-    `text` is Markdown with every user-supplied part escaped."""
-
-    kind: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -74,24 +76,20 @@ class Chosen:
     error: str | None = None
 
 
-def _models(specs: tuple[ModelSpec, ...] | list[ModelSpec]) -> list[dict[str, Any]]:
-    return [ps.model_dict(m) for m in specs]
-
-
 @dataclass
 class Draft:
     """The working setup; see the module docstring. `data_key` is the hash of the data that
     `target`, `features` and `settings` were chosen for: another file resets the columns, and
     the settings too unless someone set them (`settings_touched`)."""
 
-    kind: str = "sample"  # "sample" or "upload"
+    kind: DataKind = "sample"
     sample: str = DEFAULT_SAMPLE
     upload: Upload | None = None
     data_key: str | None = None
     target: str | None = None
     features: list[str] = field(default_factory=list)
-    models: list[dict[str, Any]] = field(default_factory=lambda: ps.preset_models(SEED_PRESET))
-    settings: ps.Settings = field(default_factory=lambda: ps.suggested(115))
+    models: list[ModelDraft] = field(default_factory=lambda: preset_models(SEED_PRESET))
+    settings: Settings = field(default_factory=lambda: suggested(115))
     settings_touched: bool = False
     name: str = ""  # the experiment name typed by the user; "" means `auto_name`
     origin: str = SEED_PRESET  # where the models came from: a preset, a sweep, an imported file
@@ -138,13 +136,13 @@ class Draft:
         if self.pending is not None and self._matches(self.pending):
             spec, self.pending = self.pending, None
             self._apply(spec)
-            note = Note("success", f"The imported experiment **{ps.md_escape(spec.name)}** now has its data "
-                                   f"file: its columns, models and settings apply.")
+            note = say("success", "The imported experiment **{}** now has its data file: its columns, models "
+                                  "and settings apply.", spec.name)
         elif self.data_key != self.sha:
             self.data_key = self.sha
             self.target, self.features = table.target_candidate, []
             if not self.settings_touched:
-                self.settings = dataclasses.replace(ps.suggested(table.rows), seeds=self.settings.seeds)
+                self.settings = dataclasses.replace(suggested(table.rows), seeds=self.settings.seeds)
         numeric = table.numeric_columns
         if self.target not in numeric:
             self.target = table.target_candidate
@@ -173,10 +171,10 @@ class Draft:
     def apply_preset(self, preset: str, *, keep_data: bool = False) -> Note:
         """Load a preset's models; the hotel replication also its settings and, unless
         `keep_data`, its data (the bundled hotel H2 sample, or the same bytes uploaded)."""
-        self.models, self.origin, self.name = ps.preset_models(preset), preset, ""
+        self.models, self.origin, self.name = preset_models(preset), preset, ""
         if preset != HOTEL_PRESET:
-            return Note("success", f"Loaded the preset {ps.md_escape(preset)}: {ps.plural(len(self.models), 'model')}.")
-        settings, source, target = ps.hotel_settings()
+            return say("success", "Loaded the preset {}: " + plural(len(self.models), "model") + ".", preset)
+        settings, source, target = hotel_settings()
         self.settings, self.settings_touched = settings, True
         if self.sha == sample_sha(DEFAULT_SAMPLE):
             self.target, self.features, self.data_key = target, [], self.sha
@@ -187,31 +185,31 @@ class Draft:
         self.target, self.features, self.data_key = target, [], self.sha
         return Note("success", "Loaded the hotel H2 replication with its data, the bundled hotel H2 sample.")
 
-    def apply_sweep(self, models: list[dict[str, Any]]) -> None:
-        self.models, self.origin, self.name = models, f"sweep of {ps.plural(len(models), 'model')}", ""
+    def apply_sweep(self, models: list[ModelDraft]) -> None:
+        self.models, self.origin, self.name = models, f"sweep of {plural(len(models), 'model')}", ""
 
     def import_spec(self, spec: ExperimentSpec, stored_name: str | None = None) -> Note:
         """Apply an imported experiment now when its data is at hand (a bundled sample, a file
         the store holds by its hash — `stored_name` —, or the data already chosen); else keep
         it pending until its file is chosen."""
-        label, n = ps.md_escape(spec.name), ps.plural(len(spec.models), "model")
+        n = plural(len(spec.models), "model")
         sample = spec.data.source.removeprefix(PREFIX)
         if spec.data.source.startswith(PREFIX) and sample in SAMPLES:
             self.choose_sample(sample)
             self._apply(spec)
-            return Note("success", f"Imported **{label}** with {n} and its sample data.")
+            return say("success", "Imported **{}** with " + n + " and its sample data.", spec.name)
         if spec.data.sha256 and stored_name is not None:
             self.choose_upload(stored_name, spec.data.sha256)
             self._apply(spec)
-            return Note("success", f"Imported **{label}** with {n}; its data file "
-                                   f"**{ps.md_escape(stored_name)}** came back from the lab's store.")
+            return say("success", "Imported **{}** with " + n + "; its data file **{}** came back from the "
+                       "lab's store.", spec.name, stored_name)
         if self._matches(spec):
             self._apply(spec)
-            return Note("success", f"Imported **{label}** with {n} onto the data already chosen.")
+            return say("success", "Imported **{}** with " + n + " onto the data already chosen.", spec.name)
         self.pending = spec
-        return Note("info", f"Imported **{label}** with {n}. It waits for its data file "
-                            f"**{ps.md_escape(self.pending_file or '')}**: upload it on the Data page and its "
-                            "columns, models and settings apply together.")
+        return say("info", "Imported **{}** with " + n + ". It waits for its data file **{}**: upload it on "
+                   "the Data page and its columns, models and settings apply together.",
+                   spec.name, self.pending_file or "")
 
     @property
     def pending_file(self) -> str | None:
@@ -228,11 +226,12 @@ class Draft:
         numeric = table.numeric_columns
         missing = [c for c in (spec.data.target, *spec.data.features) if c not in numeric]
         self.adopt(table)
-        text = f"Applied **{ps.md_escape(spec.name)}** to **{ps.md_escape(self.file_name or '')}**"
+        text = "Applied **{}** to **{}**"
         if missing:
-            return Note("warning", text + "; this file has no column " + ", ".join(
-                f"**{ps.md_escape(c)}**" for c in missing) + ", so it was left out.")
-        return Note("success", text + ".")
+            columns = ", ".join("**{}**" for _ in missing)
+            return say("warning", text + "; this file has no column " + columns + ", so it was left out.",
+                       spec.name, self.file_name or "", *missing)
+        return say("success", text + ".", spec.name, self.file_name or "")
 
     def _matches(self, spec: ExperimentSpec) -> bool:
         if self.sha is None:
@@ -242,9 +241,9 @@ class Draft:
         return PurePath(spec.data.source.removeprefix(PREFIX)).name == self.file_name
 
     def _apply(self, spec: ExperimentSpec) -> None:
-        self.models = _models(spec.models)
+        self.models = [ModelDraft.of(m) for m in spec.models]
         # the test-size field the spec does not use keeps the page's value, for switching back
-        settings = dataclasses.replace(ps.settings_from(spec.window, spec.split, spec.training, spec.backtest),
+        settings = dataclasses.replace(settings_from(spec.window, spec.split, spec.training, spec.backtest),
                                        test_size=self.settings.test_size, test_share=self.settings.test_share)
         if settings.test_mode == "points":
             settings.test_size = int(spec.split.test_size)
@@ -256,21 +255,23 @@ class Draft:
 
     # -- models ----------------------------------------------------------------------------------
 
-    def model(self, uid: int) -> dict[str, Any]:
-        return next(d for d in self.models if d["uid"] == uid)
+    def model(self, uid: int) -> ModelDraft:
+        return next(m for m in self.models if m.uid == uid)
+
+    def update_model(self, uid: int, **changes: Any) -> None:
+        """Replace model `uid` by a copy with `changes` (name, layers, between), same uid."""
+        self.models = [dataclasses.replace(m, **changes) if m.uid == uid else m for m in self.models]
 
     def add_model(self) -> None:
-        names = [d["name"] for d in self.models]
-        self.models.append(ps.model_dict(ps.to_model({"name": ps.unique_name("model", names),
-                                                      "layers": [{"units": 32}]})))
+        name = unique_name("model", [m.name for m in self.models])
+        self.models.append(ModelDraft(name, (LayerDraft(32),)))
 
     def duplicate(self, uid: int) -> None:
         source = self.model(uid)
-        name = ps.unique_name(f"{source['name']} copy"[:80], [d["name"] for d in self.models])
-        self.models.append({**copy.deepcopy(source), "uid": ps.new_uid(), "name": name})
+        self.models.append(source.renamed(unique_name(f"{source.name} copy"[:80], [m.name for m in self.models])))
 
     def remove(self, uid: int) -> None:
-        self.models = [d for d in self.models if d["uid"] != uid]
+        self.models = [m for m in self.models if m.uid != uid]
 
     # -- naming ----------------------------------------------------------------------------------
 
@@ -287,7 +288,7 @@ class Draft:
     # -- JSON ------------------------------------------------------------------------------------
 
     def to_json(self) -> str:
-        models = [{k: v for k, v in d.items() if k != "uid"} for d in self.models]
+        models = [m.to_dict() for m in self.models]
         return json.dumps({
             "version": _VERSION, "kind": self.kind, "sample": self.sample,
             "upload": dataclasses.asdict(self.upload) if self.upload else None, "data_key": self.data_key,
@@ -307,8 +308,8 @@ class Draft:
             draft = cls(
                 kind=raw["kind"], sample=raw["sample"], upload=Upload(**upload) if upload else None,
                 data_key=raw.get("data_key"), target=raw.get("target"), features=list(raw.get("features") or []),
-                models=[{**m, "uid": ps.new_uid()} for m in raw["models"]],
-                settings=ps.Settings.from_dict(raw["settings"]), settings_touched=bool(raw.get("settings_touched")),
+                models=[ModelDraft.from_dict(m) for m in raw["models"]],
+                settings=Settings.from_dict(raw["settings"]), settings_touched=bool(raw.get("settings_touched")),
                 name=str(raw.get("name") or ""), origin=str(raw.get("origin") or SEED_PRESET),
                 pending=ExperimentSpec.from_dict(pending) if pending else None,
             )

@@ -1,4 +1,4 @@
-"""lstm_app.page_state: the dashboard's pure helpers (no Streamlit needed)."""
+"""lstm_app.ui: the page's state, forms and words (no Streamlit needed)."""
 
 from __future__ import annotations
 
@@ -9,37 +9,56 @@ from pathlib import Path
 
 import pytest
 
-from lstm_app import page_state as ps
 from lstm_app.data import read_csv
 from lstm_app.data.samples import sample_path
 from lstm_app.errors import DataError, SpecError, StoreError
 from lstm_app.outcome import RunStatus
 from lstm_app.presets import hotel_replication
 from lstm_app.runs.store import ExperimentInfo, RunRow, Store
-from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
-from lstm_app.ui import Draft, PageState, Upload
+from lstm_app.spec import (
+    BacktestSpec,
+    DataSpec,
+    ExperimentSpec,
+    LayerSpec,
+    ModelSpec,
+    SplitSpec,
+    TrainingSpec,
+    WindowSpec,
+)
+from lstm_app.ui import Draft, LayerDraft, ModelDraft, Note, PageState, Upload, labels
+from lstm_app.ui import forms as ps
 from lstm_app.ui.draft import DEFAULT_SAMPLE, HOTEL_PRESET, SEED_PRESET, sample_sha
 from lstm_app.windows import suggest
 
 
-def test_model_dict_round_trips_through_to_model() -> None:
-    spec = ModelSpec("relu between", ps.layers_from_rows("x", [{"units": 8}, {"units": 4}]), between="relu")
-    d = ps.model_dict(spec)
-    assert d["between"] == "relu" and [r["units"] for r in d["layers"]] == [8, 4]
-    assert ps.to_model(d) == spec
-    assert ps.model_dict(spec)["uid"] != d["uid"]
+def test_model_draft_round_trips_through_its_spec_and_json() -> None:
+    spec = ModelSpec("relu between", (LayerSpec(8), LayerSpec(4)), between="relu")
+    d = ModelDraft.of(spec)
+    assert d.between == "relu" and [layer.units for layer in d.layers] == [8, 4]
+    assert d.spec() == spec
+    assert ModelDraft.of(spec).uid != d.uid
+    again = ModelDraft.from_dict(json.loads(json.dumps(d.to_dict())))
+    assert again.spec() == spec and again.uid != d.uid
 
 
-def test_to_model_names_the_model_and_layer_in_errors() -> None:
-    d = {"name": "m", "layers": [{"units": 4}], "between": ps.NONE}
+def test_model_draft_names_the_model_and_layer_in_errors() -> None:
+    d = ModelDraft("m", (LayerDraft(4),))
+    rows = [{"units": 4}, {"units": float("nan")}]
     with pytest.raises(SpecError, match="Layer 2 of model 'm' needs a whole number of units"):
-        ps.to_model(d, [{"units": 4}, {"units": float("nan")}])
+        ModelDraft("m", tuple(LayerDraft.from_row(r) for r in rows)).spec()
     with pytest.raises(SpecError, match=r"Layer 1 of model 'm'.*activation"):
-        ps.to_model(d, [{"units": 4, "activation": "nope"}])
+        ModelDraft("m", (LayerDraft(4, "nope"),)).spec()
     with pytest.raises(SpecError, match="needs at least one LSTM layer"):
-        ps.to_model(d, [])
+        ModelDraft("m", ()).spec()
     with pytest.raises(SpecError, match="name"):
-        ps.to_model({**d, "name": "  "})
+        ModelDraft("  ", d.layers).spec()
+
+
+def test_settings_take_their_defaults_from_the_specs() -> None:
+    window, split, training = ps.build_specs(ps.Settings())
+    assert window == WindowSpec() and ps.backtest_of(ps.Settings()) == BacktestSpec()
+    assert training == TrainingSpec() and ps.Settings().test_share == SplitSpec().test_size
+    assert split == SplitSpec(ps.Settings().test_size)
 
 
 def test_unique_name_and_parse_units() -> None:
@@ -63,10 +82,10 @@ def test_settings_round_trip_to_specs() -> None:
 
 def test_split_line_and_its_error() -> None:
     spec = hotel_replication()
-    assert ps.split_line(115, spec.window, spec.split, spec.training).startswith(
+    assert labels.split_line(115, spec.window, spec.split, spec.training).startswith(
         "115 points → 80 training windows, 20 validation, 10 test")
     with pytest.raises(DataError):
-        ps.split_line(20, spec.window, spec.split, spec.training)
+        labels.split_line(20, spec.window, spec.split, spec.training)
 
 
 def _run(**changes: object) -> RunRow:
@@ -78,16 +97,16 @@ def _run(**changes: object) -> RunRow:
 
 
 def test_run_line_says_epoch_loss_eta_and_endings_in_words() -> None:
-    assert ps.run_line(_run()) == (0.3, "epoch 3/10 · loss 0.0123, val 0.02 · ETA 2 min 05 s")
-    assert ps.run_line(_run(status="queued", epoch=0))[1] == "queued, waiting for a worker"
-    _, line = ps.run_line(_run(status="diverged", message="training loss became NaN at epoch 4"))
+    assert labels.run_line(_run()) == (0.3, "epoch 3/10 · loss 0.0123, val 0.02 · ETA 2 min 05 s")
+    assert labels.run_line(_run(status="queued", epoch=0))[1] == "queued, waiting for a worker"
+    _, line = labels.run_line(_run(status="diverged", message="training loss became NaN at epoch 4"))
     assert line == "diverged: training loss became NaN at epoch 4"
-    assert ps.run_line(_run(status="failed", message="worker process exited with code 1"))[1].startswith("failed:")
-    assert ps.run_line(_run(cancel_requested=True))[1].endswith("cancelling…")
+    assert labels.run_line(_run(status="failed", message="worker process exited with code 1"))[1].startswith("failed:")
+    assert labels.run_line(_run(cancel_requested=True))[1].endswith("cancelling…")
 
 
 def test_seed_list_keeps_imported_seeds_and_tops_up() -> None:
-    from lstm_app.page_state import seed_list
+    seed_list = ps.seed_list
 
     assert seed_list((7, 11), 2) == (7, 11)
     assert seed_list((7, 11), 4) == (7, 11, 0, 1)
@@ -99,8 +118,8 @@ def test_seed_list_keeps_imported_seeds_and_tops_up() -> None:
 
 
 def test_plural() -> None:
-    assert [ps.plural(n, "model") for n in (0, 1, 2)] == ["0 models", "1 model", "2 models"]
-    assert ps.plural(1200, "run") == "1,200 runs"
+    assert [labels.plural(n, "model") for n in (0, 1, 2)] == ["0 models", "1 model", "2 models"]
+    assert labels.plural(1200, "run") == "1,200 runs"
 
 
 # -- Settings: a fractional test size, a missing split ---------------------------------------------------
@@ -152,7 +171,7 @@ def test_import_before_upload_keeps_everything_pending_until_the_matching_file()
     assert note is not None and note.kind == "success" and d.pending is None
     assert (d.target, d.features, d.settings.epochs, d.settings.seeds) == ("sales", ["temp"], 5, (7, 8))
     assert (d.settings.test_mode, d.settings.test_share) == ("share", 0.25)
-    assert [m["name"] for m in d.models] == ["a", "b"]
+    assert [m.name for m in d.models] == ["a", "b"]
 
 
 def test_import_applies_at_once_when_the_store_has_the_file_and_without_split_takes_the_default_share() -> None:
@@ -205,10 +224,10 @@ def test_default_names_are_origin_data_and_date() -> None:
 def test_history_label_shows_the_data_file() -> None:
     spec = hotel_replication()
     row = ExperimentInfo(4, "smoke", 0.0, "x", spec.data.source, 1, 1, {RunStatus.DONE: 2, RunStatus.QUEUED: 1})
-    assert ps.history_label(row) == "#4 smoke · hotel_h2_weekly_cancellations.csv · 2/3 done"
+    assert labels.history_label(row) == "#4 smoke · hotel_h2_weekly_cancellations.csv · 2/3 done"
     named = ExperimentInfo(5, "preset · hotel_h2_weekly_cancellations · 2025-01-01 10:00", 0.0, "x",
                            spec.data.source, 1, 1, {})
-    assert ps.history_label(named) == "#5 preset · hotel_h2_weekly_cancellations · 2025-01-01 10:00 · 0/0 done"
+    assert labels.history_label(named) == "#5 preset · hotel_h2_weekly_cancellations · 2025-01-01 10:00 · 0/0 done"
 
 
 def test_draft_json_round_trip_and_bad_text() -> None:
@@ -218,10 +237,30 @@ def test_draft_json_round_trip_and_bad_text() -> None:
     d.name = "x"
     again = Draft.from_json(d.to_json())
     assert again.to_json() == d.to_json()
-    assert {m["uid"] for m in again.models}.isdisjoint(m["uid"] for m in d.models)
+    assert {m.uid for m in again.models}.isdisjoint(m.uid for m in d.models)
     for bad in ("{", "[]", '{"version": 99}', d.to_json().replace('"sample"', '"nope"', 1)):
         with pytest.raises(ValueError, match="not a saved working setup"):
             Draft.from_json(bad)
+
+
+def test_a_draft_saved_before_model_drafts_still_loads() -> None:
+    old = json.loads(Draft().to_json())
+    old["models"] = [{"name": "a", "layers": [{"units": 8}, {"units": 4.0, "activation": "relu", "dropout": None}],
+                      "between": "none", "dense": []}, {"name": "b", "layers": [{"units": 2}]}]
+    d = Draft.from_json(json.dumps(old))
+    assert [m.spec() for m in d.models] == [
+        ModelSpec("a", (LayerSpec(8), LayerSpec(4, "relu"))), ModelSpec("b", (LayerSpec(2),))]
+    assert json.loads(d.to_json())["models"][0]["layers"][1] == {
+        "units": 4, "activation": "relu", "recurrent_activation": None, "dropout": None}
+
+
+def test_say_escapes_only_the_user_parts_and_export_names_keep_the_dataset_and_date() -> None:
+    note = labels.say("warning", "Model **{}** on {}.", "*x*", "[a](b)")
+    assert note == Note("warning", "Model **\\*x\\*** on \\[a\\]\\(b\\).")
+    name = "tanh vs ReLU inside vs ReLU between · hotel_h2_weekly_cancellations · 2025-03-04 05:06"
+    stem = labels.file_stem(name)
+    assert stem.endswith("hotel-h2-weekly-cancellations-2025-03-04-05-06") and len(stem) > 40
+    assert labels.file_stem("···") == "experiment"
 
 
 # -- PageState over a plain dict, and the store's drafts ---------------------------------------------------
@@ -240,8 +279,11 @@ def test_page_state_opens_saves_and_restores_the_setup_from_the_url(tmp_path: Pa
     second.open(store, {"draft": first.draft_id})
     assert second.draft.to_json() == first.draft.to_json() and second.draft_id == first.draft_id
     third = PageState({})
-    third.open(store, {})  # no draft in the URL: the one saved last
-    assert third.draft_id == first.draft_id
+    third.open(store, {})  # no draft in the URL: a fresh one, never another browser's
+    assert third.draft_id != first.draft_id and third.draft.to_json() == Draft().to_json()
+    third.draft.settings.epochs = 9
+    third.save(store)
+    assert Draft.from_json(store.draft(first.draft_id) or "").settings.epochs == 5
     fourth = PageState({})
     fourth.open(store, {"draft": "nosuch", "experiment": "12"})
     assert fourth.draft_id == "nosuch" and fourth.experiment_id is None
@@ -256,12 +298,12 @@ def test_page_state_binds_widgets_to_the_draft_and_commits_back() -> None:
     session["epochs"] = 7
     s.commit("epochs")
     assert s.draft.settings.epochs == 7 and s.draft.settings_touched
-    uid = s.draft.models[0]["uid"]
+    uid = s.draft.models[0].uid
     name, _, layers = s.bind_model(uid)
     session[name] = "renamed"
     s.commit_model(uid, "name")
     s.set_layers(uid, [{"units": 8, "activation": "tanh", "recurrent_activation": "sigmoid", "dropout": float("nan")}])
-    assert s.draft.models[0]["name"] == "renamed" and s.draft.models[0]["layers"][0]["dropout"] is None
+    assert s.draft.models[0].name == "renamed" and s.draft.models[0].layers[0].dropout is None
     assert s.editor_base(uid)[0]["units"] == 32  # the editor keeps its base while it is on the page
     session[layers] = {}
     s.bind_model(uid)

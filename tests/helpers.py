@@ -1,0 +1,80 @@
+"""Helpers the tests and the benchmarks share: polling until something happens, and a real
+`streamlit run dashboard.py` on a free port (tests/conftest.py's `server` fixture, bench/bench_browser.py).
+
+Plain functions without pytest, so a benchmark can import them (`sys.path` gets tests/).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from lstm_app.runs.store import DATA_ENV
+
+__all__ = ["free_port", "serve", "wait_for"]
+
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T], what: str, timeout: float = 60.0, every: float = 0.05) -> T:
+    """Poll `check` until it returns something truthy and return that; AssertionError naming
+    `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(every)
+    return value
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+        return bool(response.read().strip() == b"ok")
+    return False
+
+
+@contextlib.contextmanager
+def serve(app: Path, data: Path, log: Path, timeout: float = 90.0) -> Iterator[str]:
+    """`streamlit run dashboard.py` in the checkout `app` on a free port of 127.0.0.1, its store
+    in `data` and its output in `log`; yields its URL. On exit SIGTERM lets the server shut its
+    runner down (workers terminated, runs marked interrupted)."""
+    port = free_port()
+    env = {**os.environ, DATA_ENV: str(data), "PYTHONPATH": str(app)}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=app, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while not _healthy(url):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("the server did not start:\n" + log.read_text(errors="replace")[-3000:])
+                time.sleep(0.2)
+            yield url
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
