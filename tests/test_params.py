@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -78,3 +81,21 @@ def test_one_layer_plan_drives_the_model_the_code_export_and_the_table() -> None
         assert [layer.count_params() for layer in model.layers] == [p.params for p in plan]
     assert built.layers[0].dropout == 0.1 and exported.layers[0].dropout == 0.1
     assert keras.activations.serialize(exported.layers[1].activation) == "elu"
+
+
+@pytest.mark.parametrize(("target", "season"), [("difference", None), ("seasonal difference", 4), ("log", None),
+                                                ("log difference", None)])
+def test_the_exported_code_transforms_and_undoes_the_target_as_the_app_does(target: str, season: int | None) -> None:
+    pytest.importorskip("keras")
+    from lstm_app.report.codegen import keras_code
+    from lstm_app.windows import Target
+
+    spec = ModelSpec("m", (LayerSpec(4),), target=target, season=season)
+    scope: dict[str, Any] = {}
+    exec(keras_code(spec, 1, 5, "steps").replace("model.summary()", ""), scope)
+    values = np.array([[10.0], [12.0], [15.0], [11.0], [13.0], [16.0], [14.0]])
+    app = Target.of(target, season)
+    assert scope["to_target"](values) == pytest.approx(app.apply(values))
+    lag = app.lag
+    z = float(app.apply(values)[-1, 0])
+    assert scope["from_target"](z, float(values[-1 - lag, 0]) if lag else 0.0) == pytest.approx(14.0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..params import input_shape, layer_plan
-from ..spec import ModelSpec, TrainingSpec
+from ..spec import TARGETS, ModelSpec, TrainingSpec
 from ..text import one_line
 
 __all__ = ["keras_code"]
@@ -41,5 +41,38 @@ def keras_code(spec: ModelSpec, n_features: int, lookback: int, framing: str,
             f"# fit: epochs={training.epochs}, batch_size={training.batch_size}, "
             f"validation share {training.validation_share}, early stopping patience {training.patience}",
         ]
-    lines += ["model.summary()", ""]
+    lines += [*_target_lines(spec), "model.summary()", ""]
     return "\n".join(lines)
+
+
+def _target_lines(spec: ModelSpec) -> list[str]:
+    """The target transform as two functions: what the model is trained on, and the way back
+    (`windows.Target` does the same in the app)."""
+    if spec.target == "level":
+        return []
+    log = spec.target.startswith("log")
+    lag = {"difference": "1", "log difference": "1", "seasonal difference": str(spec.season) if spec.season
+           else "SEASON  # the data's season, e.g. 12 for monthly"}.get(spec.target)
+    lines = [
+        "",
+        f"# The model learns the {spec.target} of the series: {TARGETS[spec.target]}.",
+        "# Transform the values (target first, then any extra columns) before scaling and windowing,",
+        "# and undo it on each forecast before scoring it in the series' units.",
+        "import numpy as np",
+        "",
+    ]
+    if lag is not None:
+        lines += [f"LAG = {lag}", "", ""]
+    lines += ["def to_target(values: np.ndarray) -> np.ndarray:",
+              "    values = np.asarray(values, dtype=float).copy()"]
+    if log:
+        lines.append("    values[:, 0] = np.log(values[:, 0])  # every target value must be positive")
+    lines.append("    return values[LAG:] - values[:-LAG]" if lag is not None else "    return values")
+    lines += ["", "", "def from_target(forecast: float, previous: float) -> float:",
+              '    """A one-step forecast back in original units; `previous`: the actual value LAG steps before."""']
+    back = "np.log(previous) + forecast" if log and lag is not None else "previous + forecast"
+    if lag is None:
+        back = "forecast"
+    lines.append(f"    return float(np.exp({back}))" if log else f"    return float({back})")
+    lines.append("")
+    return lines
