@@ -154,11 +154,8 @@ class ModelSpec:
                 parts.append(self.between)
         parts += [f"Dense {u} ({self.dense_activation})" for u in self.dense]
         parts.append("Dense 1")
-        line = " → ".join(parts)
-        if self.target != "level":
-            lag = f" (lag {self.season})" if self.target == "seasonal difference" and self.season else ""
-            line += f", on the {self.target}{lag}"
-        return line
+        lag = f" (lag {self.season})" if self.target == "seasonal difference" and self.season else ""
+        return " → ".join(parts) + (f", on the {self.target}{lag}" if self.target != "level" else "")
 
 
 @dataclass(frozen=True)
