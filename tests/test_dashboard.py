@@ -254,7 +254,8 @@ def test_a_finished_experiment_renders_the_compare_page(trained_page: AppTest) -
     assert any(c.startswith("relu differs from tanh in: activation relu (reference: tanh)") for c in captions)
     tables = frames(at)
     metrics = next(f for f in tables if "RMSE" in f.columns and "Runs" in f.columns)
-    assert list(metrics.index)[2:] == ["naive (last value)", "seasonal naive (baseline)", "drift (baseline)"]
+    assert list(metrics.index)[2:] == ["naive (last value)", "seasonal naive (baseline)", "drift (baseline)",
+                                       "ETS (reference)", "ARIMA (reference)", "Theta (reference)"]
     # Baselines first: the first message says whether any model beats the best of them.
     first = [*at.success, *at.warning, *at.info][0].value.replace("\\", "")
     assert "the best baseline, " in first

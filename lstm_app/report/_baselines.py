@@ -16,7 +16,7 @@ import numpy as np
 from ..num import finite_or_none
 from ..outcome import Metrics, RunOutcome
 from . import stats
-from .forecasters import FORECASTERS
+from .forecasters import FORECASTERS, label
 from .metrics import mae, mfe
 
 __all__ = ["BASELINES", "REFERENCES", "Baselines", "Standing", "baselines", "beats", "headline", "naive_row",
@@ -193,7 +193,7 @@ def _versus_reference(winners: Sequence[Standing], base: Baselines, fmt: Callabl
     """The winners against the best statistical reference, in one sentence ("" without one)."""
     if base.best_reference is None:
         return ""
-    ref = f"the best statistical reference, {base.best_reference.upper()} (RMSE {fmt(base.best_reference_rmse)})"
+    ref = f"the best statistical reference, {label(base.best_reference)} (RMSE {fmt(base.best_reference_rmse)})"
     won = [m for m in winners if m.beats_reference is True]
     lost = [m for m in winners if m.beats_reference is False]
     if len(won) == len(winners):

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..num import finite_or_none
 from ..outcome import RunStatus
-from . import stats
+from . import forecasters, stats
 from ._baselines import REFERENCES, Baselines
 from ._verdicts import diff_decimals
 from .backtest import Backtest
@@ -283,7 +283,7 @@ class Comparison:
         """(row label, RMSE) of the other baselines and the statistical references that could be scored."""
         if self.baselines is None:
             return []
-        return [(f"{name.upper()} (reference)" if name in REFERENCES else f"{name} (baseline)", value)
+        return [(f"{forecasters.label(name)} (reference)" if name in REFERENCES else f"{name} (baseline)", value)
                 for name, value in self.baselines.rmse.items() if name != "naive" and value is not None]
 
     def _decimals_for(self, key: str, value: float | None) -> int:

@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import FitError
 from .references import Arima, Ets, Theta
 
-__all__ = ["FORECASTERS", "Drift", "Family", "Forecaster", "Naive", "SeasonalNaive", "by_key",
+__all__ = ["FORECASTERS", "Drift", "Family", "Forecaster", "Naive", "SeasonalNaive", "by_key", "label",
            "one_step"]
 
 Family = Literal["baseline", "reference"]
@@ -35,8 +35,9 @@ class Forecaster(Protocol):
     """Fit on the training rows, then forecast one step ahead from actual history or h steps
     ahead from the end of the training rows (arrays of floats in original units)."""
 
-    name: ClassVar[str]  # as the page and results.json name it
+    name: ClassVar[str]  # as results.json names it
     key: ClassVar[str]  # the stored metric is `<key>_rmse`
+    label: ClassVar[str]  # as the page writes it
     family: ClassVar[Family]
 
     def __init__(self, season: int | None = None) -> None: ...
@@ -73,6 +74,7 @@ class Naive(_History):
     """The last observed value: ŷ_t = y_{t−1}."""
 
     name: ClassVar[str] = "naive"
+    label: ClassVar[str] = "naive"
     key: ClassVar[str] = "naive"
     family: ClassVar[Family] = "baseline"
 
@@ -88,6 +90,7 @@ class SeasonalNaive(_History):
     """The value one season ago: ŷ_t = y_{t−s} (needs a season and a whole season of history)."""
 
     name: ClassVar[str] = "seasonal naive"
+    label: ClassVar[str] = "seasonal naive"
     key: ClassVar[str] = "seasonal"
     family: ClassVar[Family] = "baseline"
 
@@ -113,6 +116,7 @@ class Drift(_History):
     Athanasopoulos): ŷ_t = y_{t−1} + (y_{t−1} − y_0) / (t − 1)."""
 
     name: ClassVar[str] = "drift"
+    label: ClassVar[str] = "drift"
     key: ClassVar[str] = "drift"
     family: ClassVar[Family] = "baseline"
 
@@ -135,6 +139,11 @@ class Drift(_History):
 
 # Every forecaster scored with each run, in the order the page lists them.
 FORECASTERS: tuple[type[Forecaster], ...] = (Naive, SeasonalNaive, Drift, Ets, Arima, Theta)
+
+
+def label(name: str) -> str:
+    """How the page writes the forecaster called `name` ("ETS" for "ets"); `name` if unknown."""
+    return next((cls.label for cls in FORECASTERS if cls.name == name), name)
 
 
 def by_key(key: str) -> type[Forecaster]:

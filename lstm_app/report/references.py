@@ -63,6 +63,7 @@ class _Reference:
 
     name: ClassVar[str]
     key: ClassVar[str]
+    label: ClassVar[str]
     family: ClassVar[Literal["baseline", "reference"]] = "reference"
 
     season: int | None = None
@@ -88,6 +89,7 @@ class Ets(_Reference):
 
     name: ClassVar[str] = "ets"
     key: ClassVar[str] = "ets"
+    label: ClassVar[str] = "ETS"
 
     def fit(self, train: np.ndarray) -> Self:
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
@@ -141,6 +143,7 @@ class Arima(_Reference):
 
     name: ClassVar[str] = "arima"
     key: ClassVar[str] = "arima"
+    label: ClassVar[str] = "ARIMA"
 
     def fit(self, train: np.ndarray) -> Self:
         from statsmodels.tsa.arima.model import ARIMA
@@ -185,6 +188,7 @@ class Theta(_Reference):
 
     name: ClassVar[str] = "theta"
     key: ClassVar[str] = "theta"
+    label: ClassVar[str] = "Theta"
 
     def fit(self, train: np.ndarray) -> Self:
         from statsmodels.tsa.forecasting.theta import ThetaModel
