@@ -30,6 +30,7 @@ from ..report.references import STRONG_SEASON, season_strength
 from ..spec import SplitSpec
 from ..windows import check_origins, suggest_origins
 from .forms import Settings, build_specs
+from .labels import plural
 
 __all__ = ["ALPHA", "Advice", "advise"]
 
@@ -108,32 +109,35 @@ def advise(frame: pd.DataFrame | pd.Series, settings: Settings) -> Advice:
         return Advice(column, reason="Level: the series is too short or too flat to test for a unit root.")
     season = season_for(frame.index)
     strength = season_strength(y, season) if season and y.size >= 2 * season else None
-    target, lag, notes = "", 0, []
+    few = f"too few training windows for {plural(settings.origins, 'backtest origin')}"
+    target, lag, lead, unfit = "level", 0, "", ""  # unfit: a strong season no seasonal difference fits
     if season and strength is not None and strength >= STRONG_SEASON:
         strong = f"the season of {_span(season)} is strong (STL seasonal strength {strength:.2f})"
         if _fits(n, settings, settings.lookback, season):
-            target, lag, notes = "seasonal difference", season, [f"Seasonally differenced: {strong}."]
+            target, lag, lead = "seasonal difference", season, f"Seasonally differenced: {strong}."
         else:
-            notes.append(f"Not seasonally differenced: {strong}, but a difference of {season} rows leaves too "
-                         f"few training windows for {settings.origins} backtest origin(s).")
-    if not target:
+            unfit = strong[0].upper() + strong[1:]
+    if not lead:
         root, why = _unit_root(y)
         if root and _fits(n, settings, settings.lookback, 1):
-            target, lag = "difference", 1
-            notes.insert(0, f"Differenced: {why}.")
+            target, lag, lead = "difference", 1, f"Differenced: {why}."
+        elif root:
+            lead = f"Level: {why}, but a difference leaves {few}."
         else:
-            season_words = ("no season in its time axis" if not season else
-                            f"the season is weak (STL seasonal strength {strength:.2f})" if strength is not None
-                            else "too few rows to measure the season")
-            target = "level"
-            notes.insert(0, f"Level: {why}; {season_words}." if not root else
-                         f"Level: {why}, but a difference leaves too few rows for the split.")
-    lookback = None
-    if season and settings.lookback < season:
-        if _fits(n, settings, season, lag):
+            lead = f"Level: {why}" + ("." if unfit else "; no season in its time axis." if not season else
+                                      f"; the season is weak (STL seasonal strength {strength:.2f})." if strength
+                                      is not None else "; too few rows to measure the season.")
+    notes, lookback = [lead], None
+    if season:
+        short = settings.lookback < season
+        if short and _fits(n, settings, season, lag):
             lookback = season
+        if unfit:
+            what = "a seasonal difference or a lookback of a whole season" if short and not lookback else (
+                "a seasonal difference")
+            notes.append(f"{unfit}, but {what} leaves {few}.")
+        elif short and not lookback:
+            notes.append(f"The lookback stays {settings.lookback}: a whole season ({season}) leaves {few}.")
+        if lookback:
             notes.append(f"Lookback {season}: one whole season of {_span(season)}.")
-        else:
-            notes.append(f"The lookback stays {settings.lookback}: a whole season ({season}) leaves too few training "
-                         f"windows for {settings.origins} backtest origin(s).")
     return Advice(column, target, lookback, " ".join(notes))
