@@ -21,12 +21,13 @@ from lstm_app.spec import (
     MAX_UNITS,
     OPTIMIZERS,
     SCALINGS,
+    TARGETS,
     ModelSpec,
     WindowSpec,
     cudnn_eligible,
 )
 from lstm_app.ui.draft import HOTEL_PRESET
-from lstm_app.ui.forms import LAYER_COLUMNS, NONE, TEST_MODES, build_specs, param_table
+from lstm_app.ui.forms import LAYER_COLUMNS, NONE, TEST_MODES, build_specs, param_table, target_help
 
 state = common.state()
 
@@ -40,19 +41,6 @@ LAYER_CONFIG = {
     "dropout": st.column_config.NumberColumn("dropout", min_value=0.0, max_value=0.9, step=0.05, default=0.0,
                                              width="small"),
 }
-
-
-def _preset(name: str) -> None:
-    if state.draft.preset_moves_data(name):
-        state.confirm_preset = name  # the page asks before it replaces the user's data
-        return
-    state.note(state.draft.apply_preset(name))
-
-
-def _preset_answer(keep_data: bool | None) -> None:
-    name, state.confirm_preset = state.confirm_preset, None
-    if name is not None and keep_data is not None:
-        state.note(state.draft.apply_preset(name, keep_data=keep_data))
 
 
 def _sweep() -> None:
@@ -77,7 +65,7 @@ def sweep_builder() -> None:
 def presets() -> None:
     cols = st.columns([3, 2, 1.5])
     for col, (name, text) in zip(cols, PRESETS.items(), strict=False):
-        col.button(f"Preset: {name}", key=f"preset_{name}", on_click=_preset, args=(name,), help=text,
+        col.button(f"Preset: {name}", key=f"preset_{name}", on_click=state.choose_preset, args=(name,), help=text,
                    width="stretch")
     cols[-1].button("Add a model", key="add_model", on_click=lambda: state.draft.add_model(), width="stretch")
     if state.confirm_preset == HOTEL_PRESET:
@@ -86,11 +74,11 @@ def presets() -> None:
                         "data is **{}**. Switch to the sample, or keep your data and take only the recipe's models "
                         "and settings?", state.draft.file_name or "not chosen yet")
             c1, c2, c3 = st.columns(3)
-            c1.button("Switch to the hotel H2 sample", key="preset_switch", on_click=_preset_answer, args=(False,),
+            c1.button("Switch to the hotel H2 sample", key="preset_switch", on_click=state.answer_preset, args=(False,),
                       width="stretch")
-            c2.button("Keep my data", key="preset_keep", on_click=_preset_answer, args=(True,), type="primary",
+            c2.button("Keep my data", key="preset_keep", on_click=state.answer_preset, args=(True,), type="primary",
                       width="stretch")
-            c3.button("Cancel", key="preset_cancel", on_click=_preset_answer, args=(None,), width="stretch")
+            c3.button("Cancel", key="preset_cancel", on_click=state.answer_preset, args=(None,), width="stretch")
     sweep_builder()
 
 
@@ -148,8 +136,11 @@ def card(uid: int, n_features: int, window: WindowSpec | None) -> ModelSpec | No
     base = pd.DataFrame(state.editor_base(uid), columns=list(LAYER_COLUMNS)).fillna({"dropout": 0.0})
     edited = st.data_editor(base, key=layers_key, num_rows="dynamic", column_config=LAYER_CONFIG, hide_index=True)
     state.set_layers(uid, edited.to_dict("records"))
-    st.selectbox("Activation layer between LSTM layers", [NONE, *ACTIVATIONS], key=between_key,
+    c1, c2 = st.columns(2)
+    c1.selectbox("Activation layer between LSTM layers", [NONE, *ACTIVATIONS], key=between_key,
                  on_change=state.commit_model, args=(uid, "between"))
+    c2.selectbox("Target (what the network learns)", list(TARGETS), key=state.bind_target(uid),
+                 on_change=state.commit_model, args=(uid, "target"), help=target_help())
     b1, b2 = st.columns(2)
     b1.button("Duplicate", key=f"dup_{uid}", on_click=lambda: state.draft.duplicate(uid), width="stretch")
     b2.button("Remove", key=f"rm_{uid}", on_click=lambda: state.draft.remove(uid), width="stretch",
@@ -172,6 +163,8 @@ def page() -> None:
     common.title("2 · Models", "Describe two or more stacked LSTMs side by side; each shows its parameter count "
                                "layer by layer before anything trains.")
     presets()
+    if state.draft.advice_line:
+        st.caption(state.draft.advice_line)
     with st.container(border=True):
         specs = settings()
     window = specs[0] if specs else None

@@ -179,6 +179,29 @@ def test_parameter_counts_show_formulas_for_every_layer_of_the_default_models(pa
     assert page.get("plotly_chart"), "the parameter comparison chart is drawn"
 
 
+def test_the_target_select_sets_the_submitted_models_target_and_the_advice_shows_why(page: AppTest,
+                                                                                    tmp_path: Path) -> None:
+    go(page.run(), "models")
+    models = draft(page).models
+    assert [m.target for m in models] == ["difference"] * 3, "the seed preset's models take the advised target"
+    assert any(plain(c.value).startswith("Differenced: the series is not level-stationary by KPSS")
+               for c in page.caption)
+    first = models[0].uid
+    assert page.selectbox(key=f"target_{first}").value == "difference"
+    page.selectbox(key=f"target_{first}").set_value("level").run()
+    page.button(key=f"dup_{first}").click().run()
+    assert [m.target for m in draft(page).models] == ["level", "difference", "difference", "level"]
+    assert draft(page).targets_touched and not page.exception
+    page.number_input(key="epochs").set_value(1)
+    page.number_input(key="n_seeds").set_value(1).run()
+    page.number_input(key="origins").set_value(1).run()
+    go(page, "train")
+    page.button(key="train").click().run()
+    assert not page.exception and not page.error
+    (experiment,) = Store(tmp_path / "runs.sqlite").experiments()
+    assert [m.target for m in experiment.spec.models] == ["level", "difference", "difference", "level"]
+
+
 def test_a_model_can_be_added_duplicated_and_removed_and_a_sweep_replaces_them(page: AppTest) -> None:
     go(page.run(), "models")
     page.button(key="add_model").click().run()

@@ -39,6 +39,11 @@ def test_model_draft_round_trips_through_its_spec_and_json() -> None:
     assert ModelDraft.of(spec).uid != d.uid
     again = ModelDraft.from_dict(json.loads(json.dumps(d.to_dict())))
     assert again.spec() == spec and again.uid != d.uid
+    seasonal = ModelSpec("s", (LayerSpec(4),), target="seasonal difference", season=12)
+    d = ModelDraft.of(seasonal)
+    assert (d.target, d.season) == ("seasonal difference", 12) and d.spec() == seasonal
+    assert ModelDraft.from_dict(json.loads(json.dumps(d.to_dict()))).spec() == seasonal
+    assert d.renamed("t").target == "seasonal difference", "a duplicate keeps the target"
 
 
 def test_model_draft_names_the_model_and_layer_in_errors() -> None:
@@ -250,6 +255,8 @@ def test_a_draft_saved_before_model_drafts_still_loads() -> None:
     d = Draft.from_json(json.dumps(old))
     assert [m.spec() for m in d.models] == [
         ModelSpec("a", (LayerSpec(8), LayerSpec(4, "relu"))), ModelSpec("b", (LayerSpec(2),))]
+    assert [(m.target, m.season) for m in d.models] == [("level", None)] * 2, "saved before targets: level"
+    assert d.advice is None and not d.targets_touched
     assert json.loads(d.to_json())["models"][0]["layers"][1] == {
         "units": 4, "activation": "relu", "recurrent_activation": None, "dropout": None}
 
@@ -302,6 +309,10 @@ def test_page_state_binds_widgets_to_the_draft_and_commits_back() -> None:
     name, _, layers = s.bind_model(uid)
     session[name] = "renamed"
     s.commit_model(uid, "name")
+    assert not s.draft.targets_touched
+    session[s.bind_target(uid)] = "log"
+    s.commit_model(uid, "target")
+    assert s.draft.models[0].target == "log" and s.draft.targets_touched
     s.set_layers(uid, [{"units": 8, "activation": "tanh", "recurrent_activation": "sigmoid", "dropout": float("nan")}])
     assert s.draft.models[0].name == "renamed" and s.draft.models[0].layers[0].dropout is None
     assert s.editor_base(uid)[0]["units"] == 32  # the editor keeps its base while it is on the page

@@ -31,10 +31,10 @@ import numpy as np
 
 from ..errors import FitError
 
-__all__ = ["Arima", "Ets", "Theta"]
+__all__ = ["STRONG_SEASON", "Arima", "Ets", "Theta", "season_strength"]
 
 MIN_POINTS = 8  # fewer training values than this fit nothing worth calling a reference
-_STRONG_SEASON = 0.64  # STL seasonal strength above which ARIMA takes a seasonal difference
+STRONG_SEASON = 0.64  # STL seasonal strength above which ARIMA takes a seasonal difference
 
 
 @contextmanager
@@ -152,7 +152,7 @@ class Arima(_Reference):
         season = self._seasonal(len(y))
         best: tuple[float, tuple[int, int, int], Any] | None = None
         with _fitting("ARIMA"):
-            seasonal_d = 1 if season and _season_strength(y, season) >= _STRONG_SEASON else 0
+            seasonal_d = 1 if season and season_strength(y, season) >= STRONG_SEASON else 0
             base = np.diff(y[season:] - y[:-season]) if seasonal_d and season else y
             d = _kpss_diffs(y if not seasonal_d else base)
             self.seasonal_order = (0, seasonal_d, 0, season or 0) if seasonal_d else (0, 0, 0, 0)
@@ -262,7 +262,7 @@ def _kpss_diffs(y: np.ndarray, most: int = 2) -> int:
     return most
 
 
-def _season_strength(y: np.ndarray, season: int) -> float:
+def season_strength(y: np.ndarray, season: int) -> float:
     """Hyndman & Athanasopoulos' seasonal strength max(0, 1 − Var(R) / Var(S + R)) from STL."""
     from statsmodels.tsa.seasonal import STL
 

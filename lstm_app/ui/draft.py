@@ -27,6 +27,7 @@ from ..data.samples import PREFIX, SAMPLES, sample_path
 from ..errors import DataError
 from ..presets import HOTEL_H2, PRESETS
 from ..spec import DataSpec, ExperimentSpec
+from .advice import Advice, advise
 from .forms import (
     LayerDraft,
     ModelDraft,
@@ -94,6 +95,8 @@ class Draft:
     name: str = ""  # the experiment name typed by the user; "" means `auto_name`
     origin: str = SEED_PRESET  # where the models came from: a preset, a sweep, an imported file
     pending: ExperimentSpec | None = None
+    advice: Advice | None = None  # the target transform and lookback advised for the data's target column
+    targets_touched: bool = False  # someone chose a model's target: advice never overrides it
 
     # -- the data --------------------------------------------------------------------------------
 
@@ -139,7 +142,7 @@ class Draft:
             note = say("success", "The imported experiment **{}** now has its data file: its columns, models "
                                   "and settings apply.", spec.name)
         elif self.data_key != self.sha:
-            self.data_key = self.sha
+            self.data_key, self.advice = self.sha, None
             self.target, self.features = table.target_candidate, []
             if not self.settings_touched:
                 self.settings = dataclasses.replace(suggested(table.rows), seeds=self.settings.seeds)
@@ -147,7 +150,39 @@ class Draft:
         if self.target not in numeric:
             self.target = table.target_candidate
         self.features = [f for f in self.features if f in numeric and f != self.target]
+        if self.advice is None or self.advice.column != self.target:
+            self._advise(table)
         return note
+
+    def _advise(self, table: Table) -> None:
+        """Advise a target transform and lookback for the target column (`advice.advise`) and
+        apply them where nobody chose otherwise: the target to the seed preset's models while
+        they are as the preset made them, the lookback to untouched settings."""
+        try:
+            frame = series(table, self.target or table.target_candidate, [])
+        except DataError:
+            return
+        self.advice = advise(frame, self.settings)
+        if self.origin == SEED_PRESET and not self.targets_touched and _bare(self.models) == _bare(
+                preset_models(SEED_PRESET)):
+            self.models = self._advised(self.models)
+        if not self.settings_touched and self.advice.lookback:
+            self.settings.lookback = self.advice.lookback
+
+    def _advised(self, models: list[ModelDraft]) -> list[ModelDraft]:
+        """`models` with the advised target (the data's own season)."""
+        if self.advice is None:
+            return models
+        return [dataclasses.replace(m, target=self.advice.target, season=None) for m in models]
+
+    @property
+    def advice_line(self) -> str | None:
+        """The advice's reason, and whether the models follow it, for the Models page."""
+        if self.advice is None or not self.advice.reason:
+            return None
+        if all(m.target == self.advice.target for m in self.models):
+            return self.advice.reason
+        return f"{self.advice.reason} Advised: {self.advice.target}; the models keep the targets set for them."
 
     def chosen(self, table: Table | str) -> Chosen:
         """The data as read (`table`, or the reason it could not be read) with the series."""
@@ -171,7 +206,9 @@ class Draft:
     def apply_preset(self, preset: str, *, keep_data: bool = False) -> Note:
         """Load a preset's models; the hotel replication also its settings and, unless
         `keep_data`, its data (the bundled hotel H2 sample, or the same bytes uploaded)."""
-        self.models, self.origin, self.name = preset_models(preset), preset, ""
+        self.models, self.origin, self.name, self.targets_touched = preset_models(preset), preset, "", False
+        if preset == SEED_PRESET:
+            self.models = self._advised(self.models)
         if preset != HOTEL_PRESET:
             return say("success", "Loaded the preset {}: " + plural(len(self.models), "model") + ".", preset)
         settings, source, target = hotel_settings()
@@ -186,7 +223,8 @@ class Draft:
         return Note("success", "Loaded the hotel H2 replication with its data, the bundled hotel H2 sample.")
 
     def apply_sweep(self, models: list[ModelDraft]) -> None:
-        self.models, self.origin, self.name = models, f"sweep of {plural(len(models), 'model')}", ""
+        self.models, self.origin, self.name = self._advised(models), f"sweep of {plural(len(models), 'model')}", ""
+        self.targets_touched = False
 
     def import_spec(self, spec: ExperimentSpec, stored_name: str | None = None) -> Note:
         """Apply an imported experiment now when its data is at hand (a bundled sample, a file
@@ -259,12 +297,14 @@ class Draft:
         return next(m for m in self.models if m.uid == uid)
 
     def update_model(self, uid: int, **changes: Any) -> None:
-        """Replace model `uid` by a copy with `changes` (name, layers, between), same uid."""
+        """Replace model `uid` by a copy with `changes` (name, layers, between, target), same uid;
+        a target set here is the user's choice (`targets_touched`)."""
+        self.targets_touched = self.targets_touched or "target" in changes
         self.models = [dataclasses.replace(m, **changes) if m.uid == uid else m for m in self.models]
 
     def add_model(self) -> None:
         name = unique_name("model", [m.name for m in self.models])
-        self.models.append(ModelDraft(name, (LayerDraft(32),)))
+        self.models.extend(self._advised([ModelDraft(name, (LayerDraft(32),))]))
 
     def duplicate(self, uid: int) -> None:
         source = self.model(uid)
@@ -295,6 +335,7 @@ class Draft:
             "target": self.target, "features": self.features, "models": models,
             "settings": self.settings.to_dict(), "settings_touched": self.settings_touched, "name": self.name,
             "origin": self.origin, "pending": self.pending.to_dict() if self.pending else None,
+            "advice": self.advice.to_dict() if self.advice else None, "targets_touched": self.targets_touched,
         }, sort_keys=True)
 
     @classmethod
@@ -304,7 +345,7 @@ class Draft:
             raw = json.loads(text)
             if raw.get("version") != _VERSION:
                 raise ValueError(f"unknown draft version {raw.get('version')!r}")
-            upload, pending = raw.get("upload"), raw.get("pending")
+            upload, pending, advice = raw.get("upload"), raw.get("pending"), raw.get("advice")
             draft = cls(
                 kind=raw["kind"], sample=raw["sample"], upload=Upload(**upload) if upload else None,
                 data_key=raw.get("data_key"), target=raw.get("target"), features=list(raw.get("features") or []),
@@ -312,9 +353,16 @@ class Draft:
                 settings=Settings.from_dict(raw["settings"]), settings_touched=bool(raw.get("settings_touched")),
                 name=str(raw.get("name") or ""), origin=str(raw.get("origin") or SEED_PRESET),
                 pending=ExperimentSpec.from_dict(pending) if pending else None,
+                advice=Advice.from_dict(advice) if advice else None,
+                targets_touched=bool(raw.get("targets_touched")),
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"not a saved working setup ({exc})") from None
         if draft.kind not in ("sample", "upload") or draft.sample not in SAMPLES:
             raise ValueError("not a saved working setup (unknown data choice)")
         return draft
+
+
+def _bare(models: list[ModelDraft]) -> list[dict[str, Any]]:
+    """Models as JSON without their targets (to tell a preset's models from edited ones)."""
+    return [{k: v for k, v in m.to_dict().items() if k not in ("target", "season")} for m in models]

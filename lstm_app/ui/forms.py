@@ -23,7 +23,17 @@ from ..errors import DataError, SpecError
 from ..params import count_layers
 from ..presets import DECISIVE_ORIGINS, DECISIVE_SEEDS, hotel_replication, seed_question, sweep_models
 from ..report.stats import finite_or_none
-from ..spec import BacktestSpec, DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
+from ..spec import (
+    TARGETS,
+    BacktestSpec,
+    DataSpec,
+    ExperimentSpec,
+    LayerSpec,
+    ModelSpec,
+    SplitSpec,
+    TrainingSpec,
+    WindowSpec,
+)
 from ..windows import suggest, suggest_origins
 
 __all__ = [
@@ -44,6 +54,7 @@ __all__ = [
     "seed_list",
     "settings_from",
     "suggested",
+    "target_help",
     "unique_name",
 ]
 
@@ -128,24 +139,29 @@ class ModelDraft:
     layers: tuple[LayerDraft, ...]
     between: str = NONE
     dense: tuple[int, ...] = ()
+    target: str = "level"  # `spec.TARGETS`
+    season: int | None = None  # a seasonal difference's lag; None: the data's season
     uid: int = dataclasses.field(default_factory=new_uid)
 
     @classmethod
     def of(cls, model: ModelSpec) -> ModelDraft:
         """A model spec as an editable draft with a fresh `uid`."""
         return cls(model.name, tuple(LayerDraft.of(layer) for layer in model.layers), model.between or NONE,
-                   tuple(model.dense))
+                   tuple(model.dense), model.target, model.season)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> ModelDraft:
-        """A draft from `to_dict`'s output (a saved working setup), with a fresh `uid`."""
+        """A draft from `to_dict`'s output (a saved working setup), with a fresh `uid`; one saved
+        before targets existed is a level model."""
+        season = raw.get("season")
         return cls(str(raw.get("name") or ""), tuple(LayerDraft.from_row(r) for r in raw["layers"]),
-                   str(raw.get("between") or NONE), tuple(int(u) for u in raw.get("dense") or ()))
+                   str(raw.get("between") or NONE), tuple(int(u) for u in raw.get("dense") or ()),
+                   str(raw.get("target") or "level"), None if season is None else int(season))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (without the uid)."""
         return {"name": self.name, "layers": [layer.row() for layer in self.layers], "between": self.between,
-                "dense": list(self.dense)}
+                "dense": list(self.dense), "target": self.target, "season": self.season}
 
     def renamed(self, name: str) -> ModelDraft:
         return dataclasses.replace(self, name=name, uid=new_uid())
@@ -158,9 +174,16 @@ class ModelDraft:
         if not layers:
             raise SpecError(f"Model {label!r} needs at least one LSTM layer: add a row to its layers table.")
         try:
-            return ModelSpec(name, layers, between=None if self.between == NONE else self.between, dense=self.dense)
+            return ModelSpec(name, layers, between=None if self.between == NONE else self.between, dense=self.dense,
+                             target=self.target, season=self.season)
         except SpecError as exc:
             raise SpecError(f"Model {name!r}: {exc}") from None
+
+
+def target_help() -> str:
+    """The target select's help: every transform with what the network then learns."""
+    return "  \n".join(f"**{name}**: {text}" for name, text in TARGETS.items()) + (
+        "  \nMetrics and charts stay in the series' units; the parameter count does not change.")
 
 
 def unique_name(name: str, taken: Iterable[str]) -> str:

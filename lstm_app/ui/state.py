@@ -234,13 +234,34 @@ class PageState:
         rows: list[dict[str, Any]] = self._s[_BASES][uid]
         return rows
 
+    def bind_target(self, uid: int) -> str:
+        """Key of a model's target-transform select, seeded from the draft (its on_change is
+        `commit_model(uid, "target")`)."""
+        key = f"target_{uid}"
+        self._s[key] = self.draft.model(uid).target
+        return key
+
     def commit_model(self, uid: int, field: str) -> None:
-        """A model's name box or between-layers select changed (`field` is "name" or "between")."""
+        """A model's name box, between-layers or target select changed (`field` is "name",
+        "between" or "target"; a target chosen here is never replaced by advice)."""
         self.draft.update_model(uid, **{field: str(self._s[f"{field}_{uid}"])})
 
     def set_layers(self, uid: int, rows: Sequence[Mapping[Any, Any]]) -> None:
         """The layers editor's current rows (missing numbers as None, so the JSON stays valid)."""
         self.draft.update_model(uid, layers=tuple(LayerDraft.from_row(r) for r in rows))
+
+    def choose_preset(self, name: str) -> None:
+        """A preset button: load it, or ask first when it would replace the user's data."""
+        if self.draft.preset_moves_data(name):
+            self.confirm_preset = name
+        else:
+            self.note(self.draft.apply_preset(name))
+
+    def answer_preset(self, keep_data: bool | None) -> None:
+        """The answer to `confirm_preset`: keep the data (True), switch (False) or cancel (None)."""
+        name, self.confirm_preset = self.confirm_preset, None
+        if name is not None and keep_data is not None:
+            self.note(self.draft.apply_preset(name, keep_data=keep_data))
 
     def bind_name(self) -> str:
         self._s["exp_name"] = self.draft.name
