@@ -9,7 +9,10 @@ plus the seconds that fitting the statistical references (ETS, ARIMA, Theta) tak
 backtest origins of the series in one process — what they add to a worker — as a share of the
 experiment's wall time (goal: ≤ 10%).
 
-    .venv/bin/python bench/bench_answers.py [SAMPLE ...]
+    .venv/bin/python bench/bench_answers.py [--keep DIR] [SAMPLE ...]
+
+`--keep DIR` keeps the run store in DIR, to open the experiments on the page afterwards
+(`LSTM_LAB_DATA=DIR ./scripts/dashboard.sh`).
 """
 
 from __future__ import annotations
@@ -84,9 +87,12 @@ def run(runner: Runner, sample: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    samples = argv or list(SAMPLES)
-    with tempfile.TemporaryDirectory() as folder:
-        runner = Runner(Path(folder) / "runs.sqlite", concurrency=2, idle_seconds=5.0)
+    keep = argv[argv.index("--keep") + 1] if "--keep" in argv else None
+    samples = [a for a in argv if a not in ("--keep", keep)] or list(SAMPLES)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(keep or scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        runner = Runner(folder / "runs.sqlite", concurrency=2, idle_seconds=5.0)
         try:
             for sample in samples:
                 run(runner, sample)

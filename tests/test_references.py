@@ -37,8 +37,11 @@ def test_arima_and_theta_update_their_state_without_refitting() -> None:
     assert arima.description.endswith("(0,1,0)[12]")  # a strong season: one seasonal difference
     one = arima.predict_one_step(TEST)
     assert one[0] == pytest.approx(arima.predict(1)[0], rel=1e-9)
-    again = arima.result.append(TEST, refit=False).fittedvalues[120:]
+    # the seasonal change y_t − y_{t−12} forecast by the fitted ARIMA from actual history, plus y_{t−12}
+    changes = AIRLINE[12:] - AIRLINE[:-12]
+    again = arima.result.append(changes[108:], refit=False).fittedvalues[108:] + AIRLINE[108:132]
     assert one == pytest.approx(np.asarray(again), rel=1e-9)
+    assert arima.predict(13)[12] == pytest.approx(arima.predict(13)[0] + float(arima.result.forecast(13)[12]))
     theta = Theta(12).fit(TRAIN)
     first = theta.predict_one_step(TEST)
     assert first[0] == pytest.approx(theta.predict(1)[0], rel=1e-9)

@@ -7,12 +7,12 @@ held fixed (the state is updated with each new value, never refitted), so they s
 same footing as the LSTMs' one-step forecasts. statsmodels is imported when one is fitted, not
 when this module is imported (the page never fits one).
 
-- ETS: `ETSModel` (additive error: no trend, additive, additive damped trend; with a season
-  also additive season and, on positive series, multiplicative error and season), the lowest
-  AICc wins; one-step forecasts from `ETSModel(all values).smooth(fitted params)`.
-- ARIMA: `d` (0–2) by KPSS tests, a seasonal difference when the season is strong (STL
-  strength ≥ 0.64, as in Hyndman & Athanasopoulos), then p, q ∈ {0, 1, 2} by AICc; one-step
-  forecasts from `results.append(test, refit=False)`.
+- ETS: `ETSModel` (additive error: no trend, additive, additive damped trend; with a season of
+  at most 24 steps also additive season and, on positive series, multiplicative error and
+  season), the lowest AICc wins; one-step forecasts from `ETSModel(all values).smooth(fitted params)`.
+- ARIMA: a seasonal difference when the season is strong (STL strength ≥ 0.64, as in Hyndman &
+  Athanasopoulos), `d` (0–2) by KPSS tests, then p, q ∈ {0, 1, 2} by AICc; one-step forecasts
+  from `results.append(test, refit=False)`, the seasonal difference undone from actual values.
 - Theta: `ThetaModel` (θ = 2, deseasonalised when its test finds a season); one-step forecasts
   from its SES level updated with each deseasonalised value and its fixed drift b0.
 """
@@ -34,6 +34,10 @@ from ..errors import FitError
 __all__ = ["STRONG_SEASON", "Arima", "Ets", "Theta", "season_strength"]
 
 MIN_POINTS = 8  # fewer training values than this fit nothing worth calling a reference
+# ETS models a season of at most this many steps, as R's forecast::ets (one state per step of the
+# season: a weekly series' 52 make the fit slow and over-parameterised); a longer one is left to
+# ARIMA's seasonal difference and Theta's deseasonalising.
+MAX_ETS_SEASON = 24
 STRONG_SEASON = 0.64  # STL seasonal strength above which ARIMA takes a seasonal difference
 
 
@@ -96,6 +100,7 @@ class Ets(_Reference):
 
         y = self._values(train)
         season = self._seasonal(len(y))
+        season = season if season is not None and season <= MAX_ETS_SEASON else None
         best: tuple[float, dict[str, Any], Any] | None = None
         with _fitting("ETS"):
             for spec in self._candidates(season, bool(np.all(y > 0))):
@@ -152,13 +157,16 @@ class Arima(_Reference):
         season = self._seasonal(len(y))
         best: tuple[float, tuple[int, int, int], Any] | None = None
         with _fitting("ARIMA"):
-            seasonal_d = 1 if season and season_strength(y, season) >= STRONG_SEASON else 0
-            base = np.diff(y[season:] - y[:-season]) if seasonal_d and season else y
-            d = _kpss_diffs(y if not seasonal_d else base)
-            self.seasonal_order = (0, seasonal_d, 0, season or 0) if seasonal_d else (0, 0, 0, 0)
-            trend = "c" if d + seasonal_d == 0 else "t" if d + seasonal_d == 1 else "n"
+            # A seasonal difference without seasonal AR/MA terms is taken by hand: the same model
+            # as SARIMA (0,1,0)[s], without s states in the filter (a weekly season has 52).
+            self.lag = season if season and season_strength(y, season) >= STRONG_SEASON else 0
+            w = self._changes(y)
+            if w.size < MIN_POINTS:
+                raise FitError(f"a seasonal difference of {self.lag} leaves {w.size} points, fewer than {MIN_POINTS}")
+            d = _kpss_diffs(w)
+            trend = "c" if d == 0 else "t" if d == 1 else "n"
             for p, q in itertools.product(range(3), range(3)):
-                res = ARIMA(y, order=(p, d, q), seasonal_order=self.seasonal_order, trend=trend).fit()
+                res = ARIMA(w, order=(p, d, q), trend=trend).fit()
                 if best is None or _aicc(res) < best[0]:
                     best = (_aicc(res), (p, d, q), res)
         if best is None or not math.isfinite(best[0]):
@@ -166,20 +174,32 @@ class Arima(_Reference):
         _, self.order, self.result = best
         return self
 
+    def _changes(self, y: np.ndarray) -> np.ndarray:
+        return y[self.lag:] - y[: len(y) - self.lag] if self.lag else y
+
     @property
     def description(self) -> str:
         p, d, q = self.order
-        seasonal = f"(0,1,0)[{self.seasonal_order[3]}]" if self.seasonal_order[1] else ""
-        return f"ARIMA({p},{d},{q}){seasonal}"
+        return f"ARIMA({p},{d},{q})" + (f"(0,1,0)[{self.lag}]" if self.lag else "")
 
     def predict_one_step(self, actual: np.ndarray) -> np.ndarray:
+        full = np.concatenate([self.train, np.asarray(actual, dtype=float)])
+        n, k = len(self.train), len(actual)
         with _fitting("ARIMA"):
-            res = self.result.append(np.asarray(actual, dtype=float), refit=False)
-        return np.asarray(res.fittedvalues, dtype=float)[len(self.train):]
+            res = self.result.append(self._changes(full)[n - self.lag:], refit=False)
+        changes = np.asarray(res.fittedvalues, dtype=float)[n - self.lag:]
+        out: np.ndarray = changes + (full[n - self.lag: n - self.lag + k] if self.lag else 0.0)
+        return out
 
     def predict(self, h: int) -> np.ndarray:
         with _fitting("ARIMA"):
-            return np.asarray(self.result.forecast(h), dtype=float)
+            changes = np.asarray(self.result.forecast(h), dtype=float)
+        if not self.lag:
+            return changes
+        path = list(self.train)
+        for step in changes:
+            path.append(path[-self.lag] + step)
+        return np.array(path[len(self.train):], dtype=float)
 
 
 class Theta(_Reference):
