@@ -67,3 +67,5 @@ def test_a_model_far_above_the_baseline_is_never_within_noise_and_two_runs_decid
     assert "relu inside has too few finished runs to tell" in line
     line = headline([Standing("tanh", 5, False, 4.234), Standing("relu", 5, None, 0.52)], base, 3, unit="run")
     assert "relu is within run-to-run noise of it; tanh loses to it" in line
+    line = headline([Standing("tanh", 5, False, 0.521)], base, 3, unit="run")
+    assert "(tanh RMSE 0.521, 1.04× the baseline's)" in line  # close calls keep two decimals

@@ -185,7 +185,8 @@ def _lost(losers: Sequence[Standing], base: Baselines, fmt: Callable[[float | No
     parts = []
     for m in losers:
         ratio = (m.rmse / base.best_rmse) if m.rmse is not None and base.best_rmse else None
-        parts.append(f"{m.name} RMSE {fmt(m.rmse)}" + (f", {ratio:.1f}× the baseline's" if ratio else ""))
+        times = f", {ratio:.{2 if ratio < 2 else 1}f}× the baseline's" if ratio else ""  # 1.04×, 8.5×
+        parts.append(f"{m.name} RMSE {fmt(m.rmse)}{times}")
     return "; ".join(parts)
 
 
