@@ -8,8 +8,9 @@ that computes metrics (`report.metrics`) does not load plotly or scipy.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from ..lazy import exports
 
 if TYPE_CHECKING:
     from . import charts
@@ -27,10 +28,4 @@ __all__ = ["BEST_CSS", "CompareView", "Comparison", "MetricValues", "ModelSummar
            "inside_table", "keras_script", "styled_table", "summarize"]
 
 
-def __getattr__(name: str) -> object:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f"{__name__}.{_HOME[name]}")
-    value = module if _HOME[name] == name else getattr(module, name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _HOME)

@@ -22,10 +22,10 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from ..errors import FitError
 
 __all__ = ["STRONG_SEASON", "Arima", "Ets", "Theta", "season_strength"]
 
+_K = TypeVar("_K")
 MIN_POINTS = 8  # fewer training values than this fit nothing worth calling a reference
 # ETS models a season of at most this many steps, as R's forecast::ets (one state per step of the
 # season: a weekly series' 52 make the fit slow and over-parameterised); a longer one is left to
@@ -59,6 +60,18 @@ def _fitting(name: str) -> Iterator[None]:
 def _aicc(res: Any) -> float:
     value = float(getattr(res, "aicc", math.nan))
     return value if math.isfinite(value) else math.inf
+
+
+def _lowest_aicc(what: str, candidates: Iterable[_K], fit: Callable[[_K], Any]) -> tuple[_K, Any]:
+    """The candidate whose fit has the lowest finite AICc, and that fit (FitError when none has one)."""
+    best: tuple[float, _K, Any] | None = None
+    for key in candidates:
+        res = fit(key)
+        if best is None or _aicc(res) < best[0]:
+            best = (_aicc(res), key, res)
+    if best is None or not math.isfinite(best[0]):
+        raise FitError(f"no {what} could be fitted")
+    return best[1], best[2]
 
 
 @dataclass
@@ -101,15 +114,9 @@ class Ets(_Reference):
         y = self._values(train)
         season = self._seasonal(len(y))
         season = season if season is not None and season <= MAX_ETS_SEASON else None
-        best: tuple[float, dict[str, Any], Any] | None = None
         with _fitting("ETS"):
-            for spec in self._candidates(season, bool(np.all(y > 0))):
-                res = ETSModel(y, **spec).fit(disp=False)
-                if best is None or _aicc(res) < best[0]:
-                    best = (_aicc(res), spec, res)
-        if best is None or not math.isfinite(best[0]):
-            raise FitError("no ETS model could be fitted")
-        _, self.spec, self.result = best
+            self.spec, self.result = _lowest_aicc("ETS model", self._candidates(season, bool(np.all(y > 0))),
+                                                  lambda spec: ETSModel(y, **spec).fit(disp=False))
         return self
 
     @staticmethod
@@ -155,7 +162,6 @@ class Arima(_Reference):
 
         y = self._values(train)
         season = self._seasonal(len(y))
-        best: tuple[float, tuple[int, int, int], Any] | None = None
         with _fitting("ARIMA"):
             # A seasonal difference without seasonal AR/MA terms is taken by hand: the same model
             # as SARIMA (0,1,0)[s], without s states in the filter (a weekly season has 52).
@@ -165,13 +171,9 @@ class Arima(_Reference):
                 raise FitError(f"a seasonal difference of {self.lag} leaves {w.size} points, fewer than {MIN_POINTS}")
             d = _kpss_diffs(w)
             trend = "c" if d == 0 else "t" if d == 1 else "n"
-            for p, q in itertools.product(range(3), range(3)):
-                res = ARIMA(w, order=(p, d, q), trend=trend).fit()
-                if best is None or _aicc(res) < best[0]:
-                    best = (_aicc(res), (p, d, q), res)
-        if best is None or not math.isfinite(best[0]):
-            raise FitError("no ARIMA order could be fitted")
-        _, self.order, self.result = best
+            orders = [(p, d, q) for p, q in itertools.product(range(3), range(3))]
+            self.order, self.result = _lowest_aicc("ARIMA order", orders,
+                                                   lambda order: ARIMA(w, order=order, trend=trend).fit())
         return self
 
     def _changes(self, y: np.ndarray) -> np.ndarray:

@@ -10,8 +10,9 @@ which the runner imports only when the Ray executor is chosen.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from ..lazy import exports
 
 if TYPE_CHECKING:
     from . import export, headless, schedule
@@ -38,10 +39,4 @@ __all__ = ["Engine", "ExecutorChoice", "ExperimentInfo", "ExperimentRow", "Resul
            "run_on_executor", "schedule"]
 
 
-def __getattr__(name: str) -> object:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f"{__name__}.{_HOME[name]}")
-    value = module if _HOME[name] == name else getattr(module, name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _HOME)
