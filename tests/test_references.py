@@ -57,6 +57,9 @@ def test_the_first_line_says_how_the_winners_fare_against_the_best_reference() -
                     base, 0)
     assert line.startswith("relu between beats the best baseline, naive (RMSE 109)")
     assert line.endswith("But it does not beat the best statistical reference, ETS (RMSE 88).")
+    line = headline([Standing("tanh", 5, True, 80.0, True), Standing("relu", 5, True, 90.0, None)], base, 0)
+    assert line.endswith("Against the best statistical reference, ETS (RMSE 88): tanh beats it; relu is within noise "
+                         "of it.")
 
 
 def test_a_model_far_above_the_baseline_is_never_within_noise_and_two_runs_decide_nothing() -> None:

@@ -203,9 +203,8 @@ def _versus_reference(winners: Sequence[Standing], base: Baselines, fmt: Callabl
         return f" But {'it does' if len(lost) == 1 else 'they do'} not beat {ref}."
     said = [f"{_names(won)} {'beats' if len(won) == 1 else 'beat'} it" if won else "",
             f"{_names(lost)} {'loses' if len(lost) == 1 else 'lose'} to it" if lost else ""]
-    rest = len(winners) - len(won) - len(lost)
-    if rest:
-        said.append(f"{rest} {'is' if rest == 1 else 'are'} within noise of it")
+    if rest := [m for m in winners if m.beats_reference is None]:
+        said.append(f"{_names(rest)} {'is' if len(rest) == 1 else 'are'} within noise of it")
     return f" Against {ref}: {'; '.join(p for p in said if p)}."
 
 

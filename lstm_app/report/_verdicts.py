@@ -18,7 +18,7 @@ _fmt = stats.format_number
 
 def seeds_text(n: int, unit: str = "seed") -> str:
     """"1 seed", "3 seeds"; with `unit` "run" (a backtest: one seed at one origin), "3 runs"."""
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+    return f"{n} {unit}" if n == 1 else f"{n:,} {unit}s"
 
 
 def reference_verdict(name: str, rmse_mean: float | None, rmse_std: float | None, done: int, diverged: int,
