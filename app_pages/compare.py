@@ -108,7 +108,7 @@ def verdicts(res: runs.Results) -> None:
                 "runs and updates as more finish.")
     if comparison.headline:
         beats = [m.beats_naive for m in comparison.models if m.seeds_done]
-        say = st.success if True in beats else st.warning if beats and all(b is False for b in beats) else st.info
+        say = st.success if True in beats else st.warning if False in beats else st.info  # a loser is a warning
         say(fill("{}", comparison.headline))
     st.markdown("**Verdicts**")
     ref_spec = spec.models[comparison.reference_index]
