@@ -13,5 +13,5 @@ if [ ! -x /usr/bin/chromium ]; then
   }
 fi
 .venv/bin/python -m ruff check .
-.venv/bin/python -m mypy lstm_app
+.venv/bin/python -m mypy  # strict, over lstm_app and app_pages (pyproject.toml)
 exec .venv/bin/python -m pytest "$@"
