@@ -342,4 +342,4 @@ def test_a_draft_keeps_its_uploaded_dataset_when_the_experiments_on_it_are_delet
         store.dataset(sha)
     assert store.draft("d1") == "{}" and store.draft("d2") is None
     store.save_draft("d2", "[]")
-    assert store.latest_draft() == ("d2", "[]")
+    assert store.draft("d2") == "[]"

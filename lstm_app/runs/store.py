@@ -286,9 +286,3 @@ class Store(ExperimentOps, RunLifecycle, GroupOps):
         with self._db() as con:
             row = con.execute("SELECT body FROM drafts WHERE id = ?", (draft_id,)).fetchone()
         return None if row is None else str(row[0])
-
-    def latest_draft(self) -> tuple[str, str] | None:
-        """(id, body) of the working setup saved last, or None."""
-        with self._db() as con:
-            row = con.execute("SELECT id, body FROM drafts ORDER BY updated_at DESC, rowid DESC LIMIT 1").fetchone()
-        return None if row is None else (str(row[0]), str(row[1]))
