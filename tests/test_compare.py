@@ -160,6 +160,9 @@ def test_model_diverged_on_all_seeds() -> None:
     assert summary.divergence_rate == 1.0
     assert summary.mean.rmse is None and summary.vs_reference is None
     assert comparison.table().loc["ReLU between layers", "RMSE"] == "—"
+    delta = next(c for c in comparison.table().columns if c.startswith("ΔRMSE"))
+    assert comparison.table().loc["ReLU between layers", delta] == "no finished run"  # not "reference"
+    assert comparison.table().loc["tanh", delta] == "reference"
     json.dumps(comparison.to_dict(), allow_nan=False)
 
 

@@ -301,8 +301,9 @@ class Comparison:
 
     def _versus(self, m: ModelSummary) -> dict[str, str]:
         vs = m.vs_reference
-        if vs is None:
-            return {self._delta: "reference", "Lower RMSE on": "—", "DM p": "—"}
+        if vs is None:  # the reference itself, or a model with no finished run to compare
+            return {self._delta: "reference" if m.is_reference else "no finished run", "Lower RMSE on": "—",
+                    "DM p": "—"}
         diff, dm = vs.rmse, vs.dm
         shown = diff_decimals(diff, self.decimals)
         text = _fmt(diff.mean, shown, signed=True)
