@@ -85,12 +85,11 @@ def header(res: runs.Results, eid: int) -> None:
                      f"{plural(len(spec.training.seeds), 'seed')}{across} on {{}} ({counts})",
                      spec.name, data_label(spec.data.source)))
     bt = res.comparison.backtest
-    if bt.origins and origins > 1:
-        st.caption(fill("{}",
-            f"Backtest: {origins} test periods of {bt.origins[-1].n_test} points, one after another, from "
-            f"{time_label(bt.origins[0].test_start)} to {time_label(bt.origins[-1].test_end)}; every model "
-            "and seed is trained again at each origin on the rows before it, so a verdict rests on "
-            f"{len(spec.training.seeds)} seeds × {origins} periods."))
+    if (ran := len(bt.origins)) and origins > 1:  # the origins with a finished run (fewer after a cancel)
+        st.caption(fill("{}", f"Backtest: {ran}{'' if ran == origins else f' of {origins}'} test periods of "
+            f"{bt.origins[-1].n_test} points, one after another, from {time_label(bt.origins[0].test_start)} to "
+            f"{time_label(bt.origins[-1].test_end)}; every model and seed is trained again at each origin on the "
+            f"rows before it, so a verdict rests on {len(spec.training.seeds)} seeds × {ran} periods."))
     if res.frame_error:
         st.error(fill("{}", res.frame_error))
     if not res.has_forecasts:
