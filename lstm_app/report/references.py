@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import FitError
 
-__all__ = ["STRONG_SEASON", "Arima", "Ets", "Theta", "season_strength"]
+__all__ = ["STRONG_SEASON", "Arima", "Ets", "Theta", "preload", "season_strength"]
 
 _K = TypeVar("_K")
 MIN_POINTS = 8  # fewer training values than this fit nothing worth calling a reference
@@ -40,6 +40,16 @@ MIN_POINTS = 8  # fewer training values than this fit nothing worth calling a re
 # ARIMA's seasonal difference and Theta's deseasonalising.
 MAX_ETS_SEASON = 24
 STRONG_SEASON = 0.64  # STL seasonal strength above which ARIMA takes a seasonal difference
+
+
+def preload() -> None:
+    """Import the statsmodels modules the references fit with (about 1.5 s): a worker calls it
+    at start, beside TensorFlow's import, so a warm worker's first run does not wait for it."""
+    import statsmodels.tsa.arima.model
+    import statsmodels.tsa.exponential_smoothing.ets
+    import statsmodels.tsa.forecasting.theta
+    import statsmodels.tsa.seasonal
+    import statsmodels.tsa.stattools  # noqa: F401
 
 
 @contextmanager

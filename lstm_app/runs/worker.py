@@ -36,6 +36,7 @@ from typing import Any
 from .. import windows
 from ..errors import StoreError
 from ..outcome import EpochRow, RunStatus
+from ..report import references
 from ..spec import ExperimentSpec
 from . import schedule
 from ._schema import RunRow
@@ -268,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tf.config.threading.set_intra_op_parallelism_threads(max(1, args.threads))
     tf.config.threading.set_inter_op_parallelism_threads(1)
+    references.preload()  # with TensorFlow, before the first claim: not on a run's path once warm
 
     store = Store(args.store)
     frames = _Frames(store)
