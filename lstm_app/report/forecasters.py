@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import FitError
 from .references import Arima, Ets, Theta
 
-__all__ = ["FORECASTERS", "Drift", "Family", "Forecaster", "Naive", "SeasonalNaive", "by_key", "label",
+__all__ = ["FORECASTERS", "Drift", "Family", "Forecaster", "Naive", "SeasonalNaive", "label",
            "one_step"]
 
 Family = Literal["baseline", "reference"]
@@ -144,14 +144,6 @@ FORECASTERS: tuple[type[Forecaster], ...] = (Naive, SeasonalNaive, Drift, Ets, A
 def label(name: str) -> str:
     """How the page writes the forecaster called `name` ("ETS" for "ets"); `name` if unknown."""
     return next((cls.label for cls in FORECASTERS if cls.name == name), name)
-
-
-def by_key(key: str) -> type[Forecaster]:
-    """The forecaster class stored under `key`; KeyError for others."""
-    for cls in FORECASTERS:
-        if cls.key == key:
-            return cls
-    raise KeyError(f"{key!r} is not a forecaster; expected one of {', '.join(c.key for c in FORECASTERS)}")
 
 
 def one_step(forecaster: type[Forecaster], train: Sequence[float] | np.ndarray, actual: np.ndarray,
