@@ -7,6 +7,7 @@ from datetime import datetime
 import streamlit as st
 
 from app_pages import common
+from lstm_app import feasible
 from lstm_app.errors import LabError
 from lstm_app.outcome import ACTIVE
 from lstm_app.params import check_budget
@@ -35,6 +36,7 @@ def experiment(chosen: Chosen | None) -> ExperimentSpec | None:
     spec = experiment_spec(d.experiment_name(datetime.now()), chosen.spec, models, window, split, training, backtest)
     check_budget(spec, chosen.frame.shape[1])  # a LabError naming the model, its count and the limit
     split_line(len(chosen.frame), window, split, training, backtest.origins)
+    feasible.check(spec, chosen.frame)  # a model's target transform that cannot work on this series
     return spec
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import data, params, windows
+from . import data, feasible, params, windows
 from .data import samples
 from .errors import LabError, SpecError
 from .runs import parse_executor
@@ -195,8 +195,7 @@ def _run(args: argparse.Namespace) -> int:
         origins = (windows.suggest_origins(len(frame), spec.window, spec.split, t.validation_share)
                    if args.origins == "auto" else int(args.origins))
         spec = dataclasses.replace(spec, backtest=BacktestSpec(origins))
-    windows.check_origins(len(frame), spec.window, spec.split, spec.training.validation_share,
-                          spec.backtest.origins)
+    feasible.check(spec, frame)
     runs, k = len(spec.backtest_runs()), spec.backtest.origins
     across = f" × {k} backtest origins" if k > 1 else ""
     print(f"{spec.name}: {len(spec.models)} models × {len(spec.training.seeds)} seeds{across} = {runs} runs on "

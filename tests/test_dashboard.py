@@ -235,6 +235,19 @@ def test_too_many_backtest_origins_are_one_sentence_on_the_train_page(page: AppT
     assert Store(tmp_path / "runs.sqlite").experiments() == []
 
 
+def test_a_target_transform_the_series_cannot_take_is_one_sentence_on_the_train_page(page: AppTest,
+                                                                                     tmp_path: Path) -> None:
+    go(page.run(), "models")
+    first = draft(page).models[0]
+    page.selectbox(key=f"target_{first.uid}").set_value("seasonal difference").run()
+    go(page, "train")
+    assert not page.exception and len(page.error) == 1
+    text = plain(page.error[0].value)
+    assert text.startswith(f"Model '{first.name}': a seasonal difference of lag 52 leaves 63 rows"), text
+    assert not any(b.key == "train" and not b.disabled for b in page.button), "nothing to train"
+    assert Store(tmp_path / "runs.sqlite").experiments() == []
+
+
 def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTest, tmp_path: Path) -> None:
     go(page.run(), "models")
     page.button(key="preset_hotel H2 replication").click().run()
