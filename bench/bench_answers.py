@@ -4,6 +4,7 @@ way the dashboard trains them (a background runner with 2 worker processes), and
 line per series:
 
     sample  rows  best LSTM RMSE  best baseline (RMSE)  best reference (RMSE)  beats_naive per model  wall s
+    ... and how many runs kept their best epoch within the first 10% of epochs (goal: none)
 
 plus the seconds that fitting the statistical references (ETS, ARIMA, Theta) takes for all
 backtest origins of the series in one process — what they add to a worker — as a share of the
@@ -62,6 +63,16 @@ def reference_seconds(spec: ExperimentSpec, table: data.Table) -> float:
     return time.perf_counter() - start
 
 
+def early_best(results: runs.Results, spec: ExperimentSpec) -> str:
+    """How many finished runs kept their best epoch (lowest validation loss) within the first
+    10% of the epochs: runs early stopping ended before they learned (goal: none)."""
+    first = max(1, spec.training.epochs // 10)
+    best = [int(np.nanargmin([np.nan if e.val_loss is None else e.val_loss for e in o.epochs])) + 1
+            for o in results.outcomes.values()
+            if o is not None and o.status == "done" and any(e.val_loss is not None for e in o.epochs)]
+    return f"best epoch within the first {first}: {sum(b <= first for b in best)}/{len(best)} runs"
+
+
 def run(runner: Runner, sample: str) -> None:
     spec, table = default_experiment(sample)
     path = sample_path(sample)
@@ -70,7 +81,8 @@ def run(runner: Runner, sample: str) -> None:
     while any(r.status in ("queued", "running") for r in runner.store.runs(eid)):
         time.sleep(0.2)
     wall = time.monotonic() - start
-    comparison = runs.load_results(runner.store, eid).comparison
+    results = runs.load_results(runner.store, eid)
+    comparison = results.comparison
     base = comparison.baselines
     rmses = [m.mean.get("rmse") for m in comparison.models]
     best_lstm = min((r for r in rmses if r is not None), default=np.nan)
@@ -82,7 +94,7 @@ def run(runner: Runner, sample: str) -> None:
            if base and base.best_reference_rmse is not None else "—")
     print(f"{sample}: rows {table.rows}, {len(spec.backtest_runs())} runs | best LSTM RMSE {best_lstm:{fmt}} | "
           f"best baseline {best} | best reference {ref} | beats_naive: {beats} | wall {wall:.1f} s | "
-          f"references {fitting:.1f} s ({fitting / wall:.0%} of wall)", flush=True)
+          f"references {fitting:.1f} s ({fitting / wall:.0%} of wall) | {early_best(results, spec)}", flush=True)
     print(f"  {comparison.headline}", flush=True)
 
 

@@ -361,13 +361,17 @@ def future_index(index: pd.Index, steps: int) -> list[str] | list[int]:
 
 def suggest(n: int) -> tuple[WindowSpec, SplitSpec, TrainingSpec]:
     """Sensible defaults for a series of `n` rows: short series get short windows, small
-    batches and more epochs; long ones the reverse."""
+    batches and more epochs; long ones the reverse. Short series also learn slowly (learning
+    rate 1e-4, batch 16): at Keras's 1e-3 with batch 8 most runs on the bundled weekly and
+    monthly samples kept their best epoch within the first 10 of 100 (`bench/bench_answers.py`
+    prints that share), so early stopping ended them before they learned."""
     test = max(5, min(round(n * 0.15), 500))
     lookback = int(np.clip(round(n / 10), 3, 60))
     lookback = min(lookback, max(1, n - test - MIN_TRAIN_WINDOWS - 2))
     future = int(np.clip(test, 5, 50))
+    rate = 0.001
     if n < 300:
-        batch, epochs = 8, 100
+        batch, epochs, rate = (16 if n >= 100 else 8), 100, 0.0001
     elif n < 2000:
         batch, epochs = 32, 60
     else:
@@ -375,5 +379,5 @@ def suggest(n: int) -> tuple[WindowSpec, SplitSpec, TrainingSpec]:
     return (
         WindowSpec(lookback=lookback, future_steps=future),
         SplitSpec(test_size=test),
-        TrainingSpec(epochs=epochs, batch_size=batch, patience=10),
+        TrainingSpec(epochs=epochs, batch_size=batch, learning_rate=rate, patience=10),
     )

@@ -80,3 +80,4 @@ def test_suggested_defaults_fit_the_series(n: int) -> None:
     plan = windows.plan_split(n, window, split, training.validation_share)
     assert plan.n_train >= windows.MIN_TRAIN_WINDOWS
     assert training.batch_size <= max(8, plan.n_train // 4)
+    assert training.learning_rate == (0.0001 if n < 300 else 0.001), "short series learn slowly (bench_answers)"
