@@ -5,6 +5,7 @@ exports — for the experiment open in the sidebar (`?experiment=<id>`). Widgets
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app_pages import common
 from app_pages.compare_exports import exports
@@ -97,11 +98,17 @@ def metrics(view: report.CompareView, origins: int) -> None:
     st.caption(" · ".join(f"**{label}**: {text}" for label, text in view.column_help.items()))
 
 
-def charts(view: report.CompareView, origins: int) -> None:
-    """Forecasts and parameter counts side by side, the metrics, then the charts over models."""
+def charts(view: report.CompareView, origins: int) -> DeltaGenerator:
+    """Forecasts and parameter counts side by side, the metrics, then the charts over models; the
+    forecast chart's slot, which `forecast` fills once the references are fitted."""
     left, right = st.columns([3, 2], gap="medium")
-    if view.forecast is not None:
-        left.plotly_chart(view.forecast, key="forecast_chart")
+    slot = left.empty()
+    if view.references_ready or view.forecast_plain is None:
+        forecast(view, slot)
+    else:
+        with slot.container():
+            st.plotly_chart(view.forecast_plain, key="forecast_chart_plain")
+            st.caption("Fitting the references (ETS, ARIMA, Theta) to draw their forecasts…")
     right.plotly_chart(view.params, key="compare_param_chart")
     if view.no_multistep:
         left.caption(fill("{}", view.no_multistep))
@@ -119,6 +126,13 @@ def charts(view: report.CompareView, origins: int) -> None:
     st.plotly_chart(view.loss(seeds=every), key="loss_chart")
     if view.replication_figure is not None:
         st.plotly_chart(view.replication_figure, key="replication_chart")
+    return slot
+
+
+def forecast(view: report.CompareView, slot: DeltaGenerator) -> None:
+    """The forecast chart with the references' forecasts (fitted on first use, then cached)."""
+    if view.forecast is not None:
+        slot.plotly_chart(view.forecast, key="forecast_chart")
 
 
 def inside(res: runs.Results) -> None:
@@ -159,9 +173,11 @@ def page() -> None:
                  width=360, help="Every other model is compared with this one, paired by seed"
                  + (" and backtest origin." if origins > 1 else "."))
     verdicts(res)
-    charts(res.view, origins)
+    slot = charts(res.view, origins)
     inside(res)
     exports(res)
+    if not res.view.references_ready:
+        forecast(res.view, slot)
 
 
 page()

@@ -54,6 +54,8 @@ def two_origins(offset: float = 1.0) -> dict[RunKey, RunOutcome | None]:
 
 def test_reference_forecasts_are_the_workers_one_step_forecasts_best_first() -> None:
     lines = reference_forecasts(ACTUAL, two_origins(), SEASON)
+    assert lines is not None and reference_forecasts(ACTUAL, two_origins(), SEASON, fit=False) == lines
+    assert reference_forecasts(ACTUAL + 1, two_origins(), SEASON, fit=False) is None  # not fitted: not fitted now
     keys = [line.key for line in lines]
     assert {"naive", "seasonal", "drift", "ets", "arima", "theta"} == set(keys)
     assert [line.rmse for line in lines] == sorted(line.rmse for line in lines)

@@ -11,7 +11,6 @@ stamp that changes as runs finish does not refit an origin the page has already 
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from collections.abc import Collection, Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from threadpoolctl import threadpool_limits
 
 from ..errors import FitError
 from ..outcome import RunOutcome, RunStatus
@@ -65,19 +65,26 @@ def by_origin(outcomes: Outcomes) -> dict[int, RunOutcome]:
     return out
 
 
-def reference_forecasts(actual: pd.Series, outcomes: Outcomes, season: int | None) -> tuple[ReferenceLine, ...]:
+def reference_forecasts(actual: pd.Series, outcomes: Outcomes, season: int | None, *, fit: bool = True
+                        ) -> tuple[ReferenceLine, ...] | None:
     """Every forecaster that could be fitted at each origin with a finished run, best (lowest
-    pooled RMSE) first; those that fail at some origin are left out."""
+    pooled RMSE) first; those that fail at some origin are left out. With `fit` False, None
+    unless every origin's fits are memoised already (nothing is fitted)."""
     parts: dict[str, list[tuple[Sequence[object], np.ndarray, np.ndarray]]] = {}
     origins = by_origin(outcomes)
     for o in origins.values():
         assert o.test is not None
-        first = _position(actual.index, o.test.time[0])
-        test = np.asarray(o.test.actual, dtype=float)
-        if first is None or first < 1 or not np.all(np.isfinite(test)):
+        first, values = _position(actual.index, o.test.time[0]), actual.to_numpy(dtype=float)
+        # the series' own values (what the worker scored), so every experiment on one series and
+        # split shares the fits
+        test = np.ascontiguousarray(values[first:first + len(o.test.time)]) if first else np.empty(0)
+        if first is None or first < 1 or len(test) != len(o.test.time) or not np.all(np.isfinite(test)):
             continue
-        history = np.ascontiguousarray(actual.to_numpy(dtype=float)[:first])
-        for key, forecast in _one_steps(history.tobytes(), test.tobytes(), season):
+        history = np.ascontiguousarray(values[:first])
+        fitted = _one_steps(history.tobytes(), test.tobytes(), season, fit=fit)
+        if fitted is None:
+            return None
+        for key, forecast in fitted:
             parts.setdefault(key, []).append((o.test.time, np.asarray(forecast), test))
     lines = []
     for key, pieces in parts.items():
@@ -100,9 +107,29 @@ def _position(index: pd.Index, label: object) -> int | None:
     return int(where) if where >= 0 else None
 
 
-@functools.lru_cache(maxsize=64)
-def _one_steps(history: bytes, test: bytes, season: int | None) -> tuple[tuple[str, tuple[float, ...]], ...]:
-    train, actual = np.frombuffer(history), np.frombuffer(test)
+_FITS: dict[tuple[bytes, bytes, int | None], tuple[tuple[str, tuple[float, ...]], ...]] = {}
+_MAX_FITS = 64  # splits remembered (oldest forgotten first)
+
+
+def _one_steps(history: bytes, test: bytes, season: int | None, *, fit: bool = True
+               ) -> tuple[tuple[str, tuple[float, ...]], ...] | None:
+    """(key, one-step forecasts) of every forecaster that fits this split, memoised; None when it
+    is not memoised yet and `fit` is False."""
+    key = (history, test, season)
+    if key not in _FITS:
+        if not fit:
+            return None
+        # One BLAS thread: statsmodels' many small optimisations run ~20× slower with OpenBLAS's
+        # threads spinning on a busy 2-core machine (110 s → 5 s for airline's 3 origins, load 12).
+        with threadpool_limits(limits=1):
+            fitted = _fit_all(np.frombuffer(history), np.frombuffer(test), season)
+        while len(_FITS) >= _MAX_FITS:
+            _FITS.pop(next(iter(_FITS)), None)
+        _FITS[key] = fitted
+    return _FITS[key]
+
+
+def _fit_all(train: np.ndarray, actual: np.ndarray, season: int | None) -> tuple[tuple[str, tuple[float, ...]], ...]:
     out = []
     for cls in forecasters.FORECASTERS:
         try:

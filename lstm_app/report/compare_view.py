@@ -142,13 +142,25 @@ class CompareView:
         runs store only their RMSE)."""
         if self.actual is None:
             return ()
-        return reference_forecasts(self.actual, self.outcomes, self.season)
+        return reference_forecasts(self.actual, self.outcomes, self.season) or ()
+
+    @property
+    def references_ready(self) -> bool:
+        """Whether `references` needs no fitting (the first fit of a split takes seconds, so the
+        page then draws `forecast_plain` first and the full chart at its end)."""
+        return ("references" in self.__dict__ or self.actual is None
+                or reference_forecasts(self.actual, self.outcomes, self.season, fit=False) is not None)
 
     @cached_property
     def forecast(self) -> go.Figure | None:
         if self.actual is None:
             return None
         return charts.forecast_overlay(self.spec, self.actual, self.outcomes, self.references)
+
+    @cached_property
+    def forecast_plain(self) -> go.Figure | None:
+        """The forecast chart without the references."""
+        return None if self.actual is None else charts.forecast_overlay(self.spec, self.actual, self.outcomes)
 
     @property
     def no_multistep(self) -> str | None:
