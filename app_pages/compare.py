@@ -116,7 +116,9 @@ def charts(view: report.CompareView, origins: int) -> DeltaGenerator:
     if view.origins is not None:
         st.markdown("**Per backtest origin** (each model's mean RMSE over its seeds there, and the best "
                     "baseline's and statistical reference's)")
-        st.dataframe(view.origins, hide_index=True, key="origins_table")
+        rmse = st.column_config.NumberColumn(format=f"%.{view.comparison.decimals}f")
+        st.dataframe(view.origins, hide_index=True, key="origins_table",
+                     column_config={c: rmse for c in view.origins.columns if c not in ("Origin", "Test period")})
     for key, fig in (("horizon_chart", view.horizon), ("overview_chart", view.overview), ("sweep_chart", view.sweep)):
         if fig is not None:
             st.plotly_chart(fig, key=key)

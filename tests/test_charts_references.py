@@ -76,7 +76,7 @@ def test_forecast_chart_draws_references_dashed_with_only_the_best_visible_and_m
     assert fig is not None
     refs = [t for t in fig.data if t.legendgroup and t.legendgroup.startswith("reference ")]
     assert [t.name for t in refs] == [line.label for line in view.references]
-    assert all(t.line.dash and t.line.width <= 1.5 for t in refs)
+    assert all(t.line.dash and t.line.width < 2 for t in refs)  # thinner than the models' 2 px
     assert [t.visible for t in refs] == [True] + ["legendonly"] * (len(refs) - 1)
     assert refs[0].name == view.references[0].label
     marks = {s.name: s.x0 for s in fig.layout.shapes if (s.name or "").startswith("origin")}

@@ -254,8 +254,9 @@ def _clip_notes(yaxis: dict[str, Any], seen: list[float], wild: dict[str, float]
     yaxis["range"] = clip_range(seen)
     said = [f"the {what} forecast runs away ({', '.join(f'{user_text(n)} reaches {shown(v)}' for n, v in a.items())})"
             for what, a in (("test", wild), ("future", wild_future)) if a]
+    # bottom right, one row above the "origin k" labels
     return [{"text": "clipped: " + "; ".join(said), "xref": "paper", "yref": "paper",
-             "x": 1, "y": 0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+             "x": 1, "y": 0, "xanchor": "right", "yanchor": "bottom", "yshift": 14, "showarrow": False,
              "font": {"size": 11, "color": "#b00"}, "bgcolor": "rgba(255,255,255,0.8)", "name": "clipped"}]
 
 

@@ -34,7 +34,7 @@ _log = logging.getLogger(__name__)
 # Muted, distinct from the model palette (which leaves out greys): one colour and dash per forecaster.
 _LOOK: dict[str, tuple[str, str]] = {
     "naive": ("#555555", "dash"), "seasonal": ("#8c6d31", "dot"), "drift": ("#7f7f7f", "dashdot"),
-    "ets": ("#6b6ecf", "dash"), "arima": ("#8ca252", "longdash"), "theta": ("#ad494a", "dot"),
+    "ets": ("#5254a3", "dash"), "arima": ("#637939", "longdash"), "theta": ("#843c39", "dot"),
 }
 
 
@@ -153,6 +153,7 @@ def reference_traces(lines: Mapping[str, tuple[str, list[Any], Sequence[float | 
         color, dash = _LOOK.get(key, ("#8c8c8c", "dash"))
         out.append(go.Scatter(
             x=x, y=list(y), mode="lines", name=label, legendgroup=f"reference {key}",
-            visible=True if key in shown else "legendonly", line={"color": color, "width": 1.2, "dash": dash},
-            opacity=0.85, hovertemplate=f"{label}: {hover}<extra></extra>"))
+            visible=True if key in shown else "legendonly",
+            line={"color": color, "width": 1.6 if key in shown else 1.2, "dash": dash}, opacity=0.9,
+            hovertemplate=f"{label}: {hover}<extra></extra>"))
     return out
