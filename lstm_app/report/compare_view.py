@@ -4,7 +4,10 @@
 every figure and table is a `cached_property`, so one view, cached by the caller for one results
 stamp, builds each of them at most once for every rerun and session that shows it. A property
 that is None is not shown (no forecast without the series, no horizon chart for one-step
-forecasts, ...). No Streamlit here: the page draws what the view returns.
+forecasts, no per-origin table without a backtest, ...). The references' forecasts are fitted
+here on first use (`references`; seconds for a split not seen before, then memoised), so the page
+draws `forecast_plain` first when `references_ready` is False. No Streamlit here: the page draws
+what the view returns.
 """
 
 from __future__ import annotations
