@@ -158,3 +158,14 @@ def test_extra_input_columns_say_why_there_are_no_multi_step_forecasts() -> None
         "RMSE-by-horizon chart and no future forecast.")
     said = CompareView(two, ACTUAL, outcomes, summarize(two, outcomes)).no_multistep
     assert said is not None and "extra input columns temp, rain have no known future values" in said
+
+
+def test_an_origin_outside_the_series_leaves_the_other_origins_references_drawn() -> None:
+    outcomes = two_origins()
+    stray = run(1, 0.0)
+    assert stray.test is not None
+    later = [t.isoformat() for t in pd.date_range("2030-01-01", periods=TEST, freq="MS")]
+    stray.test = dataclasses.replace(stray.test, time=tuple(later))
+    outcomes[RunKey(0, 0, 2)] = stray  # a third origin the loaded series does not reach
+    lines = reference_forecasts(ACTUAL, outcomes, SEASON)
+    assert lines == reference_forecasts(ACTUAL, two_origins(), SEASON) and lines

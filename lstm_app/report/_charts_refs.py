@@ -71,8 +71,8 @@ def reference_forecasts(actual: pd.Series, outcomes: Outcomes, season: int | Non
     pooled RMSE) first; those that fail at some origin are left out. With `fit` False, None
     unless every origin's fits are memoised already (nothing is fitted)."""
     parts: dict[str, list[tuple[Sequence[object], np.ndarray, np.ndarray]]] = {}
-    origins = by_origin(outcomes)
-    for o in origins.values():
+    scored = 0  # origins whose test period lies in the series
+    for o in by_origin(outcomes).values():
         assert o.test is not None
         first, values = _position(actual.index, o.test.time[0]), actual.to_numpy(dtype=float)
         # the series' own values (what the worker scored), so every experiment on one series and
@@ -84,11 +84,12 @@ def reference_forecasts(actual: pd.Series, outcomes: Outcomes, season: int | Non
         fitted = _one_steps(history.tobytes(), test.tobytes(), season, fit=fit)
         if fitted is None:
             return None
+        scored += 1
         for key, forecast in fitted:
             parts.setdefault(key, []).append((o.test.time, np.asarray(forecast), test))
     lines = []
     for key, pieces in parts.items():
-        if len(pieces) < len(origins):
+        if len(pieces) < scored:
             continue
         errors = np.concatenate([f - a for _, f, a in pieces])
         lines.append(ReferenceLine(key, label_of(key), tuple(t for times, _, _ in pieces for t in times),
