@@ -118,7 +118,7 @@ def charts(view: report.CompareView, origins: int) -> DeltaGenerator:
                     "baseline's and statistical reference's)")
         rmse = st.column_config.NumberColumn(format=f"%.{view.comparison.decimals}f")
         st.dataframe(view.origins, hide_index=True, key="origins_table",
-                     column_config={c: rmse for c in view.origins.columns if c not in ("Origin", "Test period")})
+                     column_config={c: rmse for c in view.origins.select_dtypes("number").columns if c != "Origin"})
     for key, fig in (("horizon_chart", view.horizon), ("overview_chart", view.overview), ("sweep_chart", view.sweep)):
         if fig is not None:
             st.plotly_chart(fig, key=key)
