@@ -4,17 +4,16 @@ exports — for the experiment open in the sidebar (`?experiment=<id>`). Widgets
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app_pages import common
+from app_pages.compare_exports import exports
 from lstm_app import report, runs
 from lstm_app.errors import LabError
-from lstm_app.outcome import ACTIVE, RunStatus
-from lstm_app.text import safe_frame
+from lstm_app.outcome import ACTIVE
 from lstm_app.ui import fill
-from lstm_app.ui.labels import data_label, engine_lines, file_stem, plural, time_label
+from lstm_app.ui.labels import data_label, engine_lines, plural, time_label
 
 state, store = common.state(), common.store()
 
@@ -24,42 +23,6 @@ def compare_view(path: str, eid: int, reference: int, stamp: tuple[object, ...])
     """Shared by every rerun and session until `Store.results_stamp` changes (a run finishes, the
     experiment is renamed or a model file is built); its `view` builds each figure once."""
     return runs.load_results(common.store(), eid, reference=reference)
-
-
-def exports(res: runs.Results) -> None:
-    """Download buttons: metrics CSV, experiment JSON, Keras code, a trained .keras model."""
-    st.subheader("Exports")
-    slug = file_stem(res.spec.name)
-    c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("Metrics CSV", safe_frame(res.comparison.numeric_table()).to_csv(), f"{slug}-metrics.csv",
-                       "text/csv", key="dl_metrics", width="stretch")
-    c2.download_button("Per-seed CSV", safe_frame(res.comparison.per_seed_table()).to_csv(index=False),
-                       f"{slug}-per-seed.csv", "text/csv", key="dl_seeds", width="stretch")
-    c3.download_button("Experiment JSON", res.spec.to_json(), f"{slug}.json", "application/json",
-                       key="dl_json", width="stretch")
-    c4.download_button("Keras code", report.keras_script(res.spec), f"{slug}_models.py", "text/x-python",
-                       key="dl_code", width="stretch")
-    if trained := [r for r in res.runs if r.status == RunStatus.DONE]:
-        keras_file(res, slug, trained)
-
-
-def keras_file(res: runs.Results, slug: str, trained: list[runs.RunRow]) -> None:
-    """A trained model's .keras file: downloaded, or built first (batched runs keep only weights)."""
-    pick = st.selectbox("Trained model (.keras)", trained, key="dl_run",
-                        format_func=lambda r: f"{r.model_name} · seed {r.seed}"
-                        + (f" · origin {r.origin + 1}" if res.spec.backtest.origins > 1 else "") + f" (run {r.id})")
-    if pick.model_path and Path(pick.model_path).is_file():
-        st.download_button("Download the .keras file", Path(pick.model_path).read_bytes(),
-                           f"{slug}-run-{pick.id}.keras", "application/octet-stream", key="dl_keras")
-    elif st.button("Build the .keras file", key="dl_build",
-                   help="Runs trained in a batched group keep only their weights; the file is built on request "
-                        "(a few seconds: it loads TensorFlow in a separate process)."):
-        try:
-            with st.spinner("Building the .keras file…"):
-                runs.export.keras_file(store, pick.id)
-            st.rerun()
-        except LabError as exc:
-            common.tell("error", "{}", exc)
 
 
 def refresh_when_done(eid: int, shown: int) -> None:
@@ -135,13 +98,27 @@ def metrics(view: report.CompareView, origins: int) -> None:
     st.caption(" · ".join(f"**{label}**: {text}" for label, text in view.column_help.items()))
 
 
-def charts(view: report.CompareView, origins: int) -> None:
-    """Forecasts and parameter counts side by side, the metrics, then the charts over models."""
+def charts(view: report.CompareView, origins: int) -> DeltaGenerator:
+    """Forecasts and parameter counts side by side, the metrics, then the charts over models; the
+    forecast chart's slot, which `forecast` fills once the references are fitted."""
     left, right = st.columns([3, 2], gap="medium")
-    if view.forecast is not None:
-        left.plotly_chart(view.forecast, key="forecast_chart")
+    slot = left.empty()
+    if view.references_ready or view.forecast_plain is None:
+        forecast(view, slot)
+    else:
+        with slot.container():
+            st.plotly_chart(view.forecast_plain, key="forecast_chart_plain")
+            st.caption("Fitting the references (ETS, ARIMA, Theta) to draw their forecasts…")
     right.plotly_chart(view.params, key="compare_param_chart")
+    if view.no_multistep:
+        left.caption(fill("{}", view.no_multistep))
     metrics(view, origins)
+    if view.origins is not None:
+        st.markdown("**Per backtest origin** (each model's mean RMSE over its seeds there, and the best "
+                    "baseline's and statistical reference's)")
+        rmse = st.column_config.NumberColumn(format=f"%.{view.comparison.decimals}f")
+        st.dataframe(view.origins, hide_index=True, key="origins_table",
+                     column_config={c: rmse for c in view.origins.select_dtypes("number").columns if c != "Origin"})
     for key, fig in (("horizon_chart", view.horizon), ("overview_chart", view.overview), ("sweep_chart", view.sweep)):
         if fig is not None:
             st.plotly_chart(fig, key=key)
@@ -151,6 +128,13 @@ def charts(view: report.CompareView, origins: int) -> None:
     st.plotly_chart(view.loss(seeds=every), key="loss_chart")
     if view.replication_figure is not None:
         st.plotly_chart(view.replication_figure, key="replication_chart")
+    return slot
+
+
+def forecast(view: report.CompareView, slot: DeltaGenerator) -> None:
+    """The forecast chart with the references' forecasts (fitted on first use, then cached)."""
+    if view.forecast is not None:
+        slot.plotly_chart(view.forecast, key="forecast_chart")
 
 
 def inside(res: runs.Results) -> None:
@@ -191,9 +175,11 @@ def page() -> None:
                  width=360, help="Every other model is compared with this one, paired by seed"
                  + (" and backtest origin." if origins > 1 else "."))
     verdicts(res)
-    charts(res.view, origins)
+    slot = charts(res.view, origins)
     inside(res)
     exports(res)
+    if not res.view.references_ready:
+        forecast(res.view, slot)
 
 
 page()

@@ -289,6 +289,12 @@ def test_a_finished_experiment_renders_the_compare_page(trained_page: AppTest) -
     assert any("Backtest: 2 test periods of 10 points" in c for c in captions), captions
     assert any(c.startswith("relu differs from tanh in: activation relu (reference: tanh)") for c in captions)
     tables = frames(at)
+    per_origin = next(f for f in tables if "Test period" in f.columns)
+    assert list(per_origin["Origin"]) == [1, 2]
+    assert {"tanh", "relu", "Best baseline", "Best reference"} <= set(per_origin.columns)
+    forecast = [c for c in at.get("plotly_chart") if "actual vs test forecasts" in c.proto.spec]
+    assert len(forecast) == 1 and '"legendonly"' in forecast[0].proto.spec  # the references, fitted at the end
+    assert '"origin 2"' in forecast[0].proto.spec and '"ETS"' in forecast[0].proto.spec
     metrics = next(f for f in tables if "RMSE" in f.columns and "Runs" in f.columns)
     assert list(metrics.index)[2:] == ["naive (last value)", "seasonal naive (baseline)", "drift (baseline)",
                                        "ETS (reference)", "ARIMA (reference)", "Theta (reference)"]

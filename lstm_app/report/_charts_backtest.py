@@ -3,57 +3,94 @@ RMSE by forecast horizon, and a parallel-coordinates view of settings → RMSE."
 
 from __future__ import annotations
 
+import math
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 import plotly.graph_objects as go
 
 from ..num import finite_or_none
 from ..spec import ExperimentSpec, ModelSpec
-from ._charts_look import figure, house, legend_key, model_colors, note, sig, user_text
+from ._charts_clip import RMSE_FACTOR, beyond, clip_range, flag
+from ._charts_look import figure, house, model_colors, note, sig, user_text
+from ._charts_refs import label_of, reference_traces
 from .backtest import NAIVE
 from .compare import Comparison
 
-__all__ = ["model_settings", "rmse_by_horizon", "settings_diff", "sweep_parallel"]
+__all__ = ["horizon_cap", "model_settings", "rmse_by_horizon", "settings_diff", "sweep_parallel"]
 
 
-def rmse_by_horizon(spec: ExperimentSpec, comparison: Comparison) -> go.Figure:
+def horizon_cap(horizons: int, season: int | None) -> int:
+    """How many steps ahead the horizon chart shows: about one season (whole seasons, at least 8
+    steps) when the series has a season of 2–24 steps, else 12; never more than `horizons`."""
+    wanted = season * math.ceil(8 / season) if season is not None and 2 <= season <= 24 else 12
+    return max(0, min(horizons, wanted))
+
+
+def rmse_by_horizon(spec: ExperimentSpec, comparison: Comparison, season: int | None = None) -> go.Figure:
     """RMSE of the recursive forecast h steps after each test period's start, per model (pooled
-    over seeds and origins) with the naive forecast held flat from the same start, dashed."""
+    over seeds and origins) up to `horizon_cap`, beside the naive forecast held flat from the same
+    start and any other forecaster the backtest scored by horizon (dashed; the naive and the best
+    other one shown, the rest a click away in the legend). A model that runs away is clipped and
+    its legend entry says how far it went."""
     bt = comparison.backtest
+    fmt, cap = f",.{comparison.decimals}f", horizon_cap(bt.horizons, season)
+    horizons = list(range(1, cap + 1))
+    table = {m.name: list((bt.rmse_by_horizon.get(m.name) or [])[:cap]) for m in spec.models}
+    lines = {name: values for name, values in table.items() if _finite(values)}
+    refs = _reference_rows(bt.rmse_by_horizon, set(table), cap)
+    calm = [v for _, values in refs.values() for v in values]
+    # the scale a runaway is measured against: the references, else the typical model's worst
+    hi = max(_finite(calm), default=0.0) or statistics.median([max(_finite(v)) for v in lines.values()] or [0.0])
+    wild = beyond(0.0, hi, lines, factor=RMSE_FACTOR) if hi > 0 else {}
     colors = model_colors([m.name for m in spec.models])
-    fmt = f",.{comparison.decimals}f"
-    horizons = list(range(1, bt.horizons + 1))
     traces: list[go.Scatter] = []
-    drawn = []
-    for model in spec.models:
-        values = bt.rmse_by_horizon.get(model.name) or []
-        if not any(v is not None for v in values):
-            continue
-        name = user_text(model.name)
+    legend = []
+    for name, values in lines.items():
+        shown_name = user_text(name) + (f" ({flag(wild[name])})" if name in wild else "")
         traces.append(go.Scatter(
-            x=horizons, y=sig(values), mode="lines+markers", name=name,
-            line={"color": colors[model.name], "width": 2}, marker={"size": 5},
-            hovertemplate=f"{name}, h = %{{x}}: RMSE %{{y:{fmt}}} (over {bt.forecasts.get(model.name, 0)} "
+            x=horizons, y=sig(values), mode="lines+markers", name=shown_name,
+            line={"color": colors[name], "width": 2}, marker={"size": 5},
+            hovertemplate=f"{shown_name}, h = %{{x}}: RMSE %{{y:{fmt}}} (over {bt.forecasts.get(name, 0)} "
                           "forecasts)<extra></extra>"))
-        drawn.append(name)
-    naive = bt.rmse_by_horizon.get(NAIVE) or []
-    has_naive = any(v is not None for v in naive)
-    if has_naive:
-        traces.append(go.Scatter(
-            x=horizons, y=sig(naive), mode="lines", name=NAIVE, showlegend=False,
-            line={"color": "#444", "width": 1.5, "dash": "dash"},
-            hovertemplate=f"naive, h = %{{x}}: RMSE %{{y:{fmt}}}<extra></extra>"))
-        traces.append(legend_key(NAIVE, "dash"))
+        legend.append(shown_name)
+    best = min((k for k in refs if k != NAIVE), key=lambda k: _mean(refs[k][1]), default=None)
+    traces += reference_traces({k: (label, horizons, sig(values)) for k, (label, values) in refs.items()},
+                               {NAIVE, *([best] if best else [])}, f"RMSE %{{y:{fmt}}}")
+    legend += [label for label, _ in refs.values()]
+    yaxis: dict[str, Any] = {"title": {"text": "RMSE"}, "rangemode": "tozero"}
+    if wild:
+        yaxis["range"] = clip_range([*calm, *(v for n, vs in lines.items() if n not in wild for v in vs)],
+                                    from_zero=True)
     origins = f"{bt.count} origins × " if bt.count > 1 else ""
-    layout = {
-        **house("RMSE by forecast horizon", body=240, legend=[*drawn, *([NAIVE] if has_naive else [])],
+    upto = f" · first {cap} of {bt.horizons} steps" if cap < bt.horizons else ""
+    fig = figure(*traces, layout={
+        **house("RMSE by forecast horizon", body=240, legend=legend,
                 subtitle=f"recursive forecasts from the start of each test period · {origins}"
-                         f"{len(comparison.seeds)} seeds per model · lower is better"),
-        "xaxis": {"title": {"text": "steps ahead (h)"}, **({"dtick": 1} if bt.horizons <= 20 else {})},
-        "yaxis": {"title": {"text": "RMSE"}, "rangemode": "tozero"},
-    }
-    fig = figure(*traces, layout=layout)
-    if not drawn:
+                         f"{len(comparison.seeds)} seeds per model · lower is better{upto}"),
+        "xaxis": {"title": {"text": "steps ahead (h)"}, **({"dtick": 1} if cap <= 20 else {})}, "yaxis": yaxis})
+    if not lines:
         note(fig, "No recursive forecasts yet (they need a univariate series and a finished run).")
     return fig
+
+
+def _finite(values: Iterable[object]) -> list[float]:
+    return [x for x in map(finite_or_none, values) if x is not None]
+
+
+def _mean(values: Sequence[float | None]) -> float:
+    xs = _finite(values)
+    return sum(xs) / len(xs) if xs else math.inf
+
+
+def _reference_rows(table: Mapping[str, Sequence[float | None]], models: set[str], cap: int
+                    ) -> dict[str, tuple[str, list[float | None]]]:
+    """key -> (label, RMSE by horizon up to `cap`) of every forecaster in the backtest's table
+    with a value: the naive forecast first (the "naive" key is the same forecast, left out)."""
+    keys = [NAIVE, *(k for k in table if k not in models and k != NAIVE and not (k == "naive" and NAIVE in table))]
+    return {k: (NAIVE if k == NAIVE else label_of(k), list(table[k][:cap])) for k in keys
+            if k in table and any(v is not None for v in table[k][:cap])}
 
 
 def model_settings(model: ModelSpec) -> dict[str, str]:

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from ..num import finite_or_none
 from ..outcome import Regions, RunOutcome, RunStatus
 from ..spec import ExperimentSpec
+from ._charts_clip import beyond, clip_range, flag, shown
 from ._charts_look import (
     ACTUAL_COLOR,
     Outcomes,
@@ -31,7 +32,9 @@ from ._charts_look import (
     sig,
     user_text,
 )
+from ._charts_refs import ReferenceLine, by_origin, reference_traces
 from .compare import forecast_band
+from .stats import ForecastBand
 
 __all__ = ["REGION_FILLS", "forecast_overlay"]
 
@@ -119,73 +122,108 @@ def _regions(regions: Regions | None, future_end: Any) -> tuple[tuple[Any, Any] 
     return (test, end), shapes, notes
 
 
-def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes) -> go.Figure:
+def forecast_overlay(spec: ExperimentSpec, actual: pd.Series, outcomes: Outcomes,
+                     references: Sequence[ReferenceLine] = ()) -> go.Figure:
     """The actual series with each model's seed-mean one-step test forecast, its min–max band over
-    seeds and the recursive future forecast (dashed), over shaded train/validation/test/future.
+    seeds and the recursive future forecast (dashed), over shaded train/validation/test/future,
+    with a thin line at each backtest origin's test start.
 
+    `references` (best first) are drawn dashed and thin; only the best is visible until its
+    legend entry is clicked. A model whose test or future forecast runs far outside the actual
+    series is clipped: the y-axis fits the rest and the model's legend entry says how far it went.
     Only runs with status "done" count; a model without one is left out.
     """
-    colors = model_colors([m.name for m in spec.models])
     fmt = number_format(actual)
+    origins = spec.backtest.origins
+    bands = {m.name: band for i, m in enumerate(spec.models)
+             if (band := forecast_band(o for _, o in runs_of(outcomes, i) if o.status == RunStatus.DONE)).n}
+    futures = {m.name: future for i, m in enumerate(spec.models) if m.name in bands and not (future := _mean_future(
+        [o for _, o in runs_of(outcomes, i, origins - 1) if o.status == RunStatus.DONE])).empty}
+    seen = [float(v) for v in actual.to_numpy(dtype=float) if np.isfinite(v)]
+    wild = beyond(min(seen), max(seen), {n: (*b.low, *b.high) for n, b in bands.items()}) if seen else {}
+    seen += [v for n, b in bands.items() if n not in wild for v in _finite((*b.low, *b.high))]
+    wild_future = beyond(min(seen), max(seen), {n: f.tolist() for n, f in futures.items()}) if seen else {}
+    colors = model_colors([m.name for m in spec.models])
     traces = [go.Scatter(
         x=_axis_times(actual.index), y=sig(actual.to_numpy(dtype=float)), mode="lines", name="actual",
         line={"color": ACTUAL_COLOR, "width": 1.5}, hovertemplate=f"actual: %{{y:{fmt}}}<extra></extra>")]
-    future_end, drawn = None, []
-    seen = [float(v) for v in actual.to_numpy(dtype=float) if np.isfinite(v)]
-    futures: dict[str, pd.Series] = {}
-    origins = spec.backtest.origins
-    for i, model in enumerate(spec.models):
-        done = [o for _, o in runs_of(outcomes, i) if o.status == RunStatus.DONE]
-        latest = [o for _, o in runs_of(outcomes, i, origins - 1) if o.status == RunStatus.DONE]
-        band = forecast_band(done)
-        if not band.n:
-            continue
-        color, x, name = colors[model.name], _axis_times(_times(band.time)), user_text(model.name)
-        if band.n > 1:
-            traces.append(go.Scatter(x=x, y=sig(band.low), mode="lines", line={"width": 0, "color": color},
-                                     name=f"{name} band low", legendgroup=name, showlegend=False,
-                                     hoverinfo="skip"))
-            traces.append(go.Scatter(x=x, y=sig(band.high), mode="lines", line={"width": 0, "color": color},
-                                     fill="tonexty", fillcolor=rgba(color, 0.18), name=f"{name} band high",
-                                     legendgroup=name, showlegend=False, hoverinfo="skip"))
-        seen += [float(v) for v in (*band.low, *band.high) if v is not None and np.isfinite(v)]
-        spread = [list(pair) for pair in zip(sig(band.low), sig(band.high), strict=True)]
-        traces.append(go.Scatter(
-            x=x, y=sig(band.mean), customdata=spread, mode="lines+markers",
-            name=name, legendgroup=name, line={"color": color, "width": 2}, marker={"size": 4},
-            hovertemplate=(f"{name}: %{{y:{fmt}}} (seeds %{{customdata[0]:{fmt}}} to "
-                           f"%{{customdata[1]:{fmt}}}, n = {band.n})<extra></extra>")))
-        future = _mean_future(latest)  # the future past the end: the latest origin's
-        if not future.empty:
-            traces.append(go.Scatter(
-                x=_axis_times(future.index), y=sig(future), mode="lines", name=f"{name} (future)",
-                legendgroup=name, showlegend=False, line={"color": color, "width": 2, "dash": "dash"},
-                hovertemplate=f"{name} future: %{{y:{fmt}}}<extra></extra>"))
-            future_end = future.index[-1] if future_end is None else max(future_end, future.index[-1])
-            futures[name] = future
-        drawn.append(model.name)
+    for name, band in bands.items():
+        traces += _model_traces(user_text(name), colors[name], band, futures.get(name), fmt,
+                                flag(wild[name]) if name in wild else "")
+    shown_refs = {line.key: (line.label, _axis_times(_times(line.time)), sig(line.forecast)) for line in references}
+    legend = ["actual", *(user_text(n) + (f" ({flag(wild[n])})" if n in wild else "") for n in bands)]
+    traces += reference_traces(shown_refs, {references[0].key} if references else set(), f"%{{y:{fmt}}}")
+    future_end = max((f.index[-1] for f in futures.values()), default=None)
     yaxis: dict[str, Any] = {"title": {"text": user_text(spec.data.target)}}
-    notes = _clip_runaways(yaxis, seen, futures)
+    notes = _clip_notes(yaxis, seen, wild, wild_future)
     bounds, shapes, regions = _regions(_backtest_regions(outcomes, origins), future_end)
-    target = user_text(spec.data.target)
-    has_future = future_end is not None
-    zoom = (_zoom_range(actual.index[0], bounds[0], future_end if has_future else bounds[1])
+    marks, labels = _origin_marks(outcomes) if origins > 1 else ([], [])
+    zoom = (_zoom_range(actual.index[0], bounds[0], future_end if future_end is not None else bounds[1])
             if bounds is not None and len(actual) else None)
-    if not drawn:
+    if not bands:
         notes.append({"text": "No finished run yet: forecasts appear when a run is done.", "xref": "paper",
                       "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False, "font": {"size": 13, "color": "#777"}})
+    has_future = future_end is not None
+    legend += [*(line.label for line in references), *(["future (recursive)"] if has_future else [])]
     xaxis: dict[str, Any] = {"title": {"text": None if isinstance(actual.index, pd.DatetimeIndex) else "position"},
                              "hoverformat": _date_format(actual.index)}
-    layout = {**house(f"{target}: actual vs test forecasts", body=320,
-                      legend=["actual", *drawn, *(["future (recursive)"] if has_future else [])],
+    layout = {**house(f"{user_text(spec.data.target)}: actual vs test forecasts", body=320, legend=legend,
                       subtitle="one step ahead, mean over seeds · band: min–max over seeds"
+                      + (" · dashed: references (click to show)" if len(references) > 1 else "")
                       + (f"<br>test: {origins} backtest origins, one test period after another" if origins > 1 else ""),
                       gap=8 + (_MENU_PX if zoom else 0)),
-              "hovermode": "x unified", "xaxis": xaxis, "yaxis": yaxis, "shapes": shapes,
-              "annotations": [*regions, *notes]}
+              "hovermode": "x unified", "xaxis": xaxis, "yaxis": yaxis, "shapes": [*shapes, *marks],
+              "annotations": [*regions, *labels, *notes]}
     if zoom:
         _zoom_buttons(layout, zoom)
     return figure(*traces, *([legend_key("future (recursive)", "dash")] if has_future else []), layout=layout)
+
+
+def _finite(values: Sequence[Any]) -> list[float]:
+    return [x for x in map(finite_or_none, values) if x is not None]
+
+
+def _model_traces(name: str, color: str, band: ForecastBand, future: pd.Series | None, fmt: str,
+                  clipped: str) -> list[go.Scatter]:
+    """A model's min–max band (with several seeds), its seed-mean test forecast and its future
+    forecast; `clipped` (the words, or "") follows its name in the legend and the hover."""
+    x = _axis_times(_times(band.time))
+    shown = f"{name} ({clipped})" if clipped else name
+    out = []
+    if band.n > 1:
+        out.append(go.Scatter(x=x, y=sig(band.low), mode="lines", line={"width": 0, "color": color},
+                              name=f"{name} band low", legendgroup=name, showlegend=False, hoverinfo="skip"))
+        out.append(go.Scatter(x=x, y=sig(band.high), mode="lines", line={"width": 0, "color": color},
+                              fill="tonexty", fillcolor=rgba(color, 0.18), name=f"{name} band high",
+                              legendgroup=name, showlegend=False, hoverinfo="skip"))
+    spread = [list(pair) for pair in zip(sig(band.low), sig(band.high), strict=True)]
+    out.append(go.Scatter(
+        x=x, y=sig(band.mean), customdata=spread, mode="lines+markers",
+        name=shown, legendgroup=name, line={"color": color, "width": 2}, marker={"size": 4},
+        hovertemplate=(f"{shown}: %{{y:{fmt}}} (seeds %{{customdata[0]:{fmt}}} to "
+                       f"%{{customdata[1]:{fmt}}}, n = {band.n})<extra></extra>")))
+    if future is not None:  # the future past the end: the latest origin's
+        out.append(go.Scatter(
+            x=_axis_times(future.index), y=sig(future), mode="lines", name=f"{name} (future)",
+            legendgroup=name, showlegend=False, line={"color": color, "width": 2, "dash": "dash"},
+            hovertemplate=f"{name} future: %{{y:{fmt}}}<extra></extra>"))
+    return out
+
+
+def _origin_marks(outcomes: Outcomes) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A thin dotted vertical line at each backtest origin's test start, labelled "origin k" at
+    the bottom of the plot (the region names sit at the top)."""
+    shapes, notes = [], []
+    for origin, o in sorted(by_origin(outcomes).items()):
+        if o.regions is None:
+            continue
+        x = _iso(_times([o.regions.test_start])[0])
+        shapes.append({"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+                       "line": {"color": "#999", "width": 1, "dash": "dot"}, "name": f"origin {origin + 1}"})
+        notes.append({"x": x, "xanchor": "left", "xshift": 2, "y": 0, "yref": "y domain", "yanchor": "bottom",
+                      "text": f"origin {origin + 1}", "showarrow": False, "font": {"size": 9, "color": "#777"},
+                      "name": f"origin {origin + 1}"})
+    return shapes, notes
 
 
 def _backtest_regions(outcomes: Outcomes, origins: int) -> Regions | None:
@@ -206,27 +244,20 @@ def _backtest_regions(outcomes: Outcomes, origins: int) -> Regions | None:
     return dataclasses.replace(latest, val_start=None, test_start=oldest.test_start)
 
 
-def _clip_runaways(yaxis: dict[str, Any], seen: list[float], futures: dict[str, pd.Series]) -> list[dict[str, Any]]:
-    """Fit the y-axis to the actual series and the test forecasts when a recursive future
-    forecast runs far outside them (more than their whole range beyond); the annotation that
-    says so in words (none when nothing runs away)."""
-    if not seen or not futures:
+def _clip_notes(yaxis: dict[str, Any], seen: list[float], wild: dict[str, float],
+                wild_future: dict[str, float]) -> list[dict[str, Any]]:
+    """Fit the y-axis to `seen` (the actual series and the calm test forecasts) when a test or
+    future forecast runs away (`wild`, `wild_future`: name -> the value it reaches); the
+    annotation that says so in words (none when nothing runs away)."""
+    if not wild and not wild_future:
         return []
-    lo, hi = min(seen), max(seen)
-    span = (hi - lo) or abs(hi) or 1.0
-    away = {n: f for n, f in futures.items() if ((f < lo - span) | (f > hi + span)).any()}
-    if not away:
-        return []
-    yaxis["range"] = [lo - 0.08 * span, hi + 0.08 * span]
-
-    def extreme(f: pd.Series) -> str:
-        value = float(f.max() if f.max() >= -f.min() else f.min())
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-    worst = ", ".join(f"{n} reaches {extreme(f)}" for n, f in away.items())
-    return [{"text": f"clipped: the future forecast runs away ({worst})", "xref": "paper", "yref": "paper",
-             "x": 1, "y": 0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
-             "font": {"size": 11, "color": "#b00"}, "bgcolor": "rgba(255,255,255,0.8)"}]
+    yaxis["range"] = clip_range(seen)
+    said = [f"the {what} forecast runs away ({', '.join(f'{user_text(n)} reaches {shown(v)}' for n, v in a.items())})"
+            for what, a in (("test", wild), ("future", wild_future)) if a]
+    # bottom right, one row above the "origin k" labels
+    return [{"text": "clipped: " + "; ".join(said), "xref": "paper", "yref": "paper",
+             "x": 1, "y": 0, "xanchor": "right", "yanchor": "bottom", "yshift": 14, "showarrow": False,
+             "font": {"size": 11, "color": "#b00"}, "bgcolor": "rgba(255,255,255,0.8)", "name": "clipped"}]
 
 
 def _iso(x: Any) -> Any:

@@ -5,7 +5,8 @@ Each is a `forecasters.Forecaster`: fitted once on the rows before the test peri
 forecasting each test value one step ahead from the actual history with the fitted parameters
 held fixed (the state is updated with each new value, never refitted), so they stand on the
 same footing as the LSTMs' one-step forecasts. statsmodels is imported when one is fitted, not
-when this module is imported (the page never fits one).
+when this module is imported (the page fits them only to draw their forecasts, once per split:
+`report._charts_refs`).
 
 - ETS: `ETSModel` (additive error: no trend, additive, additive damped trend; with a season of
   at most 24 steps also additive season and, on positive series, multiplicative error and
