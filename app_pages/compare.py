@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, tracking
 from lstm_app import report, runs
 from lstm_app.errors import LabError
 from lstm_app.outcome import ACTIVE, RunStatus
@@ -194,6 +194,7 @@ def page() -> None:
     charts(res.view, origins)
     inside(res)
     exports(res)
+    tracking.send_to_mlflow(eid)
 
 
 page()
