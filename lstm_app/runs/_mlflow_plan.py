@@ -195,7 +195,8 @@ def _parent(spec: ExperimentSpec, summary: ModelSummary, comparison: Comparison,
             "status": "training" if active else "ended",
             "mlflow.note.content": summary.message()[:_MAX_TEXT]}
     now, done = int(time.time() * 1000), summary.seeds_done
-    values = {f"{k}_mean": summary.mean.get(k) for k in ("rmse", "mae", "mfe", "mda", "skill")}
+    # The means over the model's finished runs under the children's names, so one column sorts both.
+    values = {k: summary.mean.get(k) for k in ("rmse", "mae", "mfe", "mda", "skill")}
     values.update({f"{k}_std": summary.std.get(k) for k in ("rmse", "mae")})
     values.update(runs_done=float(done), runs_diverged=float(summary.seeds_diverged))
     rows = tuple((k, float(v), now, done) for k, v in values.items() if v is not None)
