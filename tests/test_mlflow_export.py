@@ -220,6 +220,7 @@ def test_run_with_mlflow_trains_then_exports_and_a_bad_uri_stops_it_before_train
     _, runs = _runs(client, "cli tiny")
     children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
     assert len(runs) == 3 and sorted(r.data.tags[TAG] for r in children) == ["m0-s0-o0", "m0-s1-o0"]
+    assert all(r.info.status == "FINISHED" and r.info.end_time for r in runs)
     for run in children:
         assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == [1, 2]
         files = {a.path for a in client.list_artifacts(run.info.run_id)}

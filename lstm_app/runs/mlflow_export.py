@@ -48,6 +48,7 @@ __all__ = ["ExportSummary", "check", "export_outcomes", "export_plan", "export_s
 # usage telemetry from here (the environment wins where it sets these).
 _ENV_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
                  "MLFLOW_DISABLE_TELEMETRY": "true"}
+_ENDED = frozenset({"FINISHED", "FAILED", "KILLED"})  # MLflow's terminal run statuses
 _BATCH_PARAMS, _BATCH_ENTITIES = 100, 1000  # MLflow's log_batch limits (params or tags; everything)
 
 
@@ -230,10 +231,10 @@ def _write(client: MlflowClient, run_id: str, record: plan.RunRecord, fingerprin
     batches[-1][2].append(RunTag(plan.FINGERPRINT_TAG, fingerprint))
     for p, m, t in batches:
         client.log_batch(run_id, metrics=m, params=p, tags=t)
-    if record.end_ms is None:
-        client.update_run(run_id, status=record.status)
-    else:
+    if record.status in _ENDED:  # without an end time of its own (a headless run), now
         client.set_terminated(run_id, status=record.status, end_time=record.end_ms)
+    else:
+        client.update_run(run_id, status=record.status)
 
 
 Batch = tuple[list[Any], list[Any], list[Any]]
@@ -276,15 +277,19 @@ def _errors(uri: str) -> Iterator[None]:
         raise ExportError(sentence) from None
 
 
+_UNREACHABLE = ("Max retries exceeded", "Failed to establish a new connection", "Connection refused",
+                "Name or service not known", "timed out")
+_REFUSED_CODES = {"PERMISSION_DENIED", "UNAUTHENTICATED"}
+
+
 def _sentence(uri: str, exc: Exception) -> str | None:
-    shown = quote(uri, 80)
-    text = str(exc)
-    kind = type(exc).__name__
-    if isinstance(exc, PermissionError) or "403" in text or "401" in text or "PERMISSION_DENIED" in text \
-            or "readonly" in text:
+    """The one sentence for a failure of MLflow or the network, None for anything else (a bug)."""
+    shown, text, kind = quote(uri, 80), str(exc), type(exc).__name__
+    if (isinstance(exc, PermissionError) or getattr(exc, "error_code", None) in _REFUSED_CODES
+            or re.search(r"error code (401|403)\b", text) or "readonly database" in text):
         return (f"MLflow at {shown} refused the export (permission denied): check its credentials "
-                "(MLFLOW_TRACKING_TOKEN or USERNAME/PASSWORD) or that the store is writable.")
-    if "unsupported URI" in text or "not a valid" in text.lower() or "filesystem tracking backend" in text:
+                "(MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD) or that the store is writable.")
+    if any(s in text for s in ("unsupported URI", "registered tracking store", "filesystem tracking backend")):
         return (f"{shown} is not an MLflow tracking URI this export can use: give http(s)://HOST:PORT of an MLflow "
                 "server or sqlite:///PATH of a local store.")
     if isinstance(exc, OSError) or kind == "OperationalError":
@@ -292,10 +297,10 @@ def _sentence(uri: str, exc: Exception) -> str | None:
         if getattr(exc, "errno", None) in (errno.EEXIST, errno.ENOTDIR):
             reason = "a file stands where its folder should be"
         return f"The MLflow store {shown} cannot be written ({reason}): choose a folder you may write to."
-    if "Max retries" in text or "Connection" in text or kind in {"ConnectionError", "Timeout", "ReadTimeout"}:
+    if any(s in text for s in _UNREACHABLE) or kind in {"ConnectionError", "Timeout", "ReadTimeout"}:
         return (f"The MLflow server at {shown} cannot be reached: start it (mlflow server) or check the URI, "
                 "then export again.")
     if kind in {"MlflowException", "RestException"}:
-        first = text.strip().splitlines()[0] if text.strip() else kind
-        return f"MLflow at {shown} refused the export: {first[:200]}"
+        first = (text.strip().splitlines() or [kind])[0][:200].rstrip(".")
+        return f"MLflow at {shown} refused the export ({first})."
     return None
