@@ -292,14 +292,15 @@ def _sentence(uri: str, exc: Exception) -> str | None:
     if any(s in text for s in ("unsupported URI", "registered tracking store", "filesystem tracking backend")):
         return (f"{shown} is not an MLflow tracking URI this export can use: give http(s)://HOST:PORT of an MLflow "
                 "server or sqlite:///PATH of a local store.")
+    # before OSError: requests' connection errors are OSErrors too
+    if any(s in text for s in _UNREACHABLE) or kind in {"ConnectionError", "Timeout", "ReadTimeout"}:
+        return (f"The MLflow server at {shown} cannot be reached: start it (mlflow server) or check the URI, "
+                "then export again.")
     if isinstance(exc, OSError) or kind == "OperationalError":
         reason = getattr(exc, "strerror", None) or "it cannot be opened"
         if getattr(exc, "errno", None) in (errno.EEXIST, errno.ENOTDIR):
             reason = "a file stands where its folder should be"
         return f"The MLflow store {shown} cannot be written ({reason}): choose a folder you may write to."
-    if any(s in text for s in _UNREACHABLE) or kind in {"ConnectionError", "Timeout", "ReadTimeout"}:
-        return (f"The MLflow server at {shown} cannot be reached: start it (mlflow server) or check the URI, "
-                "then export again.")
     if kind in {"MlflowException", "RestException"}:
         first = (text.strip().splitlines() or [kind])[0][:200].rstrip(".")
         return f"MLflow at {shown} refused the export ({first})."
