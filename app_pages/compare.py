@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from app_pages import common
+from app_pages import common, tracking
 from app_pages.compare_exports import exports
 from lstm_app import report, runs
 from lstm_app.errors import LabError
@@ -178,7 +178,8 @@ def page() -> None:
     slot = charts(res.view, origins)
     inside(res)
     exports(res)
-    if not res.view.references_ready:
+    tracking.send_to_mlflow(eid)
+    if not res.view.references_ready:  # last: fitting the references takes seconds the first time
         forecast(res.view, slot)
 
 

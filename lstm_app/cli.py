@@ -1,4 +1,4 @@
-"""Headless command line: ``python -m lstm_app inspect|params|run ...``.
+"""Headless command line: ``python -m lstm_app inspect|params|run|export-mlflow ...``.
 
 Each subcommand is one function that adds its parser and sets ``func`` to its handler; list the
 function in `SUBCOMMANDS`. Handlers return the exit code. A `LabError` from any handler becomes
@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from . import data, feasible, params, windows
 from .data import samples
 from .errors import LabError, SpecError
-from .runs import parse_executor
+from .runs import Store, default_path, parse_executor
 from .spec import (
     ACTIVATIONS,
     FRAMINGS,
@@ -32,8 +33,13 @@ from .spec import (
     ExperimentSpec,
     LayerSpec,
     ModelSpec,
+    RunKey,
 )
 from .text import quote
+
+if TYPE_CHECKING:
+    from .outcome import RunOutcome
+    from .report.compare import Comparison
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -124,6 +130,8 @@ def _add_run(sub: Any) -> None:
     p.add_argument("--executor", default="local", metavar="local|ray[=ADDRESS]",
                    help="local (default): train here, in this process; ray: one Ray task per run group, on a Ray "
                         "started here, or on the cluster at ADDRESS (ray://HOST:10001, or auto)")
+    p.add_argument("--mlflow", metavar="URI", help="also export the results to this MLflow tracking URI "
+                   "(http://HOST:PORT or sqlite:///PATH; needs requirements-mlflow.txt)")
     p.set_defaults(func=_run)
 
 
@@ -187,6 +195,10 @@ def _run(args: argparse.Namespace) -> int:
     params.check_budget(spec)
     executor = parse_executor(args.executor)
     _check_out(args.out)
+    if args.mlflow:  # before training: an unreachable URI is said now, not after the runs
+        from .runs import mlflow_export
+
+        mlflow_export.check(args.mlflow)
     table, frame, notes = headless.load_data(spec, args.data, base=path.parent)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -228,10 +240,48 @@ def _run(args: argparse.Namespace) -> int:
         for warning in m.warnings:
             print(f"    ({warning})")
     print(f"\nwrote {args.out / 'results.json'}, {args.out / 'metrics.csv'}, {args.out / 'summary.csv'}")
+    if args.mlflow:
+        _to_mlflow(args, spec, path, len(frame), outcomes, failures, comparison)
     return 1 if failures and not outcomes else 0
 
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [_add_inspect, _add_params, _add_run]
+def _to_mlflow(args: argparse.Namespace, spec: ExperimentSpec, path: Path, n_rows: int,
+               outcomes: Mapping[RunKey, RunOutcome], failures: Mapping[RunKey, str], comparison: Comparison) -> None:
+    from .runs import mlflow_export
+
+    source = args.data if args.data is not None else samples.resolve(spec.data.source, base=path.parent)
+    sha = hashlib.sha256(data.load_bytes(source)).hexdigest()
+    summary = mlflow_export.export_outcomes(spec, sha, n_rows, outcomes, failures, comparison, args.mlflow,
+                                            args.out if args.save_models else None)
+    print(summary.sentence())
+
+
+def _add_export_mlflow(sub: Any) -> None:
+    p = sub.add_parser(
+        "export-mlflow",
+        help="export an experiment of the page's run store to an MLflow tracking URI",
+        description="One MLflow experiment per experiment, a parent run per model, a nested run per seed × origin "
+                    "(params, per-epoch losses, metrics, forecasts, models, verdicts). Re-exporting updates it.",
+    )
+    p.add_argument("experiment_id", type=int, metavar="EXPERIMENT_ID", help="the experiment's id (?experiment=ID)")
+    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="the page's data folder, which holds runs.sqlite (default: $LSTM_LAB_DATA or ./lab-data)")
+    p.add_argument("--uri", required=True, help="the MLflow tracking URI: http(s)://HOST:PORT or sqlite:///PATH")
+    p.set_defaults(func=_export_mlflow)
+
+
+def _export_mlflow(args: argparse.Namespace) -> int:
+    from .runs import mlflow_export
+
+    db = (args.data_dir / "runs.sqlite") if args.data_dir is not None else default_path()
+    if not db.is_file():
+        raise LabError(f"There is no run store {quote(db, 80)}: give --data-dir the page's data folder "
+                       "(the one that holds runs.sqlite).")
+    print(mlflow_export.export_stored(Store(db), args.experiment_id, args.uri).sentence())
+    return 0
+
+
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_inspect, _add_params, _add_run, _add_export_mlflow]
 
 
 def _inspect(args: argparse.Namespace) -> int:

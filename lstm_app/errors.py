@@ -5,14 +5,15 @@
     ├── SpecError            a spec field is invalid (also a ValueError, Keras-style message)
     ├── StoreError           the run store cannot do what was asked (unknown id, bad schema)
     ├── FitError             a reference forecaster cannot be fitted on these rows (says why)
-    └── QueueFullError       the background runner refused a submission (too much queued)
+    ├── QueueFullError       the background runner refused a submission (too much queued)
+    └── ExportError          an export to an outside tracker (MLflow) failed: no package, URI unreachable or refused
 
 Every message is one sentence a user can act on: what, where, what was expected, what was found.
 """
 
 from __future__ import annotations
 
-__all__ = ["DataError", "FitError", "LabError", "QueueFullError", "SpecError", "StoreError"]
+__all__ = ["DataError", "ExportError", "FitError", "LabError", "QueueFullError", "SpecError", "StoreError"]
 
 
 class LabError(Exception):
@@ -38,3 +39,7 @@ class FitError(LabError):
 
 class QueueFullError(LabError):
     """The background runner refused a submission because its queue is full."""
+
+
+class ExportError(LabError):
+    """An export to an outside experiment tracker (MLflow) failed; nothing in the app's store changed."""

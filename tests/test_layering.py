@@ -3,6 +3,8 @@
 - Page-side modules (everything but `lstm_app.engine`'s Keras modules) never import TensorFlow or
   Keras: the Streamlit process imports them, and it must stay fast and survive a crashing worker.
 - Nothing in the package imports Streamlit; only `dashboard.py` and `app_pages/` do.
+- MLflow is optional (requirements-mlflow.txt): only `runs.mlflow_export` imports it, inside the
+  functions that export, so importing any module (the page's included) loads no MLflow.
 - A private module (`_name.py`) is imported only from inside its own subpackage (tests may
   white-box a subpackage's internals; the package, the pages and the benchmarks may not).
 - No import cycle between the package's parts (each subpackage, and each top-level module, is one
@@ -31,6 +33,8 @@ KERAS_SIDE = "lstm_app.engine"
 # The one module that imports Ray (optional at run time: requirements-ray.txt).
 RAY_SIDE = "lstm_app.runs._ray"
 HAVE_RAY = importlib.util.find_spec("ray") is not None
+# The one module that imports MLflow (optional: requirements-mlflow.txt), and only inside functions.
+MLFLOW_SIDE = "lstm_app.runs.mlflow_export"
 
 
 def _modules() -> list[str]:
@@ -49,6 +53,8 @@ RULES = {
         [m for m in _modules() if not _keras_side(m)], ("tensorflow", "keras", "streamlit")),
     "no module imports streamlit, and only runs._ray imports ray (the local executor needs no Ray)": (
         [m for m in _modules() if m != RAY_SIDE], ("ray", "streamlit")),
+    "no module loads mlflow on import, runs.mlflow_export included (it imports MLflow when it exports)": (
+        [m for m in _modules() if m != RAY_SIDE], ("mlflow",)),
 }
 
 
@@ -70,6 +76,23 @@ def test_layering(rule: str) -> None:
             [sys.executable, "-c", f"import sys, {m}; sys.exit(any(x in sys.modules for x in {forbidden!r}))"],
             cwd=ROOT, timeout=240, check=False).returncode]
         pytest.fail(f"{rule}: {out.stdout.strip()} loaded by {culprits}")
+
+
+def test_only_the_exporter_imports_mlflow_and_the_page_loads_none() -> None:
+    """Statically, counting imports inside functions (the runtime rule above sees only import
+    time); and at run time, the page's modules as Streamlit loads them."""
+    sources = [*PACKAGE.rglob("*.py"), ROOT / "dashboard.py", *(ROOT / "app_pages").glob("*.py")]
+    importers = sorted(f"{path.relative_to(ROOT)}:{line}" for path in sources for line, name in _imports(path)
+                       if name.split(".")[0] == "mlflow")
+    exporter = str(Path(*MLFLOW_SIDE.split(".")).with_suffix(".py"))
+    assert importers and all(i.startswith(exporter + ":") for i in importers), importers
+    code = ("import sys\n"
+            "import app_pages.common, app_pages.tracking, lstm_app.runs.mlflow_send\n"
+            "print(sorted(m for m in ('mlflow', 'tensorflow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=240,
+                         check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

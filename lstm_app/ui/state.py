@@ -22,6 +22,7 @@ nothing depends on which page was visited.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import secrets
 from collections.abc import Mapping, MutableMapping, Sequence
@@ -36,12 +37,15 @@ from .draft import Draft
 from .forms import LayerDraft, Settings, parse_units, preset_models
 from .labels import Kind, Note, say
 
-__all__ = ["SETTINGS", "PageState", "Sweep"]
+__all__ = ["MLFLOW_DEFAULT", "SETTINGS", "PageState", "Sweep"]
 
 SETTINGS = tuple(f.name for f in dataclasses.fields(Settings) if f.name != "seeds")
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DRAFT, _DRAFT_ID, _SAVED, _EXPERIMENT, _FLASH = "draft", "draft_id", "draft_saved", "experiment_id", "flash"
 _CONFIRM_DELETE, _CONFIRM_PRESET, _BASES, _SWEEP = "confirm_delete", "confirm_preset", "editor_bases", "sweep_kept"
+_MLFLOW_KEPT = "mlflow_uri_kept"
+# The Compare page's first MLflow URI: the user's MLFLOW_TRACKING_URI, else a local `mlflow server`.
+MLFLOW_DEFAULT = os.environ.get("MLFLOW_TRACKING_URI") or "http://127.0.0.1:5000"
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class PageState:
     KIND, SAMPLE, TARGET, FEATURES = "source_kind", "sample", "target", "features"
     # The sweep builder's widgets, seeded by `bind_sweep`.
     SWEEP_ACTS, SWEEP_PLACES, SWEEP_UNITS = "sweep_acts", "sweep_places", "sweep_units"
+    # Compare's "Send to MLflow": the URI field (seeded by `bind_mlflow_uri`) and its button.
+    MLFLOW_URI, MLFLOW_SEND = "mlflow_uri", "mlflow_send"
 
     def __init__(self, session: MutableMapping[Any, Any]) -> None:
         self._s = session
@@ -308,6 +314,22 @@ class PageState:
             note = Note("error", "The sweep is empty: choose at least one activation and one placement.")
         self._s[_SWEEP] = dataclasses.replace(sweep, keep_open=True)
         return note
+
+    # -- Send to MLflow -------------------------------------------------------------------------
+
+    @property
+    def mlflow_uri(self) -> str:
+        """The MLflow tracking URI last used in this session (kept when the page is left)."""
+        return str(self._s.get(_MLFLOW_KEPT) or MLFLOW_DEFAULT)
+
+    def bind_mlflow_uri(self) -> str:
+        """The URI field's key, seeded with the URI kept for the session."""
+        self._s[self.MLFLOW_URI] = self.mlflow_uri
+        return self.MLFLOW_URI
+
+    def commit_mlflow_uri(self) -> None:
+        """Keep what the URI field holds now (spaces around it dropped)."""
+        self._s[_MLFLOW_KEPT] = str(self._s.get(self.MLFLOW_URI) or "").strip()
 
     # -- the experiment history -----------------------------------------------------------------
 
