@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from lstm_app.runs.store import DATA_ENV
 
-__all__ = ["free_port", "serve", "wait_for"]
+__all__ = ["Clock", "free_port", "serve", "wait_for", "wait_ticks"]
 
 T = TypeVar("T")
 
@@ -34,6 +34,27 @@ def wait_for(check: Callable[[], T], what: str, timeout: float = 60.0, every: fl
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(every)
     return value
+
+
+class Clock:
+    """A clock that moves only when told: a test hands it to the code whose deadlines it checks
+    (e.g. `RayExecutor.clock`), so a limit passes exactly when the test says."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def wait_ticks(counter: Callable[[], int], ticks: int = 2, timeout: float = 30.0) -> None:
+    """Wait until `counter` (a supervisor's tick count) has gone up by `ticks`: whatever was true
+    before the wait has been seen by at least one whole tick."""
+    start = counter()
+    wait_for(lambda: counter() >= start + ticks, f"{ticks} supervisor ticks", timeout)
 
 
 def free_port() -> int:
