@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Clock, wait_for, wait_ticks
+from helpers import Clock, freeze, record_statuses, statuses_written, wait_for, wait_ticks
 from lstm_app.errors import LabError
 from lstm_app.runs.executor import ExecutorChoice, parse_executor
 from lstm_app.runs.runner import Runner
@@ -191,22 +191,26 @@ def test_same_seeds_give_the_same_metrics_on_local_and_ray(tmp_path: Path, ray_i
         assert metrics["ray"][member] == pytest.approx(local, rel=1e-6, nan_ok=True), member
 
 
-@pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
-def test_a_ray_task_that_ignores_a_cancel_is_killed_after_the_grace_period(
-        tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
-    ray_instance()
-    runner = Runner(tmp_path / "runs.sqlite", executor="ray", grace_seconds=1.0)
-    try:
-        [run] = runner.store.runs(runner.submit(lab_spec("frozen", epochs=2000), "a.csv", lab_csv))
-        wait_for(lambda: training(runner.store, run.id), "the first epoch", 120)
-        pid = wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10)  # type: ignore[attr-defined]
-        os.kill(pid, signal.SIGSTOP)  # it can no longer read its stop request
-        assert runner.cancel(run.id) == "running"
-        ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the hard cancel", 30)
-        assert ended.message == "cancelled; its Ray task was killed after it did not stop within 1 s"
-        assert len(runner.store.history(run.id)) >= 1  # its history so far stays
-    finally:
-        runner.shutdown()
+def test_a_group_that_ignores_a_cancel_is_killed_and_its_innocent_run_queued_again_on_ray_and_local(
+        make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner(grace_seconds=1.0)
+    record_statuses(runner.store.path)
+    eid = runner.submit(lab_spec("frozen", seeds=(0, 1), epochs=2000), "a.csv", lab_csv)
+    cancelled, innocent = runner.store.runs(eid)
+    live = wait_for(lambda: training(runner.store, cancelled.id), "the group's first epoch", 120)
+    pid = (live.worker_pid if runner.executor.kind == "local"
+           else wait_for(lambda: runner.executor.task_pid(cancelled.id), "the Ray task's process", 10))  # type: ignore[attr-defined]
+    freeze(pid, runner.store.path)  # it can no longer read its stop request
+    assert runner.cancel(cancelled.id) == "running"
+    ended = wait_for(lambda: (r := runner.store.run(cancelled.id)).status == "cancelled" and r, "the hard cancel", 60)
+    where = "worker was" if runner.executor.kind == "local" else "Ray task was"
+    assert ended.message == f"cancelled; its {where} killed after it did not stop within 1 s"
+    assert len(runner.store.history(cancelled.id)) >= 1  # its history so far stays
+    # The other run of the group goes back to the queue in one write, and trains again.
+    again = wait_for(lambda: (r := runner.store.run(innocent.id)).attempt > live.attempt and r, "the requeue", 60)
+    assert again.status in ("queued", "running") and again.retries == 0
+    assert statuses_written(runner.store.path, innocent.id)[:3] == ["running", "queued", "running"]
+    runner.cancel(innocent.id)
 
 
 def test_the_cli_refuses_an_unknown_executor_in_one_sentence(tmp_path: Path, capsys) -> None:
@@ -304,6 +308,7 @@ def test_a_hung_ray_task_is_stopped_after_the_stall_limit_and_its_run_queued_aga
     ray_instance()
     runner = Runner(tmp_path / "runs.sqlite", executor="ray", stall_limit_seconds=8.0, on_stall="requeue")
     clock = runner.executor.clock = Clock()  # type: ignore[attr-defined]
+    record_statuses(runner.store.path)
     try:
         run, live, pid = training_on_ray(runner, lab_spec("hung", epochs=EPOCHS), lab_csv)
         os.kill(pid, signal.SIGSTOP)  # alive to Ray, silent to the hub
@@ -313,6 +318,7 @@ def test_a_hung_ray_task_is_stopped_after_the_stall_limit_and_its_run_queued_aga
         [done] = wait_for(lambda: finished(runner.store, run.experiment_id), "the run to finish again", 120)
         assert (done.status, done.attempt, done.retries) == ("done", live.attempt + 1, 0), done.message
         assert epochs_of(runner.store, run.id) == list(range(1, EPOCHS + 1))
+        assert statuses_written(runner.store.path, run.id) == ["running", "queued", "running", "done"]
         # With the default policy the stalled run fails, saying why.
         runner.on_stall = "fail"
         run, _, pid = training_on_ray(runner, lab_spec("hung 2", epochs=2000), lab_csv)

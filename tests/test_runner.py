@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import wait_for
+from helpers import freeze, record_statuses, statuses_written, wait_for
 from lstm_app import params
 from lstm_app.errors import LabError, QueueFullError, StoreError
 from lstm_app.runs import runner as jobs
@@ -56,24 +56,6 @@ def make_runner(tmp_path: Path) -> Iterator[Callable[..., Runner]]:
         runner.shutdown()
     pids = {r.worker_pid for r in Store(tmp_path / "runs.sqlite").runs() if r.worker_pid}
     assert all(gone(pid) for pid in pids), "a worker process outlived its runner"
-
-
-def freeze(pid: int, db: Path) -> None:
-    """SIGSTOP `pid` at a moment it holds no write lock on `db` (a process frozen inside a
-    transaction blocks every writer; that fault is not what the callers test)."""
-    for _ in range(200):
-        os.kill(pid, signal.SIGSTOP)
-        con = sqlite3.connect(db, timeout=0.05, isolation_level=None)
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            con.execute("ROLLBACK")
-            return
-        except sqlite3.OperationalError:
-            os.kill(pid, signal.SIGCONT)
-            time.sleep(0.01)
-        finally:
-            con.close()
-    pytest.fail(f"process {pid} always held the store's write lock")
 
 
 def finished(store: Store, experiment_id: int) -> list[RunRow] | None:
@@ -400,23 +382,33 @@ def test_a_stale_worker_resumed_after_a_restart_cannot_touch_the_retrained_run(
 def test_a_stalled_worker_is_flagged_then_stopped_and_its_run_failed_or_requeued(
     make_runner, lab_spec, lab_csv, on_stall
 ) -> None:
-    runner = make_runner(stall_seconds=1.0, stall_limit_seconds=4.0, on_stall=on_stall)
+    runner = make_runner(stall_seconds=30.0, stall_limit_seconds=60.0, on_stall=on_stall)
+    record_statuses(runner.store.path)
     eid = runner.submit(lab_spec("stuck", epochs=400), "a.csv", lab_csv)
     [run] = runner.store.runs(eid)
     live = wait_for(lambda: training(runner.store, run.id, 2), "training", 60)
     assert runner.stall_note(live) == ""  # heartbeats keep a training run fresh
     freeze(live.worker_pid or 0, runner.store.path)
-    flagged = wait_for(lambda: runner.stall_note(runner.store.run(run.id)), "the stall flag", 10)
-    assert flagged.startswith("no progress for ")
+    # The fault, injected: the frozen worker's last heartbeat is made older (nothing else writes it).
+    _age_heartbeat(runner.store.path, run.id, 45.0)
+    flagged = runner.stall_note(runner.store.run(run.id))
+    assert flagged.startswith("no progress for ") and runner.store.run(run.id).status == "running"
+    _age_heartbeat(runner.store.path, run.id, 30.0)  # past the limit
     if on_stall == "fail":
         dead = wait_for(lambda: (r := runner.store.run(run.id)).status == "failed" and r, "the stall limit", 20)
-        assert dead.message.startswith("no progress for ") and "limit is 4 s" in dead.message
+        assert dead.message.startswith("no progress for ") and "limit is 60 s" in dead.message
     else:
         again = wait_for(lambda: (r := runner.store.run(run.id)).attempt == 2 and r.status == "running" and r,
                          "the run trained again", 60)
         assert again.worker_pid != live.worker_pid
+        assert statuses_written(runner.store.path, run.id) == ["running", "queued", "running"]  # in one write
         runner.cancel(run.id)
     wait_for(lambda: gone(live.worker_pid or 0), "the stalled worker to be killed", 10)
+
+
+def _age_heartbeat(db: Path, run_id: int, seconds: float) -> None:
+    with contextlib.closing(sqlite3.connect(db, timeout=10, isolation_level=None)) as con:
+        con.execute("UPDATE runs SET heartbeat_at = heartbeat_at - ? WHERE id = ?", (seconds, run_id))
 
 
 def test_a_running_run_whose_worker_is_gone_is_settled_by_the_supervisor(make_runner, lab_spec, lab_csv) -> None:

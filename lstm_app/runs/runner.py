@@ -279,7 +279,6 @@ class Runner(Enforcement):
         held = [r for r in runs if r.worker_pid == pid]
         if not interrupted and stalled is None:
             self._note_exit(code, held, log_path)
-        innocent = []
         for run in held:
             write: Callable[[], object]
             if run.cancel_requested:
@@ -292,8 +291,7 @@ class Runner(Enforcement):
             elif killed_for_cancel or (stalled is not None and self.on_stall == "requeue"):
                 why = ("its worker was stopped to cancel another run of its group" if killed_for_cancel else
                        f"no progress for {stalled:.0f} s, so its worker was stopped and the run queued again")
-                write = partial(self.store.interrupt, run.id, why, code, attempt=run.attempt)
-                innocent.append(run.id)
+                write = partial(self.store.requeue_attempts, {run.id: run.attempt}, why)  # one transaction
             elif stalled is not None:
                 write = partial(self.store.fail, run.id, f"no progress for {stalled:.0f} s (the limit is "
                                 f"{self.stall_limit_seconds:g} s), so its worker was stopped", code,
@@ -308,8 +306,6 @@ class Runner(Enforcement):
                 detail = last_line(log_path) if code > 0 else ""
                 write = partial(self.store.fail, run.id, exit_reason(code) + detail, code, attempt=run.attempt)
             retrying(write, f"settling run {run.id}")
-        if innocent:
-            retrying(lambda: self.store.requeue(innocent, statuses=(RunStatus.INTERRUPTED,)), "re-queuing runs")
         if code == 0 or interrupted or killed_for_cancel:
             with contextlib.suppress(FileNotFoundError):
                 log_path.unlink()
