@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -105,17 +104,17 @@ def test_two_experiments_at_once_both_complete_without_mixing_results(make_runne
 
 
 @pytest.mark.slow
-def test_progress_shows_while_training_and_cancel_stops_within_3_s(make_runner, lab_spec, lab_csv) -> None:
-    runner = make_runner()
+def test_progress_shows_while_training_and_the_worker_itself_stops_a_cancelled_run(
+        make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner(grace_seconds=600.0)  # no hard kill: the worker must stop the run itself
     eid = runner.submit(lab_spec("long", epochs=400), "a.csv", lab_csv)
     [run] = runner.store.runs(eid)
     live = wait_for(lambda: training(runner.store, run.id, 3), "three epoch rows", 60)
     assert live.loss is not None and live.eta_seconds and live.eta_seconds > 0 and live.elapsed
     assert live.epochs_total == 400
-    started = time.monotonic()
     assert runner.cancel(run.id) == "running"
-    ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the cancel", 3.0)
-    assert time.monotonic() - started < 3.0
+    ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the cancel", 60)
+    assert ended.exit_code is None and not gone(live.worker_pid or 0)  # its worker lives on for the next run
     history = runner.store.history(run.id)
     assert 3 <= len(history) < 400 and ended.epoch == len(history)
     outcome = runner.store.outcome(run.id)
@@ -209,10 +208,8 @@ def test_a_worker_that_ignores_a_cancel_is_killed_after_the_grace_period(make_ru
     live = wait_for(lambda: training(runner.store, run.id, 3), "three epoch rows", 60)
     assert live.worker_pid is not None
     freeze(live.worker_pid, runner.store.path)  # frozen: it can no longer see the cancel flag
-    started = time.monotonic()
     runner.cancel(run.id)
-    ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the hard kill", 3.0)
-    assert time.monotonic() - started < 3.0
+    ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the hard kill", 60)
     assert ended.message == "cancelled; its worker was killed after it did not stop within 1 s"
     assert ended.exit_code == -9 and gone(live.worker_pid)
     assert len(runner.store.history(run.id)) >= 1
