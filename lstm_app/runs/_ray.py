@@ -112,7 +112,9 @@ class RayExecutor:
         self._experiments: dict[int, tuple[ExperimentSpec, int, Any, str, str]] = {}
         self._cpus = self._gpus = 0.0
         self._nodes = self._reads = 0  # live nodes; node lists read so far
-        self._lost: set[int] = set()  # runs whose attempt a task holds no longer (told to stop)
+        # (run, attempt) that a task holds no longer (told to stop): by attempt, since a given-up
+        # task's refused rows must not stop the run's new attempt
+        self._lost: set[tuple[int, int]] = set()
         self._resources_at = self._beat_at = self._nodes_at = 0.0
         self._alive: set[str] = set()
 
@@ -169,7 +171,8 @@ class RayExecutor:
 
     def _drain(self) -> None:
         live = self._live()
-        stops = (self.store.cancel_flags(live) | (self._lost & set(live))) if live else set()
+        self._lost &= set(live.items())
+        stops = (self.store.cancel_flags(live) | {run for run, _ in self._lost}) if live else set()
         try:
             rows, pids, contacts = ray.get(self.hub.drain.remote(sorted(stops), sorted(live.items())),
                                            timeout=_HUB_WAIT)
@@ -198,7 +201,7 @@ class RayExecutor:
         for run_id, attempt, row in [*rows, (None, None, None)]:
             if run_id is None or attempts.get(run_id, attempt) != attempt:
                 if batch:
-                    self._lost |= set(attempts) - self.store.add_epochs(batch, attempts)
+                    self._lost |= {(r, attempts[r]) for r in set(attempts) - self.store.add_epochs(batch, attempts)}
                 batch, attempts = [], {}
             if run_id is not None:
                 batch.append((run_id, row))
@@ -217,7 +220,7 @@ class RayExecutor:
         for task in self.tasks.values():
             task.beat = False
         if live:
-            self._lost |= set(live) - self.store.heartbeat(live)
+            self._lost |= {(r, live[r]) for r in set(live) - self.store.heartbeat(live)}
 
     # -- watching --------------------------------------------------------------------------------
 
@@ -381,7 +384,6 @@ class RayExecutor:
     def _launch(self, job: Job, content: Any, num_cpus: float, num_gpus: float, engine: schedule.Engine) -> None:
         ref = self.remote.options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0,
                                    retry_exceptions=False).remote(job, content, self.hub)
-        self._lost -= {r[0] for r in job.runs}
         self.tasks[ref] = Task(job, content, num_cpus, num_gpus, {r[0]: r[1] for r in job.runs}, engine,
                                submitted=self.clock())
 
