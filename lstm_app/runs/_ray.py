@@ -86,8 +86,9 @@ class RayExecutor:
                 filter(None, [str(_PACKAGE.parent), os.environ.get("PYTHONPATH")]))}
             if address is None:
                 # Ray nices its workers (15) by default; local worker processes are not, and a
-                # training task is the work itself, not a background chore.
-                ray.init(num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
+                # training task is the work itself, not a background chore. "local": a new Ray
+                # here even when another runs on this machine (ray.init() would join that one).
+                ray.init(address="local", num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
                          runtime_env={"env_vars": env}, _system_config={"worker_niceness": 0})
             else:  # a cluster's nodes receive this package with every job
                 client_token(address)
