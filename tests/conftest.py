@@ -20,6 +20,23 @@ from lstm_app.spec import (
     WindowSpec,
 )
 
+# --- the smoke subset: `pytest -m smoke`, before each commit (≤ 60 s; the full suite stays CI's) ---
+
+# Whole modules that need neither TensorFlow nor a worker process ...
+SMOKE_MODULES = {
+    "test_layering.py", "test_metrics.py", "test_ownership.py", "test_params.py", "test_schedule.py",
+    "test_spec.py", "test_stats.py", "test_store.py", "test_text.py", "test_ui.py", "test_windows.py",
+}
+# ... and one real path end to end: a runner, a worker process, batched Keras groups, the store.
+SMOKE_TESTS = {"test_executors.py::test_runs_finish_with_every_epoch_row_on_ray_and_local[local]"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SMOKE_MODULES or f"{item.path.name}::{item.name}" in SMOKE_TESTS:
+            item.add_marker(pytest.mark.smoke)
+
+
 # --- run store / background runner fixtures (tests/test_store.py, tests/test_jobs.py) ---------
 
 

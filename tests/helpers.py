@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from typing import TypeVar
 
 from lstm_app.runs.store import DATA_ENV
 
-__all__ = ["free_port", "serve", "wait_for"]
+__all__ = ["Clock", "free_port", "freeze", "record_statuses", "serve", "statuses_written", "wait_for", "wait_ticks"]
 
 T = TypeVar("T")
 
@@ -34,6 +35,62 @@ def wait_for(check: Callable[[], T], what: str, timeout: float = 60.0, every: fl
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(every)
     return value
+
+
+class Clock:
+    """A clock that moves only when told: a test hands it to the code whose deadlines it checks
+    (e.g. `RayExecutor.clock`), so a limit passes exactly when the test says."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def wait_ticks(counter: Callable[[], int], ticks: int = 2, timeout: float = 30.0) -> None:
+    """Wait until `counter` (a supervisor's tick count) has gone up by `ticks`: whatever was true
+    before the wait has been seen by at least one whole tick."""
+    start = counter()
+    wait_for(lambda: counter() >= start + ticks, f"{ticks} supervisor ticks", timeout)
+
+
+def freeze(pid: int, db: Path) -> None:
+    """SIGSTOP `pid` at a moment it holds no write lock on the store file `db` (a process frozen
+    inside a transaction blocks every writer; that fault is not what the callers test)."""
+    for _ in range(200):
+        os.kill(pid, signal.SIGSTOP)
+        con = sqlite3.connect(db, timeout=0.05, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.01)
+        finally:
+            con.close()
+    raise AssertionError(f"process {pid} always held the store's write lock")
+
+
+def record_statuses(db: Path) -> None:
+    """Record every status a run of the store file `db` takes, as each transaction writes it, from
+    any process (a SQLite trigger): what a reader polling at any moment could have seen."""
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as con:
+        con.execute("CREATE TABLE IF NOT EXISTS status_writes (run_id INTEGER, status TEXT)")
+        con.execute("CREATE TRIGGER IF NOT EXISTS record_status AFTER UPDATE OF status ON runs "
+                    "WHEN NEW.status IS NOT OLD.status "
+                    "BEGIN INSERT INTO status_writes VALUES (NEW.id, NEW.status); END")
+
+
+def statuses_written(db: Path, run_id: int) -> list[str]:
+    """The statuses run `run_id` took since `record_statuses`, in order."""
+    with contextlib.closing(sqlite3.connect(db, timeout=10, isolation_level=None)) as con:
+        return [s for (s,) in con.execute("SELECT status FROM status_writes WHERE run_id = ? ORDER BY rowid",
+                                          (run_id,))]
 
 
 def free_port() -> int:

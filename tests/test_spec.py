@@ -196,7 +196,6 @@ def test_deep_json_is_refused_before_parsing() -> None:
 
 
 def test_big_json_with_a_million_models_is_refused_at_once() -> None:
-    import time
     import tracemalloc
 
     raw = _valid()
@@ -206,12 +205,11 @@ def test_big_json_with_a_million_models_is_refused_at_once() -> None:
     text = head % b", ".join([model] * 1_000_000)
     assert len(text) > 50_000_000
     tracemalloc.start()
-    start = time.perf_counter()
     with pytest.raises(SpecError, match=f"more than the {MAX_JSON_BYTES:,} bytes"):
         ExperimentSpec.from_json(text)
-    seconds, peak = time.perf_counter() - start, tracemalloc.get_traced_memory()[1]
+    peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert seconds < 1.0 and peak < 1_000_000
+    assert peak < 1_000_000  # refused before parsing: a parse of 50 MB would allocate far more
 
 
 def test_model_count_is_checked_on_the_raw_list_before_building(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from factories import make_future, make_layer_stats, make_metrics, make_outcome, make_regions, make_test
+from helpers import record_statuses, statuses_written
 from lstm_app.errors import QueueFullError, SpecError, StoreError
 from lstm_app.outcome import (
     ACTIVE,
@@ -229,6 +230,24 @@ def test_stale_runs_are_interrupted_and_can_be_requeued(store, lab_spec, lab_csv
     assert store.requeue([done.id]) == 0
     with pytest.raises(StoreError, match="can be re-queued"):
         store.requeue(statuses=("done",))
+
+
+def test_an_innocent_run_goes_back_to_the_queue_in_one_write_never_seen_interrupted(store, lab_spec, lab_csv) -> None:
+    record_statuses(store.path)
+    _experiment(store, lab_spec(seeds=(0, 1, 2)), lab_csv)
+    innocent, moved_on, other = (store.claim_next(1) for _ in range(3))
+    assert innocent is not None and moved_on is not None and other is not None
+    store.add_epoch(innocent.id, EpochRow(1, 0.5, 0.5, 0.1), attempt=innocent.attempt)
+    store.fail(moved_on.id, "a worker error")  # no longer running in the attempt the caller held
+    why = "its worker was stopped to cancel another run of its group"
+    assert store.requeue_attempts({innocent.id: innocent.attempt, moved_on.id: moved_on.attempt}, why) == [innocent.id]
+    again = store.run(innocent.id)
+    assert (again.status, again.epoch, again.worker_pid, again.message) == ("queued", 0, None, why)
+    assert store.history(innocent.id) == []
+    assert statuses_written(store.path, innocent.id) == ["running", "queued"]  # never 'interrupted'
+    assert store.run(moved_on.id).status == "failed" and store.refused_writes(moved_on.id) == [
+        (moved_on.id, moved_on.attempt, "'queued'", "failed in attempt 1")]
+    assert store.requeue_attempts({}, why) == [] and store.run(other.id).status == "running"
 
 
 def test_rename_and_delete_cascade_to_runs_results_files_and_dataset(store, lab_spec, lab_csv, tmp_path) -> None:

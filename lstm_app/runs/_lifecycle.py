@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import QueueFullError, StoreError
@@ -193,15 +194,31 @@ class RunLifecycle(StoreBase):
                         f"The run queue is full: {queued} runs are waiting and re-queuing adds {adding}, "
                         f"over the limit of {max_queued}; wait for runs to finish or cancel some."
                     )
-            for table in ("epochs", "predictions", "metrics", "weights"):
-                con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM runs WHERE {cond})", args)
-            cur = con.execute(
-                "UPDATE runs SET status = ?, epoch = 0, loss = NULL, val_loss = NULL, "
-                "elapsed = NULL, eta_seconds = NULL, message = '', exit_code = NULL, worker_pid = NULL, "
-                "cancel_requested = 0, cancel_requested_at = NULL, model_path = NULL, params = NULL, "
-                "seconds_per_epoch = NULL, diverged_epoch = NULL, started_at = NULL, finished_at = NULL, "
-                "engine = NULL, engine_reason = '', heartbeat_at = NULL "
-                f"WHERE {cond}",
-                [RunStatus.QUEUED, *args],
-            )
-            return cur.rowcount
+            return self._queue_again(con, cond, args)
+
+    def requeue_attempts(self, attempts: Mapping[int, int], reason: str) -> list[int]:
+        """Put innocent runs back on the queue from the attempt their worker or Ray task held (run
+        id → attempt), in one transaction: *running* becomes *queued* with nothing in between, as
+        `requeue` leaves it, with `reason` as the message. A run no longer running in its attempt
+        is left alone (the write is refused and recorded). Returns the ids queued again."""
+        with self._db(write=True) as con:
+            ids = [run_id for run_id, attempt in attempts.items() if self._owned(con, run_id, attempt, "'queued'")]
+            if ids:
+                self._queue_again(con, f"id IN ({', '.join('?' * len(ids))})", ids, reason)
+        return ids
+
+    @staticmethod
+    def _queue_again(con: sqlite3.Connection, cond: str, args: list[Any], message: str = "") -> int:
+        """Queue the runs matching `cond` from scratch (history and results cleared)."""
+        for table in ("epochs", "predictions", "metrics", "weights"):
+            con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM runs WHERE {cond})", args)
+        cur = con.execute(
+            "UPDATE runs SET status = ?, epoch = 0, loss = NULL, val_loss = NULL, "
+            "elapsed = NULL, eta_seconds = NULL, message = ?, exit_code = NULL, worker_pid = NULL, "
+            "cancel_requested = 0, cancel_requested_at = NULL, model_path = NULL, params = NULL, "
+            "seconds_per_epoch = NULL, diverged_epoch = NULL, started_at = NULL, finished_at = NULL, "
+            "engine = NULL, engine_reason = '', heartbeat_at = NULL "
+            f"WHERE {cond}",
+            [RunStatus.QUEUED, message, *args],
+        )
+        return cur.rowcount

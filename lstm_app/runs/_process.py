@@ -12,7 +12,10 @@ from pathlib import Path
 from ..errors import LabError, StoreError
 from ._schema import storage_error
 
-__all__ = ["default_concurrency", "env_seconds", "exit_reason", "last_line", "lock_folder"]
+__all__ = ["START_LIMIT_ENV", "default_concurrency", "env_seconds", "exit_reason", "last_line", "lock_folder"]
+
+# seconds a Ray task may take to reach the head's progress hub (its worker's TensorFlow import)
+START_LIMIT_ENV = "LSTM_LAB_START_LIMIT"
 
 
 def lock_folder(folder: Path) -> int:

@@ -14,13 +14,15 @@ Per tick the executor
   attempt's late writes are refused, the page says "retried"), at most `max_retries` times;
 - hard-cancels (`ray.cancel(force=True)`) a task whose cancelled run did not stop within the grace
   period (plus two of its epochs for a batched group); its other runs are queued again;
-- watches the tasks in flight itself, since Ray does not always fail the task of a lost node:
-  a task whose node left the cluster (`ray.nodes()`, read every second) is given up (a
-  best-effort hard cancel; its attempt's late writes are refused) and its runs are retried in a
-  new attempt; so is every task in flight when the progress hub is lost (the rows it held are
-  gone). A task silent for `stall_limit_seconds` (no exchange with the hub, counted from its
-  submit) is stopped like a stalled local worker: its runs fail, or are queued again with
-  `on_stall="requeue"`;
+- watches the tasks in flight itself (`_ray_parts.judge`), since Ray does not always fail the
+  task of a lost node: a task whose node left the cluster (`ray.nodes()`, read every second; only
+  a list read after the task's first exchange counts) is given up (a best-effort hard cancel; its
+  attempt's late writes are refused) and its runs are retried in a new attempt; so is every task
+  in flight when the progress hub is lost (the rows it held are gone). A task silent for
+  `stall_limit_seconds` (no exchange with the hub, counted from its first exchange, which it makes
+  once TensorFlow is loaded) is stopped like a stalled local worker: its runs fail, or are queued
+  again with `on_stall="requeue"`; so is a task that has not reached the hub within
+  `start_limit_seconds` of its submit (a cold worker's TensorFlow import, a busy cluster's queue);
 - heartbeats in the store the runs of the tasks that reached the hub since the last beat, so the
   page's "no progress for N s" note means the same on Ray as locally;
 - claims queued groups (the worker's own plan, `schedule.plan_groups`) while the cluster has free
@@ -36,6 +38,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,7 +52,7 @@ from ..errors import LabError
 from ..outcome import EpochRow, RunStatus
 from ..spec import ExperimentSpec
 from . import schedule
-from ._ray_parts import Hub, Task, client_token
+from ._ray_parts import Hub, Task, client_token, judge
 from ._ray_settle import settle_killed, settle_stalled, store_result
 from ._ray_task import Job, RunResult, train_job
 from ._supervise import retrying
@@ -65,7 +68,6 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 _BEAT = 1.0  # seconds between heartbeats of in-flight runs
 _RESOURCES = 5.0  # seconds between reads of the cluster's resources
 _NODES = 1.0  # seconds between reads of the live nodes while tasks are in flight
-_KILLED = 30.0  # seconds a hard-cancelled task may take to end before it is given up
 _HUB_WAIT = 60.0  # seconds the hub may take to answer before it counts as lost
 
 
@@ -84,8 +86,9 @@ class RayExecutor:
                 filter(None, [str(_PACKAGE.parent), os.environ.get("PYTHONPATH")]))}
             if address is None:
                 # Ray nices its workers (15) by default; local worker processes are not, and a
-                # training task is the work itself, not a background chore.
-                ray.init(num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
+                # training task is the work itself, not a background chore. "local": a new Ray
+                # here even when another runs on this machine (ray.init() would join that one).
+                ray.init(address="local", num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
                          runtime_env={"env_vars": env}, _system_config={"worker_niceness": 0})
             else:  # a cluster's nodes receive this package with every job
                 client_token(address)
@@ -98,14 +101,21 @@ class RayExecutor:
                                    "machine has the cluster's token (~/.ray/auth_token or RAY_AUTH_TOKEN), or "
                                    "unset LSTM_LAB_EXECUTOR to train on this machine.") from None
             self.started_here = True
-        self._remote = ray.remote(train_job)
+        # Hooks for tests, which inject faults through them: the remote function of every task,
+        # the clock of every deadline here, and the source of the node list.
+        self.remote: Any = ray.remote(train_job)
+        self.clock: Callable[[], float] = time.monotonic
+        self.nodes: Callable[[], list[dict[str, Any]]] = ray.nodes
+        self.ticks = 0  # supervisor ticks so far (a test waits for some to pass)
         self.hub = self._new_hub()
         self.tasks: dict[Any, Task] = {}
         self.pids: dict[int, int] = {}  # run id → the Ray worker process training it (for tests, logs)
         self._experiments: dict[int, tuple[ExperimentSpec, int, Any, str, str]] = {}
         self._cpus = self._gpus = 0.0
-        self._nodes = 0
-        self._lost: set[int] = set()  # runs whose attempt a task holds no longer (told to stop)
+        self._nodes = self._reads = 0  # live nodes; node lists read so far
+        # (run, attempt) that a task holds no longer (told to stop): by attempt, since a given-up
+        # task's refused rows must not stop the run's new attempt
+        self._lost: set[tuple[int, int]] = set()
         self._resources_at = self._beat_at = self._nodes_at = 0.0
         self._alive: set[str] = set()
 
@@ -132,6 +142,7 @@ class RayExecutor:
         self._heartbeat()
         self._submit()
         self.runner._idle = not self.tasks and not self.store.counts()[RunStatus.QUEUED]
+        self.ticks += 1
 
     def shutdown(self, timeout: float) -> None:
         for ref, task in list(self.tasks.items()):
@@ -161,7 +172,8 @@ class RayExecutor:
 
     def _drain(self) -> None:
         live = self._live()
-        stops = (self.store.cancel_flags(live) | (self._lost & set(live))) if live else set()
+        self._lost &= set(live.items())
+        stops = (self.store.cancel_flags(live) | {run for run, _ in self._lost}) if live else set()
         try:
             rows, pids, contacts = ray.get(self.hub.drain.remote(sorted(stops), sorted(live.items())),
                                            timeout=_HUB_WAIT)
@@ -176,10 +188,12 @@ class RayExecutor:
                 self._retry(task, "the progress hub on the head was lost")
             return
         self.pids.update(pids)
-        now = time.monotonic()
+        now = self.clock()
         for task in self.tasks.values():
             seen = [contacts[run] for run in task.runs() if run in contacts]
             if seen and max(count for count, _ in seen) > task.exchanges:
+                if task.contact is None:
+                    task.contact_read = self._reads  # its node is judged by later node lists only
                 task.exchanges, task.node = max(seen)
                 task.contact, task.beat = now, True
         # One transaction per attempt mapping (a run's dead and new attempts never share one).
@@ -188,7 +202,7 @@ class RayExecutor:
         for run_id, attempt, row in [*rows, (None, None, None)]:
             if run_id is None or attempts.get(run_id, attempt) != attempt:
                 if batch:
-                    self._lost |= set(attempts) - self.store.add_epochs(batch, attempts)
+                    self._lost |= {(r, attempts[r]) for r in set(attempts) - self.store.add_epochs(batch, attempts)}
                 batch, attempts = [], {}
             if run_id is not None:
                 batch.append((run_id, row))
@@ -199,7 +213,7 @@ class RayExecutor:
                     task.epochs_seen.setdefault(run_id, []).append(row.seconds)
 
     def _heartbeat(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if now < self._beat_at or not self.tasks:
             return
         self._beat_at = now + _BEAT
@@ -207,7 +221,7 @@ class RayExecutor:
         for task in self.tasks.values():
             task.beat = False
         if live:
-            self._lost |= set(live) - self.store.heartbeat(live)
+            self._lost |= {(r, live[r]) for r in set(live) - self.store.heartbeat(live)}
 
     # -- watching --------------------------------------------------------------------------------
 
@@ -216,25 +230,27 @@ class RayExecutor:
         hard-cancelled tasks that never ended (settled as killed)."""
         if not self.tasks:
             return
-        now = time.monotonic()
+        now = self.clock()
         if now >= self._nodes_at:
             self._nodes_at = now + _NODES
-            self._alive = {n["NodeID"] for n in ray.nodes() if n.get("Alive")}
+            self._alive = {n["NodeID"] for n in self.nodes() if n.get("Alive")}
+            self._reads += 1
+        limits = self.runner.stall_limit_seconds, self.runner.start_limit_seconds
         for ref, task in list(self.tasks.items()):
-            lost = task.node is not None and task.node not in self._alive
-            if task.killed_at is not None:
-                if lost or now - task.killed_at >= _KILLED:
-                    self._give_up(ref)
-                    settle_killed(self.runner, task)
-            elif lost:
+            verdict = judge(task, now, self._alive, self._reads, *limits)
+            if verdict is None:
+                continue
+            what, seconds = verdict
+            self._give_up(ref)
+            if what == "killed":
+                settle_killed(self.runner, task)
+            elif what == "lost":
                 log.warning("Ray node %.8s left the cluster; retrying its runs %s", task.node, sorted(task.attempts))
-                self._give_up(ref)
                 self._retry(task, "its Ray node left the cluster")
-            elif (silent := now - task.contact) >= self.runner.stall_limit_seconds:
-                log.warning("runs %s made no progress for %.0f s; stopping their Ray task",
-                            sorted(task.attempts), silent)
-                self._give_up(ref)
-                settle_stalled(self.runner, task, silent)
+            else:
+                log.warning("runs %s: %s for %.0f s; stopping their Ray task", sorted(task.attempts),
+                            "no progress" if what == "stalled" else "not started", seconds)
+                settle_stalled(self.runner, task, seconds, started=what == "stalled")
 
     def _give_up(self, ref: Any) -> None:
         """Stop waiting for a task: it is hard-cancelled if it still runs somewhere, and whatever
@@ -307,17 +323,17 @@ class RayExecutor:
                 if waited >= self.runner.grace_seconds + extra:
                     log.info("run %s ignored its cancel for %.1f s; cancelling its Ray task", run_id, waited)
                     ray.cancel(ref, force=True)
-                    task.killed_at = time.monotonic()
+                    task.killed_at = self.clock()
                     break
 
     # -- submitting ------------------------------------------------------------------------------
 
     def _refresh(self, force: bool = False) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if force or now >= self._resources_at:
             self._resources_at = now + _RESOURCES
             total = ray.cluster_resources()
-            self._nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+            self._nodes = sum(1 for n in self.nodes() if n.get("Alive"))
             self._cpus, self._gpus = float(total.get("CPU", 0)), float(total.get("GPU", 0))
 
     def _experiment(self, experiment_id: int) -> tuple[ExperimentSpec, int, Any, str, str]:
@@ -367,10 +383,10 @@ class RayExecutor:
             busy, gpus_busy = busy + 1.0, gpus_busy + gpus
 
     def _launch(self, job: Job, content: Any, num_cpus: float, num_gpus: float, engine: schedule.Engine) -> None:
-        ref = self._remote.options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0,
+        ref = self.remote.options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0,
                                    retry_exceptions=False).remote(job, content, self.hub)
-        self._lost -= {r[0] for r in job.runs}
-        self.tasks[ref] = Task(job, content, num_cpus, num_gpus, {r[0]: r[1] for r in job.runs}, engine)
+        self.tasks[ref] = Task(job, content, num_cpus, num_gpus, {r[0]: r[1] for r in job.runs}, engine,
+                               submitted=self.clock())
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,6 +1,6 @@
 """The Ray executor's plain parts (`runs._ray` makes them remote and uses them): the progress
-hub that tasks report to, the record of a submitted task, and the token rule for `ray://`
-clients. Nothing here imports Ray at import time.
+hub that tasks report to, the record of a submitted task and the judgement of a task in flight,
+and the token rule for `ray://` clients. Nothing here imports Ray at import time.
 """
 
 from __future__ import annotations
@@ -9,13 +9,16 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..outcome import EpochRow
 from ._ray_task import Job
 from .schedule import Engine
 
-__all__ = ["Hub", "Task", "client_token"]
+__all__ = ["KILLED", "Hub", "Task", "Verdict", "client_token", "judge"]
+
+KILLED = 30.0  # seconds a hard-cancelled task may take to end before it is given up
+Verdict = Literal["killed", "lost", "stalled", "unstarted"]
 
 
 class Hub:
@@ -54,15 +57,38 @@ class Task:
     num_gpus: float
     attempts: dict[int, int]
     engine: Engine
+    submitted: float = field(default_factory=time.monotonic)  # the executor's clock at submit
     killed_at: float | None = None
     epochs_seen: dict[int, list[float]] = field(default_factory=dict)
-    contact: float = field(default_factory=time.monotonic)  # the last exchange seen (or the submit)
+    contact: float | None = None  # the executor's clock at the last exchange seen; None before the first
+    contact_read: int = 0  # how many node lists the executor had read before the first exchange
     exchanges: int = 0
     node: str | None = None  # the node it runs on, once it has reached the hub
     beat: bool = True  # reached the hub since the last heartbeat
 
     def runs(self) -> list[tuple[int, int]]:
         return list(self.attempts.items())
+
+
+def judge(task: Task, now: float, alive: set[str], reads: int, stall_limit: float,
+          start_limit: float) -> tuple[Verdict, float] | None:
+    """What to do with a task in flight at `now` (the executor's clock), given the live nodes of
+    the executor's `reads`-th node list: ("lost", 0) when that list, read after the task's first
+    exchange, lacks its node; ("stalled", silent) after `stall_limit` s without an exchange,
+    counted from the first one; ("unstarted", waited) when it has not reached the hub within
+    `start_limit` s of its submit (a new Ray worker imports TensorFlow first, slowly on a busy
+    machine, and a busy cluster queues it); ("killed", 0) for a hard-cancelled task whose node was
+    lost or that has not ended within `KILLED` s; else None."""
+    lost = task.node is not None and reads > task.contact_read and task.node not in alive
+    if task.killed_at is not None:
+        return ("killed", 0.0) if lost or now - task.killed_at >= KILLED else None
+    if lost:
+        return ("lost", 0.0)
+    if task.contact is None:
+        waited = now - task.submitted
+        return ("unstarted", waited) if waited >= start_limit else None
+    silent = now - task.contact
+    return ("stalled", silent) if silent >= stall_limit else None
 
 
 def client_token(address: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..outcome import RunStatus
+from ._process import START_LIMIT_ENV
 from ._ray_parts import Task
 from ._ray_task import RunResult
 from .store import Store
@@ -16,23 +16,25 @@ if TYPE_CHECKING:
 __all__ = ["settle_killed", "settle_stalled", "store_result"]
 
 
-def settle_stalled(runner: Runner, task: Task, silent: float) -> None:
-    """A task silent for `silent` seconds was stopped: its runs fail, or go back to the queue
-    with `on_stall="requeue"`; a run whose cancel was asked for ends cancelled."""
+def settle_stalled(runner: Runner, task: Task, silent: float, *, started: bool = True) -> None:
+    """A task silent for `silent` seconds since its last exchange (or, not `started`, that had
+    not reached the hub `silent` seconds after its submit) was stopped: its runs fail, or go back
+    to the queue with `on_stall="requeue"`; a run whose cancel was asked for ends cancelled."""
     store = runner.store
-    requeue = []
+    if started:
+        what, limit = f"no progress for {silent:.0f} s", f"the limit is {runner.stall_limit_seconds:g} s"
+    else:
+        what, limit = (f"not started after {silent:.0f} s", f"the limit is {runner.start_limit_seconds:g} s; "
+                       f"raise {START_LIMIT_ENV} for a busy cluster")
+    requeue = {}
     for run_id, attempt in task.attempts.items():
         if store.run(run_id).cancel_requested:
             store.mark_cancelled(run_id, "cancelled; its Ray task had stopped responding", attempt=attempt)
         elif runner.on_stall == "requeue":
-            if store.interrupt(run_id, f"no progress for {silent:.0f} s, so its Ray task was stopped and "
-                               "the run queued again", attempt=attempt):
-                requeue.append(run_id)
+            requeue[run_id] = attempt
         else:
-            store.fail(run_id, f"no progress for {silent:.0f} s (the limit is "
-                       f"{runner.stall_limit_seconds:g} s), so its Ray task was stopped", attempt=attempt)
-    if requeue:
-        store.requeue(requeue, statuses=(RunStatus.INTERRUPTED,))
+            store.fail(run_id, f"{what} ({limit}), so its Ray task was stopped", attempt=attempt)
+    store.requeue_attempts(requeue, f"{what}, so its Ray task was stopped and the run queued again")
 
 
 def store_result(store: Store, result: RunResult) -> None:
@@ -56,13 +58,11 @@ def settle_killed(runner: Runner, task: Task) -> None:
     """A task hard-cancelled for one run's cancel: that run ends cancelled, the others of its
     group are innocent and go back to the queue."""
     store = runner.store
-    innocent = []
+    innocent = {}
     for run_id, attempt in task.attempts.items():
         if store.run(run_id).cancel_requested:
             store.mark_cancelled(run_id, "cancelled; its Ray task was killed after it did not stop within "
                                  f"{runner.grace_seconds:g} s", attempt=attempt)
-        elif store.interrupt(run_id, "its Ray task was stopped to cancel another run of its group",
-                             attempt=attempt):
-            innocent.append(run_id)
-    if innocent:
-        store.requeue(innocent, statuses=(RunStatus.INTERRUPTED,))
+        else:
+            innocent[run_id] = attempt
+    store.requeue_attempts(innocent, "its Ray task was stopped to cancel another run of its group")

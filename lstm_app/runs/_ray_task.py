@@ -121,20 +121,19 @@ def train_job(job: Job, content: bytes, hub: Any) -> list[RunResult]:
     link = _Link(hub, job)
     results = [RunResult(run_id, attempt) for run_id, attempt, _, _ in job.runs]
     try:
-        link.exchange(force=True)  # the head learns this task's process id before the first epoch
+        from ..engine import batched, train  # TensorFlow: seconds in a new worker, more on a busy machine
         from ..windows import at_origin
 
+        # The first contact: the head's stall clock starts here, once TensorFlow is loaded (as a
+        # local worker's does at its claim), and learns this task's process id.
+        link.exchange(force=True)
         frame, spec = at_origin(_frame(job, content), job.spec, job.origin)
         if job.batched:
-            from ..engine import batched
-
             members = [(i, seed) for _, _, i, seed in job.runs]
             trained = batched.train_group(spec, frame, members, on_epoch=link.add, should_stop=link.should_stop)
             for result, one in zip(results, trained, strict=True):
                 result.outcome, result.weights = one.outcome, batched.weights_to_bytes(one.weights)
         else:
-            from ..engine import train
-
             (_, _, index, seed), result = job.runs[0], results[0]
             with tempfile.TemporaryDirectory(prefix="lstm-lab-") as folder:
                 path = Path(folder) / "model.keras"

@@ -17,7 +17,9 @@ the supervisor
   ago without stopping, and marks that run *cancelled* (its history so far stays);
 - kills the worker of a run that sent no heartbeat for `stall_limit_seconds` (default 300,
   `$LSTM_LAB_STALL_LIMIT`) and fails its runs, or re-queues them with `on_stall="requeue"`
-  (`$LSTM_LAB_ON_STALL`); the page flags a run silent for `stall_seconds` (60) before that;
+  (`$LSTM_LAB_ON_STALL`); the page flags a run silent for `stall_seconds` (60) before that
+  (on Ray, counted from the task's first contact with the hub; reaching the hub has its own
+  `start_limit_seconds`, default 600, `$LSTM_LAB_START_LIMIT`);
 - settles runs still *running* whose worker is gone (their settlement failed when it exited,
   e.g. on a full disk): *cancelled* if that was asked for, else *failed*. Settling writes are
   retried while the store is briefly unavailable, and name the attempt the worker held;
@@ -57,7 +59,7 @@ from pathlib import Path
 from ..errors import LabError
 from ..outcome import RunStatus
 from ..spec import ExperimentSpec
-from ._process import default_concurrency, env_seconds, exit_reason, last_line, lock_folder
+from ._process import START_LIMIT_ENV, default_concurrency, env_seconds, exit_reason, last_line, lock_folder
 from ._supervise import Enforcement, retrying
 from .executor import EXECUTOR_ENV, MAX_RETRIES_ENV, Executor, ExecutorChoice, LocalExecutor, parse_executor
 from .store import RunRow, Store, default_path
@@ -89,6 +91,7 @@ class Runner(Enforcement):
         poll_seconds: float = 0.2,
         stall_seconds: float = 60.0,
         stall_limit_seconds: float | None = None,
+        start_limit_seconds: float | None = None,
         on_stall: str | None = None,
         executor: str | ExecutorChoice | None = None,
         max_retries: int | None = None,
@@ -104,6 +107,7 @@ class Runner(Enforcement):
         self.poll_seconds = poll_seconds
         self.stall_seconds = stall_seconds
         self.stall_limit_seconds = stall_limit_seconds or env_seconds(STALL_LIMIT_ENV, 300.0)
+        self.start_limit_seconds = start_limit_seconds or env_seconds(START_LIMIT_ENV, 600.0)
         self.on_stall = on_stall or os.environ.get(ON_STALL_ENV, "fail")
         if self.on_stall not in ("fail", "requeue"):
             raise LabError(f"{ON_STALL_ENV} must be 'fail' or 'requeue', got {self.on_stall!r}.")
@@ -275,7 +279,6 @@ class Runner(Enforcement):
         held = [r for r in runs if r.worker_pid == pid]
         if not interrupted and stalled is None:
             self._note_exit(code, held, log_path)
-        innocent = []
         for run in held:
             write: Callable[[], object]
             if run.cancel_requested:
@@ -288,8 +291,7 @@ class Runner(Enforcement):
             elif killed_for_cancel or (stalled is not None and self.on_stall == "requeue"):
                 why = ("its worker was stopped to cancel another run of its group" if killed_for_cancel else
                        f"no progress for {stalled:.0f} s, so its worker was stopped and the run queued again")
-                write = partial(self.store.interrupt, run.id, why, code, attempt=run.attempt)
-                innocent.append(run.id)
+                write = partial(self.store.requeue_attempts, {run.id: run.attempt}, why)  # one transaction
             elif stalled is not None:
                 write = partial(self.store.fail, run.id, f"no progress for {stalled:.0f} s (the limit is "
                                 f"{self.stall_limit_seconds:g} s), so its worker was stopped", code,
@@ -304,8 +306,6 @@ class Runner(Enforcement):
                 detail = last_line(log_path) if code > 0 else ""
                 write = partial(self.store.fail, run.id, exit_reason(code) + detail, code, attempt=run.attempt)
             retrying(write, f"settling run {run.id}")
-        if innocent:
-            retrying(lambda: self.store.requeue(innocent, statuses=(RunStatus.INTERRUPTED,)), "re-queuing runs")
         if code == 0 or interrupted or killed_for_cancel:
             with contextlib.suppress(FileNotFoundError):
                 log_path.unlink()
