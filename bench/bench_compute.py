@@ -35,15 +35,16 @@ from lstm_app.windows import Prepared, prepare
 
 __all__ = ["main"]
 
-UNITS, LOOKBACK, WINDOWS, BATCH = (100, 50), 20, 2000, 32
+UNITS, LOOKBACK, WINDOWS, BATCH, TRAIN_EPOCHS = (100, 50), 20, 2000, 32, 50
 
 
-def _data(epochs: int, seeds: int) -> tuple[Prepared, TrainingSpec]:
+def _data(seeds: int) -> tuple[Prepared, TrainingSpec]:
     n = WINDOWS + LOOKBACK + 50
     t = np.arange(n, dtype=float)
     y = 50 + 10 * np.sin(t / 12) + 0.01 * t + np.random.default_rng(0).normal(0, 1, n)
     frame = pd.DataFrame({"y": y}, index=pd.date_range("2000-01-01", periods=n, freq="D"))
-    training = TrainingSpec(epochs=epochs, batch_size=BATCH, validation_share=0.0, patience=0,
+    # The engine plans for a training of `TRAIN_EPOCHS` (XLA or not); the benchmark times a few.
+    training = TrainingSpec(epochs=TRAIN_EPOCHS, batch_size=BATCH, validation_share=0.0, patience=0,
                             seeds=tuple(range(seeds)))
     data = prepare(frame, WindowSpec(LOOKBACK, "steps", future_steps=0), SplitSpec(50), training)
     assert len(data.x_train) == WINDOWS, len(data.x_train)
@@ -59,21 +60,22 @@ def epoch_flops() -> float:
     return 3 * flops * WINDOWS
 
 
-def _engine(runs: int, epochs: int) -> Callable[[int], None]:
+def _engine(runs: int) -> Callable[[int], None]:
     """One epoch of `runs` W1 runs trained as one group, per call."""
     from lstm_app.engine.batched import GroupTrainer, Plan
 
-    data, training = _data(epochs, runs)
+    data, training = _data(runs)
     model = ModelSpec("w1", tuple(LayerSpec(u) for u in UNITS))
     trainer = GroupTrainer(Plan.of([model] * runs, data.input_shape), training, data, list(range(runs)))
+    print(f"engine, {runs} run{'s' * (runs > 1)}: {'XLA' if trainer.jit else 'graph executor'}")
     return lambda epoch: trainer.run_epoch(epoch, np.ones(runs, dtype=bool)) and None
 
 
-def _keras(epochs: int) -> Callable[[int], None]:
+def _keras() -> Callable[[int], None]:
     """One epoch of one W1 run through bare `keras.Model.fit`, per call."""
     import keras
 
-    data, _ = _data(epochs, 1)
+    data, _ = _data(1)
     keras.utils.set_random_seed(0)
     layers: list[keras.layers.Layer] = [keras.Input(shape=data.input_shape)]
     layers += [keras.layers.LSTM(u, return_sequences=k < len(UNITS) - 1) for k, u in enumerate(UNITS)]
@@ -90,9 +92,9 @@ def _steady(seconds: list[float]) -> float:
 def measure(epochs: int, eight: bool) -> dict[str, tuple[list[float], list[float]]]:
     """Wall and process-CPU seconds of every epoch, the contenders interleaved epoch by epoch so
     that a change in the machine's load hits them alike."""
-    contenders = {"engine": _engine(1, epochs), "keras": _keras(epochs)}
+    contenders = {"engine": _engine(1), "keras": _keras()}
     if eight:
-        contenders["engine8"] = _engine(8, epochs)
+        contenders["engine8"] = _engine(8)
     out: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in contenders}
     for epoch in range(epochs):
         for name, run in contenders.items():

@@ -74,3 +74,42 @@ def test_outputs_and_gradients_equal_keras(framing: str, unroll: int, monkeypatc
         assert len(theirs) == len(grads)
         for k, g in enumerate(theirs):
             np.testing.assert_allclose(grads[k][r], g, atol=1e-5, rtol=1e-5, err_msg=f"run {r}, weight {k}")
+
+
+def _trained(monkeypatch: pytest.MonkeyPatch, xla: bool) -> tuple[bool, list[np.ndarray], np.ndarray]:
+    import pandas as pd
+
+    from lstm_app.engine import _batched_loop
+    from lstm_app.spec import SplitSpec, TrainingSpec, WindowSpec
+    from lstm_app.windows import prepare
+
+    monkeypatch.setattr(_batched_loop, "XLA_WORK", 0 if xla else 10**12)
+    t = np.arange(60, dtype=float)
+    frame = pd.DataFrame({"y": np.sin(t / 4) + 0.1 * t}, index=pd.date_range("2020-01-01", periods=60, freq="D"))
+    training = TrainingSpec(epochs=2, batch_size=8, learning_rate=0.01, seeds=(0, 1), patience=0)
+    data = prepare(frame, WindowSpec(6), SplitSpec(8), training)
+    trainer = batched.GroupTrainer(batched.Plan.of(MODELS[1:3], data.input_shape), training, data, [0, 1])
+    losses = np.array([trainer.run_epoch(e, np.ones(2, dtype=bool)).loss for e in range(2)])
+    return trainer.jit, trainer.get_weights(), losses
+
+
+def test_an_xla_compiled_epoch_trains_what_the_graph_executor_trains(monkeypatch: pytest.MonkeyPatch) -> None:
+    xla, xla_weights, xla_losses = _trained(monkeypatch, True)
+    graph, graph_weights, graph_losses = _trained(monkeypatch, False)
+    assert xla and not graph
+    np.testing.assert_allclose(xla_losses, graph_losses, rtol=1e-5)
+    for mine, theirs in zip(xla_weights, graph_weights, strict=True):
+        np.testing.assert_allclose(mine, theirs, atol=1e-5)
+
+
+def test_xla_is_chosen_for_long_overhead_bound_training_only() -> None:
+    from lstm_app.engine._batched_loop import compiles
+    from lstm_app.spec import TrainingSpec
+
+    long_window = batched.Plan.of([ModelSpec("w", (LayerSpec(100), LayerSpec(50)))], (20, 1))
+    assert compiles(long_window, TrainingSpec(epochs=50, batch_size=32), 2000)
+    assert not compiles(long_window, TrainingSpec(epochs=2, batch_size=32), 2000)  # too short to repay
+    many = batched.Plan.of([ModelSpec("w", (LayerSpec(100), LayerSpec(50)))] * 8, (20, 1))
+    assert not compiles(many, TrainingSpec(epochs=50, batch_size=32), 2000)  # the matmuls dominate
+    hotel = batched.Plan.of([ModelSpec("h", (LayerSpec(4),))] * 20, (1, 5))
+    assert not compiles(hotel, TrainingSpec(epochs=20, batch_size=1), 80)
