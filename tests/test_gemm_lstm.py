@@ -56,7 +56,7 @@ def _engine(nets: list[keras.Model], x: np.ndarray, y: np.ndarray) -> tuple[np.n
             tape.watch(weights)
             out = batched.forward(plan, weights, x)
             loss = tf.reduce_sum(tf.square(out - y[None]))
-        return out, tape.gradient(loss, weights)
+        return out, tape.gradient(loss, weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
     out, grads = run()
     return out.numpy(), [g.numpy() for g in grads]

@@ -174,6 +174,10 @@ def recurrence(xw: tf.Tensor, recurrent: tf.Tensor, act: Segments, rec: Segments
     """The LSTM time loop over projected inputs `xw` (R, T, N, 4m) with recurrent kernel (R, m, 4m):
     every h_t (R, T, N, m) when `sequences`, else the last (R, N, m)."""
 
+    if xw.shape[1] == 1:  # one step from a zero state (lags as features): no recurrence to hand-write
+        h, _, _ = _Cell(recurrent, act, rec).forward(xw[:, 0], None, None)
+        return h[:, None] if sequences else h
+
     @tf.custom_gradient  # type: ignore[untyped-decorator]  # TensorFlow has no type hints
     def run(xw: tf.Tensor, u: tf.Tensor) -> tuple[tf.Tensor, Callable[..., Any]]:
         cell = _Cell(u, act, rec)
