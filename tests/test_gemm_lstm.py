@@ -88,12 +88,14 @@ def _trained(monkeypatch: pytest.MonkeyPatch, xla: bool) -> tuple[bool, list[np.
     frame = pd.DataFrame({"y": np.sin(t / 4) + 0.1 * t}, index=pd.date_range("2020-01-01", periods=60, freq="D"))
     training = TrainingSpec(epochs=2, batch_size=8, learning_rate=0.01, seeds=(0, 1), patience=0)
     data = prepare(frame, WindowSpec(6), SplitSpec(8), training)
-    trainer = batched.GroupTrainer(batched.Plan.of(MODELS[1:3], data.input_shape), training, data, [0, 1])
+    dropout = ModelSpec("dropout", (LayerSpec(4, "relu", dropout=0.3), LayerSpec(3)), between="tanh")
+    trainer = batched.GroupTrainer(batched.Plan.of([MODELS[2], dropout], data.input_shape), training, data, [0, 1])
     losses = np.array([trainer.run_epoch(e, np.ones(2, dtype=bool)).loss for e in range(2)])
     return trainer.jit, trainer.get_weights(), losses
 
 
 def test_an_xla_compiled_epoch_trains_what_the_graph_executor_trains(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same losses and weights, input dropout included (its masks come from stateless streams)."""
     xla, xla_weights, xla_losses = _trained(monkeypatch, True)
     graph, graph_weights, graph_losses = _trained(monkeypatch, False)
     assert xla and not graph
