@@ -16,7 +16,7 @@ from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitS
 batched = pytest.importorskip("lstm_app.engine.batched")
 keras = pytest.importorskip("keras")
 
-from lstm_app.engine import _batched_fit, _batched_loop, _batched_net  # noqa: E402
+from lstm_app.engine import _batched_fit, _batched_loop, _batched_net, _gemm_lstm  # noqa: E402
 from lstm_app.engine._batched_opt import per_run_loss  # noqa: E402
 from lstm_app.engine.model import build_model  # noqa: E402
 from lstm_app.engine.train import make_optimizer  # noqa: E402
@@ -76,6 +76,7 @@ def test_one_stacked_forward_equals_every_keras_model(framing: str, features: in
 
 def test_long_windows_run_a_loop_and_still_equal_keras(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_batched_net, "UNROLL_LIMIT", 2)
+    monkeypatch.setattr(_gemm_lstm, "UNROLL_LIMIT", 2)
     models = [TANH, RELU_BETWEEN]
     nets = keras_models(models, (6, 1))
     x = np.random.default_rng(1).normal(size=(4, 6, 1)).astype("float32")

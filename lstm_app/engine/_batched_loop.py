@@ -8,6 +8,7 @@ epoch once, never a step.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,14 +18,27 @@ from ..spec import TrainingSpec
 from ..windows import Prepared
 from ._batched_net import Plan, forward, initial_weights, uniform
 from ._batched_opt import advance_u_product, clip, per_run_loss, rule_for
+from ._gemm_lstm import looped
 from .diagnostics import PROBE_SIZE
 
-__all__ = ["EpochResult", "GroupTrainer", "permutations"]
+__all__ = ["EpochResult", "GroupTrainer", "compiles", "permutations"]
 
-# XLA would run an epoch of the hotel replication ~10x faster than the graph executor
-# (2-5 ms instead of 45 ms for 20 runs), but compiling costs 1.3 s there and ~55 s for
-# LSTM 64→32 over 20 steps, far more than it saves at the epoch counts this app uses.
-JIT_COMPILE = False
+# XLA compiles a group's epoch when the group is overhead-bound and trains long enough to repay
+# the compile. The graph executor pays ~8 µs per op (~40 ops per time step and layer); XLA fuses
+# each step's elementwise ops into a few kernels but runs its small matmuls on one core. Measured
+# on 2 cores (bench/bench_compute.py, tests' shapes): LSTM 100→50 over 20 steps, batch 32, 1 run
+# trains ~1.6x faster per epoch with XLA; 8 runs (R·N·m = 25,600) ~3x slower; 15 runs of 32→16 over
+# 60 steps, batch 64 (R·N·m = 30,720) the same. Compiling costs a few seconds, which short
+# trainings such as the hotel replication (1,600 units of work, 1.3 s to compile) never repay.
+XLA_WORK = 30_000  # epochs × batches per epoch × time steps × LSTM layers
+XLA_WIDTH = 8_000  # runs × batch × widest LSTM layer: above it the matmuls repay the executor
+
+
+def compiles(plan: Plan, training: TrainingSpec, n: int) -> bool:
+    """Whether XLA compiles this group's epoch (see `XLA_WORK`, `XLA_WIDTH`)."""
+    batch = min(training.batch_size, n)
+    work = training.epochs * -(-n // batch) * plan.input_shape[0] * len(plan.units)
+    return work >= XLA_WORK and plan.runs * batch * max(plan.units) <= XLA_WIDTH
 
 
 def permutations(seeds: Sequence[int], epoch: int, n: int) -> np.ndarray:
@@ -85,7 +99,8 @@ class GroupTrainer:
         self._rec_rates = [tf.constant(r, tf.float32) for r in plan.recurrent_dropout]
         self.n = len(data.x_train)
         runs = plan.runs
-        self.epoch_function = tf.function(self._epoch, jit_compile=JIT_COMPILE, autograph=False,
+        self.jit = compiles(plan, training, self.n)
+        self.epoch_function = tf.function(self._traced_epoch, jit_compile=self.jit, autograph=False,
                                           input_signature=[tf.TensorSpec((runs, self.n), tf.int32),
                                                            tf.TensorSpec((), tf.int32),
                                                            tf.TensorSpec((runs,), tf.bool)])
@@ -166,6 +181,10 @@ class GroupTrainer:
         limit = self.training.divergence_loss
         newly = tf.logical_and(live, tf.logical_or(tf.logical_not(tf.math.is_finite(running)), running > limit))
         return sums, counts, tf.logical_or(bad, newly), tf.where(newly, running, bad_value)
+
+    def _traced_epoch(self, perm: tf.Tensor, epoch: tf.Tensor, active: tf.Tensor) -> dict[str, tf.Tensor]:
+        with looped() if self.jit else nullcontext():
+            return self._epoch(perm, epoch, active)
 
     def _uses_dropout(self) -> bool:
         return any(any(r > 0 for r in rates) for rates in (*self.plan.dropout, *self.plan.recurrent_dropout))

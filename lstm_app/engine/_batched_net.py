@@ -4,10 +4,10 @@ Every weight has shape (R, ...) in the order of `build_model(spec, shape).get_we
 per LSTM layer kernel (R, p, 4m), recurrent kernel (R, m, 4m), bias (R, 4m), gates in
 Keras's order i, f, c, o; per Dense layer kernel (R, in, out), bias (R, out).
 
-Activations may differ per run. Each activation runs on its own static slice of the run
-axis (runs with equal names next to each other share one slice), so no run ever evaluates
-another run's activation: selecting with `tf.where` after computing all of them would let
-one activation's NaN gradient leak into runs that never used it.
+Activations may differ per run; each runs on its own slice of the run axis (`_acts`). The LSTM
+layers are `_gemm_lstm`'s (input projections and weight gradients as large GEMMs, a
+hand-written backward), except layers with recurrent dropout, which `_lstm` differentiates
+by TensorFlow's autodiff.
 """
 
 from __future__ import annotations
@@ -15,25 +15,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import groupby
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from ..spec import ModelSpec
+from ._acts import Segments
+from ._acts import apply as _apply
+from ._acts import segments as _segments
+from ._gemm_lstm import project, recurrence
 
 __all__ = ["UNROLL_LIMIT", "Plan", "forward", "initial_weights", "stack", "uniform", "unstack"]
 
-# Sequences up to this many time steps are unrolled in the graph (fast for short windows);
-# longer ones run a `tf.scan` loop so the graph stays small.
+# With recurrent dropout (`_lstm`), sequences up to this many time steps are unrolled in the
+# graph; longer ones run a `tf.scan` loop so the graph stays small.
 UNROLL_LIMIT = 16
-
-Segments = tuple[tuple[str, int], ...]  # (activation name, number of consecutive runs)
-
-
-def _segments(names: Sequence[str]) -> Segments:
-    return tuple((name, len(list(group))) for name, group in groupby(names))
 
 
 @dataclass(frozen=True)
@@ -95,18 +92,6 @@ class Plan:
             out += [(width, units), (units,)]
             width = units
         return out
-
-
-def _apply(segments: Segments, x: tf.Tensor) -> tf.Tensor:
-    """Each activation on its own slice of the run axis (axis 0)."""
-    if len(segments) == 1:
-        name = segments[0][0]
-        return x if name == "linear" else keras.activations.get(name)(x)
-    parts = tf.split(x, [size for _, size in segments], axis=0)
-    return tf.concat([
-        part if name == "linear" else keras.activations.get(name)(part)
-        for (name, _), part in zip(segments, parts, strict=True)
-    ], axis=0)
 
 
 def _per_gate_matmul(xs: Sequence[tf.Tensor], kernel: tf.Tensor, m: int) -> tf.Tensor:
@@ -173,22 +158,28 @@ def forward(plan: Plan, weights: Sequence[tf.Tensor | np.ndarray], x: tf.Tensor 
     in layer order (the between output is appended even when it is the identity).
     """
     x = tf.convert_to_tensor(x, dtype=tf.float32)
-    if x.shape.rank == 3:
-        x = tf.broadcast_to(x[None], (plan.runs, *x.shape))
+    # Layout (R, T, N, ·) between layers (see _gemm_lstm); windows shared by all runs keep R = 1.
+    x = tf.transpose(x[None] if x.shape.rank == 3 else x, (0, 2, 1, 3))
     w = [tf.convert_to_tensor(v, dtype=tf.float32) for v in weights]
     last = len(plan.units) - 1
     between = _segments(plan.between)
     for i in range(len(plan.units)):
         kernel, recurrent, bias = w[3 * i: 3 * i + 3]
-        x = _lstm(x, kernel, recurrent, bias, _segments(plan.activation[i]),
-                  _segments(plan.recurrent_activation[i]), i < last,
-                  masks[i] if masks is not None else (None, None))
+        in_mask, rec_mask = masks[i] if masks is not None else (None, None)
+        act, rec = _segments(plan.activation[i]), _segments(plan.recurrent_activation[i])
+        if rec_mask is None:
+            xw = project(x if in_mask is None else x * in_mask[:, None], kernel, bias)
+            x = recurrence(xw, recurrent, act, rec, i < last)
+        else:  # recurrent dropout: Keras's per-gate masks, differentiated by TensorFlow
+            x = tf.transpose(tf.tile(x, (plan.runs // x.shape[0], 1, 1, 1)), (0, 2, 1, 3))
+            x = _lstm(x, kernel, recurrent, bias, act, rec, i < last, (in_mask, rec_mask))
+            x = tf.transpose(x, (0, 2, 1, 3)) if i < last else x
         if collect is not None:
-            collect.append(x)
+            collect.append(tf.transpose(x, (0, 2, 1, 3)) if i < last else x)
         if i < last:
             x = _apply(between, x)
             if collect is not None:
-                collect.append(x)
+                collect.append(tf.transpose(x, (0, 2, 1, 3)))
     head = w[3 * len(plan.units):]
     dense = _segments(plan.dense_activation)
     for j in range(len(plan.dense) + 1):
