@@ -135,10 +135,17 @@ def baseline_rmse(train: np.ndarray, actual: np.ndarray, season: int | None, hor
 def horizon_baselines(train: np.ndarray, actual: np.ndarray, season: int | None, horizon: int) -> dict[str, Horizon]:
     """Each forecaster's RMSE at horizons 1..`horizon` over `actual`: the simple baselines
     forecast from every test window (refitted on the history before it, as cheap as arithmetic);
-    the statistical references, fitted once on `train`, from the test period's start only."""
-    a = np.asarray(actual, dtype=float)
+    the statistical references, fitted once on `train`, from the test period's start only. The
+    runs of one split share the answer (cached, as `baseline_rmse`)."""
+    return dict(_horizons(*_keys(train, actual), season, horizon))
+
+
+@functools.lru_cache(maxsize=16)
+def _horizons(train_bytes: bytes, actual_bytes: bytes, season: int | None,
+              horizon: int) -> tuple[tuple[str, Horizon], ...]:
+    train, a = np.frombuffer(train_bytes), np.frombuffer(actual_bytes)
     out: dict[str, Horizon] = {}
-    for key, _, path in _scored(*_keys(train, actual), season, horizon):
+    for key, _, path in _scored(train_bytes, actual_bytes, season, horizon):
         if path:
             out[key] = by_horizon(np.array([path]), a)
     history = np.concatenate([np.asarray(train, dtype=float), a])
@@ -148,7 +155,7 @@ def horizon_baselines(train: np.ndarray, actual: np.ndarray, season: int | None,
         except FitError:
             continue
         out[cls.key] = by_horizon(np.array(rows), a)
-    return out
+    return tuple(out.items())
 
 
 def _keys(train: np.ndarray, actual: np.ndarray) -> tuple[bytes, bytes]:
