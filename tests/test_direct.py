@@ -70,6 +70,17 @@ def test_a_direct_heads_parameter_count_is_keras_count_and_the_code_export_build
     assert "keras.layers.Dense(6, name='output')" in code and "next 6 values" in code
 
 
+def test_direct_and_recursive_models_of_one_shape_train_in_separate_groups() -> None:
+    from lstm_app.runs.schedule import group_key, plan_groups
+
+    exp = ExperimentSpec("g", DataSpec("x.csv", "y"), (ModelSpec("r", (LayerSpec(4),)), DIRECT,
+                                                        ModelSpec("r6", (LayerSpec(4),), horizon=6)),
+                         training=TrainingSpec(seeds=(0, 1)))
+    assert group_key(exp.models[0]) == group_key(exp.models[2]) != group_key(exp.models[1])
+    groups = plan_groups(exp, N).groups
+    assert sorted(sorted({i for i, _ in g.members}) for g in groups) == [[0, 2], [1]]
+
+
 def test_horizon_is_the_largest_direct_head_else_a_season_else_12_never_past_the_test_period() -> None:
     plain = ModelSpec("p", (LayerSpec(4),))
     assert experiment_horizon([plain, DIRECT], 12, 40) == 6
