@@ -6,12 +6,17 @@ the field checks that raise Keras-style `SpecError` messages.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from ._specjson import bad as _bad
 
-if TYPE_CHECKING:
-    from .spec import ModelSpec
+
+class _Stacked(Protocol):
+    """What `cudnn_eligible` reads of a `spec.ModelSpec` (typed by shape: spec imports this module)."""
+
+    @property
+    def layers(self) -> Sequence[Any]: ...
 
 __all__ = [
     "ACTIVATIONS",
@@ -141,7 +146,7 @@ def check_horizon(horizon: object, strategy: object) -> None:
     _check_int("horizon", horizon, 1, MAX_HORIZON)
 
 
-def cudnn_eligible(model: ModelSpec) -> tuple[bool, str]:
+def cudnn_eligible(model: _Stacked) -> tuple[bool, str]:
     """Whether Keras would run every LSTM layer of `model` with the fused cuDNN kernel on a GPU.
 
     Keras 3 uses cuDNN only for activation tanh, recurrent_activation sigmoid, use_bias,
