@@ -141,10 +141,16 @@ def train_group(exp: ExperimentSpec, frame: pd.DataFrame, members: Sequence[tupl
         on_epoch=(lambda r, row: on_epoch(order[r], row)) if on_epoch is not None else None,
         should_stop=(lambda r: should_stop(order[r])) if should_stop is not None else None,
     )
+    def beat(k: int) -> None:  # a heartbeat while scoring (fitting the references takes seconds); its answer is moot
+        if should_stop is not None:
+            should_stop(k)
+
+    beat(0)
     finals = forecast(trainer.plan, trainer.weights, data, exp.window.future_steps, horizon_of(exp, frame, data))
     weights = trainer.get_weights()
     results: list[GroupResult | None] = [None] * len(members)
     for r, k in enumerate(order):
+        beat(k)
         results[k] = GroupResult(outcome(exp, models[r], frame, data, logs[r], r, finals), unstack(weights, r))
     return results  # type: ignore[return-value]
 

@@ -157,6 +157,8 @@ def run_one(exp: ExperimentSpec, frame: pd.DataFrame, model_index: int, seed: in
         outcome.status = RunStatus.CANCELLED
         outcome.message = f"cancelled after {len(watch.rows)} of {training.epochs} epochs"
         return outcome
+    if should_stop is not None:
+        should_stop()  # a heartbeat before scoring (fitting the references takes seconds); the answer is moot now
     test = model.predict(data.x_test, verbose=0).reshape(len(data.x_test), -1)
     horizon = horizon_of(exp, frame, data)
     if not score(outcome, test[:, 0], data, frame, horizon):
