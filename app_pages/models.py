@@ -17,17 +17,19 @@ from lstm_app.spec import (
     ACTIVATIONS,
     FRAMINGS,
     LOSSES,
+    MAX_HORIZON,
     MAX_ORIGINS,
     MAX_UNITS,
     OPTIMIZERS,
     SCALINGS,
+    STRATEGIES,
     TARGETS,
     ModelSpec,
     WindowSpec,
     cudnn_eligible,
 )
 from lstm_app.ui.draft import HOTEL_PRESET
-from lstm_app.ui.forms import LAYER_COLUMNS, NONE, TEST_MODES, build_specs, param_table, target_help
+from lstm_app.ui.forms import LAYER_COLUMNS, NONE, TEST_MODES, build_specs, forecast_help, param_table, target_help
 
 state = common.state()
 
@@ -141,6 +143,11 @@ def card(uid: int, n_features: int, window: WindowSpec | None) -> ModelSpec | No
                  on_change=state.commit_model, args=(uid, "between"))
     c2.selectbox("Target (what the network learns)", list(TARGETS), key=state.bind_target(uid),
                  on_change=state.commit_model, args=(uid, "target"), help=target_help())
+    strategy, horizon = state.bind_forecast(uid)
+    f1, f2 = st.columns(2)
+    f1.selectbox("Forecast", list(STRATEGIES), key=strategy, on_change=state.commit_model, args=(uid, "strategy"),
+                 help=forecast_help())
+    f2.number_input("Horizon (steps)", 0, MAX_HORIZON, key=horizon, step=1, on_change=state.commit_horizon, args=(uid,))
     b1, b2 = st.columns(2)
     b1.button("Duplicate", key=f"dup_{uid}", on_click=lambda: state.draft.duplicate(uid), width="stretch")
     b2.button("Remove", key=f"rm_{uid}", on_click=lambda: state.draft.remove(uid), width="stretch",

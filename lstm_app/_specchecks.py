@@ -6,9 +6,17 @@ the field checks that raise Keras-style `SpecError` messages.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from ._specjson import bad as _bad
+
+
+class _Stacked(Protocol):
+    """What `cudnn_eligible` reads of a `spec.ModelSpec` (typed by shape: spec imports this module)."""
+
+    @property
+    def layers(self) -> Sequence[Any]: ...
 
 __all__ = [
     "ACTIVATIONS",
@@ -16,6 +24,7 @@ __all__ = [
     "LOSSES",
     "MAX_DENSE_LAYERS",
     "MAX_FEATURES",
+    "MAX_HORIZON",
     "MAX_LAYERS",
     "MAX_MODELS",
     "MAX_ORIGINS",
@@ -24,7 +33,11 @@ __all__ = [
     "MAX_UNITS",
     "OPTIMIZERS",
     "SCALINGS",
+    "STRATEGIES",
     "TARGETS",
+    "check_horizon",
+    "cudnn_eligible",
+    "slug",
 ]
 
 
@@ -61,6 +74,12 @@ TARGETS: dict[str, str] = {
     "log": "the logarithm of the values (all must be positive)",
     "log difference": "the change of the logarithm, log y_t − log y_{t−1} (about the growth rate)",
 }
+# How a model forecasts h > 1 steps ahead: feed each forecast back as the next input, or output
+# all `horizon` steps at once from a Dense(horizon) head trained on the next `horizon` values.
+STRATEGIES: dict[str, str] = {
+    "recursive": "one step at a time, each forecast fed back as the next input",
+    "direct": "all steps at once: a Dense(horizon) head trained on the next horizon values",
+}
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 LOSSES = ("mse", "mae", "huber")
 
@@ -74,6 +93,7 @@ MAX_SEEDS = 100
 MAX_FEATURES = 100
 MAX_ORIGINS = 50
 MAX_SEASON = 366  # daily data with a yearly season
+MAX_HORIZON = 366
 
 
 def _check_int(argument: str, value: object, low: int, high: int | None = None) -> None:
@@ -114,3 +134,40 @@ def _listed(value: object) -> object:
 def _check_choice(argument: str, value: object, choices: Any) -> None:
     if not isinstance(value, str) or value not in choices:
         raise _bad(argument, "one of " + ", ".join(repr(c) for c in choices), value)
+
+
+def check_horizon(horizon: object, strategy: object) -> None:
+    """A strategy from `STRATEGIES`, and a horizon of 1 to `MAX_HORIZON` steps (a direct one needs it)."""
+    _check_choice("strategy", strategy, STRATEGIES)
+    if horizon is None:
+        if strategy == "direct":
+            raise _bad("horizon", "the number of steps a direct model forecasts at once (1 or more)", None)
+        return
+    _check_int("horizon", horizon, 1, MAX_HORIZON)
+
+
+def cudnn_eligible(model: _Stacked) -> tuple[bool, str]:
+    """Whether Keras would run every LSTM layer of `model` with the fused cuDNN kernel on a GPU.
+
+    Keras 3 uses cuDNN only for activation tanh, recurrent_activation sigmoid, use_bias,
+    no unroll and no recurrent dropout; anything else falls back to the generic loop.
+    """
+    for i, layer in enumerate(model.layers, start=1):
+        if layer.activation != "tanh":
+            return False, f"LSTM {i} uses activation {layer.activation} (cuDNN needs tanh)"
+        if layer.recurrent_activation != "sigmoid":
+            return False, (
+                f"LSTM {i} uses recurrent_activation {layer.recurrent_activation} "
+                "(cuDNN needs sigmoid)"
+            )
+        if layer.recurrent_dropout > 0:
+            return False, f"LSTM {i} uses recurrent_dropout (cuDNN needs none)"
+    return True, "every LSTM layer qualifies for the cuDNN kernel (tanh, sigmoid, no recurrent dropout)"
+
+
+def slug(name: str, sep: str = "-", fallback: str = "model", limit: int = 80) -> str:
+    """A file- and identifier-safe form of a user's name: ASCII letters and digits kept (Keras
+    refuses other characters in a model name), anything else `sep`, trimmed, at most `limit`
+    characters (`fallback` when nothing is left)."""
+    cleaned = "".join(c if c.isascii() and c.isalnum() else sep for c in name)[:limit].strip(sep)
+    return cleaned or fallback

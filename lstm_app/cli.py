@@ -237,6 +237,12 @@ def _run(args: argparse.Namespace) -> int:
         print(comparison.headline)
     for m in comparison.models:
         print(f"- {m.verdict}")
+        if m.rmse_h is not None:
+            from .report import stats
+
+            said = {True: "beats", False: "does not beat", None: "is undecided against"}[m.beats_naive_h]
+            print(f"    (over 1–{m.horizon} steps: RMSE {stats.format_number(m.rmse_h, comparison.decimals)}; "
+                  f"{said} the best baseline)")
         for warning in m.warnings:
             print(f"    ({warning})")
     print(f"\nwrote {args.out / 'results.json'}, {args.out / 'metrics.csv'}, {args.out / 'summary.csv'}")

@@ -4,13 +4,13 @@
 charts, the comparison and the CLI read its attributes. A run's status is a `RunStatus`;
 forecasts, regions, layer statistics and metrics are frozen dataclasses. JSON exists only at
 the store boundary and in `results.json`: every class here has `to_dict()`/`from_dict()` that
-write and read exactly the JSON shapes stored so far, so old stores still load. Times are ISO
-strings (or integer positions when the series has no time column) so they survive JSON.
+write and read exactly the JSON shapes stored so far (old stores load); times are ISO strings.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -26,6 +26,7 @@ __all__ = [
     "EpochRow",
     "FutureForecast",
     "Histogram",
+    "Horizon",
     "Label",
     "LayerKind",
     "LayerStats",
@@ -91,11 +92,40 @@ class EpochRow:
 
 
 @dataclass(frozen=True)
+class Horizon:
+    """RMSE at each horizon h = 1 .. H (entry h − 1) in the series' units over `n[h − 1]` forecasts
+    (None where one was not finite); `baselines`: the same per forecaster key (`report.forecasters`)."""
+
+    rmse: tuple[float | None, ...]
+    n: tuple[int, ...]
+    baselines: Mapping[str, Horizon] = field(default_factory=dict)
+
+    def pooled(self) -> float | None:
+        """The RMSE over every forecast of horizons 1 .. H together (None if one is missing)."""
+        if not self.rmse or None in self.rmse or not sum(self.n):
+            return None
+        squares = sum(k * r * r for k, r in zip(self.n, self.rmse, strict=True) if r is not None)
+        return math.sqrt(squares / sum(self.n))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rmse": list(self.rmse), "n": list(self.n)}
+        if self.baselines:
+            out["baselines"] = {k: v.to_dict() for k, v in self.baselines.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Horizon:
+        return cls(tuple(raw.get("rmse") or ()), tuple(int(k) for k in raw.get("n") or ()),
+                   {k: cls.from_dict(v) for k, v in (raw.get("baselines") or {}).items()})
+
+
+@dataclass(frozen=True)
 class TestForecast:
     """The one-step-ahead test forecast from actual history, with the actual values and the
     naive (last value) forecast, one entry per test time; and `recursive`, the forecast of the
-    whole test period made at its start, each step fed back as the next input (entry h − 1 is
-    the h-step-ahead forecast; empty when extra input columns make that impossible)."""
+    test period made at its start, H steps (entry h − 1 is the h-step-ahead forecast: fed back
+    step by step, or a direct model's Dense(H) output; empty when extra input columns make a
+    recursive one impossible); `horizon`, the RMSE by horizon from every test window."""
 
     __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
 
@@ -104,23 +134,28 @@ class TestForecast:
     forecast: tuple[float, ...]
     naive: tuple[float, ...]
     recursive: tuple[float, ...] = ()
+    horizon: Horizon | None = None
 
-    def to_dict(self) -> dict[str, list[Any]]:
-        out: dict[str, list[Any]] = {"time": list(self.time), "actual": list(self.actual),
-                                     "forecast": list(self.forecast),
-               "naive": list(self.naive)}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"time": list(self.time), "actual": list(self.actual),
+                               "forecast": list(self.forecast), "naive": list(self.naive)}
         if self.recursive:
             out["recursive"] = list(self.recursive)
+        if self.horizon is not None:  # absent from results written before it: they write back unchanged
+            out["horizon"] = self.horizon.to_dict()
         return out
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> TestForecast:
-        return cls(*(tuple(raw.get(k) or ()) for k in ("time", "actual", "forecast", "naive", "recursive")))
+        horizon = raw.get("horizon")
+        time, actual, forecast, naive, recursive = (tuple(raw.get(k) or ()) for k in
+                                                    ("time", "actual", "forecast", "naive", "recursive"))
+        return cls(time, actual, forecast, naive, recursive, Horizon.from_dict(horizon) if horizon else None)
 
 
 @dataclass(frozen=True)
 class FutureForecast:
-    """The recursive forecast past the end of the series."""
+    """The forecast past the end of the series (recursive, or a direct model's H steps)."""
 
     time: tuple[Label, ...]
     forecast: tuple[float, ...]
@@ -308,7 +343,7 @@ _RMSE = "_rmse"
 
 
 def _part(value: TestForecast | FutureForecast | Regions | Metrics | None) -> dict[str, Any]:
-    return {} if value is None else value.to_dict()
+    return {} if value is None else dict(value.to_dict())
 
 
 @dataclass

@@ -36,7 +36,7 @@ MAX_PARAMS_PER_EXPERIMENT = 20_000_000
 
 class LayerKind(StrEnum):
     """What a planned layer is: a stacked LSTM, an activation between LSTMs, a hidden Dense
-    layer of the head, or the final Dense(1)."""
+    layer of the head, or the final Dense(1) (Dense(H) for a direct model)."""
 
     LSTM = "lstm"
     BETWEEN = "between"
@@ -90,7 +90,7 @@ def layer_plan(model: ModelSpec, n_features: int = 1, lookback: int = 12,
                framing: str = "steps") -> tuple[PlannedLayer, ...]:
     """The layers Keras builds for `model` fed this input, in order: stacked LSTMs (each but the
     last returning sequences), an activation after every LSTM but the last when `between` is
-    set, the hidden Dense layers, and Dense(1)."""
+    set, the hidden Dense layers, and Dense(1), or Dense(horizon) for a direct model."""
     _, width = input_shape(n_features, lookback, framing)
     plan: list[PlannedLayer] = []
     last = len(model.layers) - 1
@@ -113,8 +113,10 @@ def layer_plan(model: ModelSpec, n_features: int = 1, lookback: int = 12,
                                  (("units", units), ("activation", model.dense_activation)), width, units, n,
                                  f"({width} + 1) × {units} = {_n(n)}", f"Dense {units} ({model.dense_activation})"))
         width = units
-    plan.append(PlannedLayer(LayerKind.OUTPUT, "output", "Dense", (("units", 1),), width, 1, width + 1,
-                             f"({width} + 1) × 1 = {_n(width + 1)}", "Dense 1 (output)"))
+    h = model.outputs  # a direct model's head outputs all `horizon` steps at once
+    plan.append(PlannedLayer(LayerKind.OUTPUT, "output", "Dense", (("units", h),), width, h, (width + 1) * h,
+                             f"({width} + 1) × {h} = {_n((width + 1) * h)}",
+                             f"Dense {h} (output{', direct' if model.strategy == 'direct' else ''})"))
     return tuple(plan)
 
 

@@ -24,6 +24,7 @@ from ._specchecks import (
     LOSSES,
     MAX_DENSE_LAYERS,
     MAX_FEATURES,
+    MAX_HORIZON,
     MAX_LAYERS,
     MAX_MODELS,
     MAX_ORIGINS,
@@ -32,12 +33,16 @@ from ._specchecks import (
     MAX_UNITS,
     OPTIMIZERS,
     SCALINGS,
+    STRATEGIES,
     TARGETS,
     _check_choice,
     _check_float,
     _check_int,
     _finite,
     _listed,
+    check_horizon,
+    cudnn_eligible,
+    slug,
 )
 from ._specjson import MAX_JSON_BYTES, MAX_JSON_DEPTH, build, loads, mapping, sequence
 from ._specjson import bad as _bad
@@ -48,6 +53,7 @@ __all__ = [
     "LOSSES",
     "MAX_DENSE_LAYERS",
     "MAX_FEATURES",
+    "MAX_HORIZON",
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
     "MAX_LAYERS",
@@ -58,6 +64,7 @@ __all__ = [
     "MAX_UNITS",
     "OPTIMIZERS",
     "SCALINGS",
+    "STRATEGIES",
     "TARGETS",
     "BacktestSpec",
     "DataSpec",
@@ -73,10 +80,8 @@ __all__ = [
 ]
 
 
-
 class RunKey(NamedTuple):
-    """One run of an experiment: (model index, seed, backtest origin). A plain tuple where it is
-    stored or compared (JSON, SQLite rows, dict keys)."""
+    """One run of an experiment: (model index, seed, backtest origin), a plain tuple where stored."""
 
     model: int
     seed: int
@@ -105,7 +110,8 @@ class ModelSpec:
     """A stacked LSTM: layers, an optional activation layer between them, and a dense head.
 
     `between` is applied after every LSTM layer but the last (it adds no weights). The head
-    is `dense` hidden Dense layers (with `dense_activation`) and then Dense(1).
+    is `dense` hidden Dense layers (with `dense_activation`) and then Dense(1), or Dense(`horizon`)
+    for the `direct` strategy (`STRATEGIES`); `horizon` without it is how far a recursive one is scored.
     """
 
     name: str
@@ -115,6 +121,8 @@ class ModelSpec:
     dense_activation: str = "relu"
     target: str = "level"  # what the network learns to forecast (`TARGETS`); metrics stay in the series' units
     season: int | None = None  # the lag of a seasonal difference; None: the season of the data's time axis
+    horizon: int | None = None
+    strategy: str = "recursive"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 80:
@@ -139,6 +147,12 @@ class ModelSpec:
         _check_choice("target", self.target, TARGETS)
         if self.season is not None:
             _check_int("season", self.season, 2, MAX_SEASON)
+        check_horizon(self.horizon, self.strategy)
+
+    @property
+    def outputs(self) -> int:
+        """The width of the output layer: `horizon` for a direct model, else 1."""
+        return (self.horizon or 1) if self.strategy == "direct" else 1
 
     @property
     def units(self) -> tuple[int, ...]:
@@ -153,7 +167,7 @@ class ModelSpec:
             if self.between and i < len(self.layers) - 1:
                 parts.append(self.between)
         parts += [f"Dense {u} ({self.dense_activation})" for u in self.dense]
-        parts.append("Dense 1")
+        parts.append(f"Dense {self.outputs}")
         lag = f" (lag {self.season})" if self.target == "seasonal difference" and self.season else ""
         return " → ".join(parts) + (f", on the {self.target}{lag}" if self.target != "level" else "")
 
@@ -370,30 +384,3 @@ def _model(raw: Any) -> ModelSpec:
         dense=lambda v: tuple(sequence("dense", v, most=MAX_DENSE_LAYERS,
                                        expected=f"a list of at most {MAX_DENSE_LAYERS} hidden Dense layer sizes")),
     )
-
-
-def cudnn_eligible(model: ModelSpec) -> tuple[bool, str]:
-    """Whether Keras would run every LSTM layer of `model` with the fused cuDNN kernel on a GPU.
-
-    Keras 3 uses cuDNN only for activation tanh, recurrent_activation sigmoid, use_bias,
-    no unroll and no recurrent dropout; anything else falls back to the generic loop.
-    """
-    for i, layer in enumerate(model.layers, start=1):
-        if layer.activation != "tanh":
-            return False, f"LSTM {i} uses activation {layer.activation} (cuDNN needs tanh)"
-        if layer.recurrent_activation != "sigmoid":
-            return False, (
-                f"LSTM {i} uses recurrent_activation {layer.recurrent_activation} "
-                "(cuDNN needs sigmoid)"
-            )
-        if layer.recurrent_dropout > 0:
-            return False, f"LSTM {i} uses recurrent_dropout (cuDNN needs none)"
-    return True, "every LSTM layer qualifies for the cuDNN kernel (tanh, sigmoid, no recurrent dropout)"
-
-
-def slug(name: str, sep: str = "-", fallback: str = "model", limit: int = 80) -> str:
-    """A file- and identifier-safe form of a user's name: ASCII letters and digits kept (Keras
-    refuses other characters in a model name), anything else `sep`, trimmed, at most `limit`
-    characters (`fallback` when nothing is left)."""
-    cleaned = "".join(c if c.isascii() and c.isalnum() else sep for c in name)[:limit].strip(sep)
-    return cleaned or fallback

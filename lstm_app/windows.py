@@ -24,6 +24,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .errors import DataError
+from .horizons import step_targets
 from .spec import BacktestSpec, ExperimentSpec, SplitSpec, TrainingSpec, WindowSpec
 
 __all__ = [
@@ -292,6 +293,14 @@ class Prepared:
         first = len(self.levels) - self.split.n_test
         return self.target.invert(z, self.levels[:first], self.levels[first:first + len(z)])
 
+    def paths(self, scaled: np.ndarray) -> np.ndarray:
+        """(N, H) forecasts (scaled, transformed) from test windows 0..N−1 in the series' units,
+        window k's path undone from the actual values before test point k."""
+        first = len(self.levels) - self.split.n_test
+        undo, levels = self.scaler.inverse_target, self.levels
+        rows = [self.target.invert(undo(z), levels[: first + k]) for k, z in enumerate(scaled)]
+        return np.array(rows, dtype=float).reshape(np.shape(scaled))
+
     def path(self, scaled: np.ndarray, at_end: bool = False) -> np.ndarray:
         """A recursive forecast (scaled, transformed) in the series' units: from the test
         period's start, or from the end of the series (`at_end`)."""
@@ -301,10 +310,11 @@ class Prepared:
 
 
 def prepare(frame: pd.DataFrame, window: WindowSpec, split: SplitSpec,
-            training: TrainingSpec, target: Target | None = None) -> Prepared:
+            training: TrainingSpec, target: Target | None = None, outputs: int = 1) -> Prepared:
     """Split `frame` (target first, then features) chronologically, transform the target (and,
     for a difference, the inputs), scale and window it. The test period is the same points for
-    every transform: the last ones of the series."""
+    every transform: the last ones of the series. With `outputs` H > 1 (a direct model) a
+    training or validation target is the next H values, all inside its part (`horizons.step_targets`)."""
     values = frame.to_numpy(dtype=float)
     if values.ndim != 2 or values.shape[1] < 1:
         raise DataError("The series needs a target column: choose one of the numeric columns.")
@@ -324,11 +334,14 @@ def prepare(frame: pd.DataFrame, window: WindowSpec, split: SplitSpec,
     windows = to_framing(np.ascontiguousarray(windows[: plan.n - lb]), window.framing)
     targets = scaled[:, 0]
 
-    def part(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        return windows[lo - lb: hi - lb], targets[lo:hi]
+    def part(lo: int, hi: int, what: str = "test") -> tuple[np.ndarray, np.ndarray]:
+        if outputs == 1 or what == "test":
+            return windows[lo - lb: hi - lb], targets[lo:hi]
+        y = step_targets(targets, lo, hi, outputs, what)
+        return windows[lo - lb: lo - lb + len(y)], y
 
-    x_train, y_train = part(lb, plan.val_start)
-    x_val, y_val = part(plan.val_start, plan.test_start)
+    x_train, y_train = part(lb, plan.val_start, "training")
+    x_val, y_val = part(plan.val_start, plan.test_start, "validation")
     x_test, _ = part(plan.test_start, plan.n)
     return Prepared(
         split=plan, scaler=scaler, framing=window.framing, scaled=scaled, index=frame.index[target.lag:],

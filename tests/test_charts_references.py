@@ -128,7 +128,7 @@ def test_rmse_by_horizon_stops_at_a_season_clips_a_runaway_and_toggles_reference
                          [(343, 52, 12), (343, 12, 12), (343, 4, 8), (343, 7, 14), (343, 24, 24), (343, None, 12),
                           (5, 12, 5), (0, None, 0)])
 def test_horizon_cap(horizons: int, season: int | None, cap: int) -> None:
-    assert horizon_cap(horizons, season) == cap
+    assert horizon_cap(spec().models, horizons, season) == cap
 
 
 def test_per_origin_table_from_known_outcomes() -> None:

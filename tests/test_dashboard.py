@@ -201,6 +201,23 @@ def test_the_target_select_sets_the_submitted_models_target_and_the_advice_shows
     assert [m.target for m in experiment.spec.models] == ["level", "difference", "difference", "level"]
 
 
+def test_the_forecast_select_and_horizon_make_a_direct_model_and_its_head_count(page: AppTest) -> None:
+    go(page.run(), "models")
+    first = draft(page).models[0].uid
+    assert page.selectbox(key=f"strategy_{first}").value == "recursive"
+    page.selectbox(key=f"strategy_{first}").set_value("direct").run()
+    assert any("argument `horizon`" in plain(e.value) for e in page.error), "a direct model needs a horizon"
+    page.number_input(key=f"horizon_{first}").set_value(6).run()
+    model = draft(page).models[0]
+    assert (model.strategy, model.horizon) == ("direct", 6) and not page.error and not page.exception
+    spec = model.spec()
+    table = next(f for f in frames(page) if "Formula" in f.columns)
+    assert list(table["Layer"])[-2] == "Dense 6 (output, direct)" and spec.outputs == 6
+    assert list(table["Formula"])[-2] == "(16 + 1) × 6 = 102"
+    page.number_input(key=f"horizon_{first}").set_value(0).run()
+    assert draft(page).models[0].horizon is None
+
+
 def test_a_model_can_be_added_duplicated_and_removed_and_a_sweep_replaces_them(page: AppTest) -> None:
     go(page.run(), "models")
     page.button(key="add_model").click().run()

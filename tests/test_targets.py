@@ -76,7 +76,14 @@ def test_on_a_linear_trend_the_differenced_model_follows_it_where_the_level_mode
     level, diff = (batched.train_group(spec, frame, [(i, 0)])[0].outcome for i in range(2))
     assert level.test is not None and diff.test is not None and diff.metrics is not None
     # the level model's scaled inputs leave the training range: its path flattens and falls behind
-    level_gap = abs(level.test.recursive[-1] - y[-1])
-    diff_gap = abs(diff.test.recursive[-1] - y[-1])
+    # (the path from the test period's start runs to the horizon, 12 steps here: no season)
+    end = 100 + len(level.test.recursive) - 1
+    assert len(level.test.recursive) == len(diff.test.recursive) == 12
+    level_gap = abs(level.test.recursive[-1] - y[end])
+    diff_gap = abs(diff.test.recursive[-1] - y[end])
     assert diff_gap < 10 < level_gap
+    # and from every test window: the differenced model's RMSE over 1–12 steps is far below the level one's
+    level_h, diff_h = level.test.horizon, diff.test.horizon
+    assert level_h is not None and diff_h is not None
+    assert (diff_h.pooled() or np.inf) < 5 < (level_h.pooled() or 0)
     assert diff.metrics.rmse is not None and diff.metrics.rmse < 2.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from datetime import datetime
@@ -44,6 +45,14 @@ def test_model_draft_round_trips_through_its_spec_and_json() -> None:
     assert (d.target, d.season) == ("seasonal difference", 12) and d.spec() == seasonal
     assert ModelDraft.from_dict(json.loads(json.dumps(d.to_dict()))).spec() == seasonal
     assert d.renamed("t").target == "seasonal difference", "a duplicate keeps the target"
+    direct = ModelSpec("d", (LayerSpec(4),), horizon=6, strategy="direct")
+    d = ModelDraft.of(direct)
+    assert (d.strategy, d.horizon) == ("direct", 6) and d.spec() == direct
+    assert ModelDraft.from_dict(json.loads(json.dumps(d.to_dict()))).spec() == direct
+    old = {k: v for k, v in d.to_dict().items() if k not in ("strategy", "horizon")}  # a draft saved before
+    assert (ModelDraft.from_dict(old).strategy, ModelDraft.from_dict(old).horizon) == ("recursive", None)
+    with pytest.raises(SpecError, match=r"^Model 'd': .*argument `horizon`"):
+        dataclasses.replace(d, horizon=None).spec()
 
 
 def test_model_draft_names_the_model_and_layer_in_errors() -> None:

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from ..spec import TrainingSpec
 from ..windows import Prepared
-from ._batched_net import Plan, forward, initial_weights, uniform
+from ._batched_net import Plan, forward, head, initial_weights, uniform
 from ._batched_opt import advance_u_product, clip, per_run_loss, rule_for
 from ._gemm_lstm import looped
 from .diagnostics import PROBE_SIZE
@@ -90,10 +90,11 @@ class GroupTrainer:
         self._x = tf.constant(data.x_train, tf.float32)
         self._y = tf.constant(data.y_train, tf.float32)
         self._xv = tf.constant(data.x_val, tf.float32)
-        self._yv = tf.constant(np.broadcast_to(data.y_val, (plan.runs, len(data.y_val))), tf.float32)
+        self._yv = tf.constant(np.broadcast_to(data.y_val, (plan.runs, *data.y_val.shape)), tf.float32)
         probe = min(PROBE_SIZE, len(data.x_train))
         self._px = self._x[:probe]
-        self._py = tf.constant(np.broadcast_to(data.y_train[:probe], (plan.runs, probe)), tf.float32)
+        self._py = tf.constant(np.broadcast_to(data.y_train[:probe], (plan.runs, *data.y_train[:probe].shape)),
+                               tf.float32)
         self._keys = tf.constant([_dropout_key(s) for s in self.seeds], tf.uint32)
         self._rates = [tf.constant(r, tf.float32) for r in plan.dropout]
         self._rec_rates = [tf.constant(r, tf.float32) for r in plan.recurrent_dropout]
@@ -169,7 +170,7 @@ class GroupTrainer:
         with tf.GradientTape() as tape:
             views = self.weights
             tape.watch(views)
-            pred = forward(self.plan, views, x, masks=masks)[..., 0]
+            pred = head(self.plan, forward(self.plan, views, x, masks=masks))
             loss = per_run_loss(self.training.loss, y, pred, weight)
             total = tf.reduce_sum(loss)  # a sum, so each run's gradient is its own loss's
         self._apply(tape.gradient(total, views, unconnected_gradients=tf.UnconnectedGradients.ZERO), live)
@@ -209,7 +210,7 @@ class GroupTrainer:
         sums, counts, bad, bad_value = carry
         out = {"loss": tf.math.divide_no_nan(sums, counts), "bad": bad, "bad_value": bad_value}
         if self._xv.shape[0]:
-            pred = forward(self.plan, self.weights, self._xv)[..., 0]
+            pred = head(self.plan, forward(self.plan, self.weights, self._xv))
             out["val_loss"] = per_run_loss(self.training.loss, self._yv, pred)
         out["grad_norms"] = self._probe()
         return out
@@ -220,7 +221,7 @@ class GroupTrainer:
         lstm = views[: 3 * len(self.plan.units)]
         with tf.GradientTape() as tape:
             tape.watch(lstm)
-            pred = forward(self.plan, views, self._px)[..., 0]
+            pred = head(self.plan, forward(self.plan, views, self._px))
             total = tf.reduce_sum(per_run_loss(self.training.loss, self._py, pred))
         grads = tape.gradient(total, lstm, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         squares = [tf.reduce_sum(tf.square(g), axis=list(range(1, g.shape.rank))) for g in grads]

@@ -26,7 +26,7 @@ from ._acts import apply as _apply
 from ._acts import segments as _segments
 from ._gemm_lstm import project, recurrence
 
-__all__ = ["UNROLL_LIMIT", "Plan", "forward", "initial_weights", "stack", "uniform", "unstack"]
+__all__ = ["UNROLL_LIMIT", "Plan", "forward", "head", "initial_weights", "stack", "uniform", "unstack"]
 
 # With recurrent dropout (`_lstm`), sequences up to this many time steps are unrolled in the
 # graph; longer ones run a `tf.scan` loop so the graph stays small.
@@ -50,15 +50,16 @@ class Plan:
     dense_activation: tuple[str, ...]
     dropout: tuple[tuple[float, ...], ...]
     recurrent_dropout: tuple[tuple[float, ...], ...]
+    outputs: int = 1  # the output layer's width: a direct model's horizon, else 1
 
     @classmethod
     def of(cls, models: Sequence[ModelSpec], input_shape: Sequence[int]) -> Plan:
         """The plan for `models` (one per run) fed windows of `input_shape` (steps, width)."""
         first = models[0]
         for model in models:
-            if model.units != first.units or model.dense != first.dense:
-                raise ValueError(f"runs of one group need equal layer sizes, got {first.units}+{first.dense} "
-                                 f"and {model.units}+{model.dense}")
+            if (model.units, model.dense, model.outputs) != (first.units, first.dense, first.outputs):
+                raise ValueError(f"runs of one group need equal layer sizes, got {first.units}+{first.dense}"
+                                 f"+{first.outputs} and {model.units}+{model.dense}+{model.outputs}")
         layers = range(len(first.layers))
         return cls(
             input_shape=(int(input_shape[0]), int(input_shape[1])),
@@ -70,6 +71,7 @@ class Plan:
             dense_activation=tuple(m.dense_activation for m in models),
             dropout=tuple(tuple(float(m.layers[i].dropout) for m in models) for i in layers),
             recurrent_dropout=tuple(tuple(float(m.layers[i].recurrent_dropout) for m in models) for i in layers),
+            outputs=first.outputs,
         )
 
     @property
@@ -88,7 +90,7 @@ class Plan:
         for m in self.units:
             out += [(width, 4 * m), (m, 4 * m), (4 * m,)]
             width = m
-        for units in (*self.dense, 1):
+        for units in (*self.dense, self.outputs):
             out += [(width, units), (units,)]
             width = units
         return out
@@ -149,7 +151,7 @@ def _lstm(x: tf.Tensor, kernel: tf.Tensor, recurrent: tf.Tensor, bias: tf.Tensor
 def forward(plan: Plan, weights: Sequence[tf.Tensor | np.ndarray], x: tf.Tensor | np.ndarray, *,
             masks: Sequence[tuple[tf.Tensor | None, tf.Tensor | None]] | None = None,
             collect: list[tf.Tensor] | None = None) -> tf.Tensor:
-    """Outputs (R, N, 1) of every run for windows `x`: (N, T, p) shared by all runs, or
+    """Outputs (R, N, outputs) of every run for windows `x`: (N, T, p) shared by all runs, or
     (R, N, T, p) per run.
 
     `masks` holds per LSTM layer its input dropout mask ((R, N, p), or (R, N, 4, p) per
@@ -187,6 +189,11 @@ def forward(plan: Plan, weights: Sequence[tf.Tensor | np.ndarray], x: tf.Tensor 
         if j < len(plan.dense):
             x = _apply(dense, x)
     return x
+
+
+def head(plan: Plan, outputs: tf.Tensor) -> tf.Tensor:
+    """`forward`'s (R, N, outputs) as the targets are shaped: (R, N) for one output, else as is."""
+    return outputs[..., 0] if plan.outputs == 1 else outputs
 
 
 def _sub_seed(seed: int, layer: int, k: int) -> int:

@@ -25,7 +25,8 @@ NADAM_DECAY = 0.96
 
 def per_run_loss(kind: str, y: tf.Tensor, pred: tf.Tensor, weight: tf.Tensor | None = None) -> tf.Tensor:
     """Each run's loss, the mean over its batch: y and pred (R, N) → (R,); with `weight` (N,)
-    of ones and zeros, the mean over the samples weighted 1."""
+    of ones and zeros, the mean over the samples weighted 1. For (R, N, H) (a direct head), a
+    sample's loss is the mean over its H outputs first, as Keras's losses take it."""
     error = pred - y
     if kind == "mse":
         values = tf.square(error)
@@ -36,6 +37,8 @@ def per_run_loss(kind: str, y: tf.Tensor, pred: tf.Tensor, weight: tf.Tensor | N
         values = tf.where(absolute <= 1.0, 0.5 * tf.square(error), absolute - 0.5)
     else:
         raise ValueError(f"Received an invalid value for argument `loss`, expected mse, mae or huber, got {kind!r}.")
+    if values.shape.rank == 3:
+        values = tf.reduce_mean(values, axis=2)
     if weight is None:
         return tf.reduce_mean(values, axis=1)
     return tf.reduce_sum(values * weight, axis=1) / tf.reduce_sum(weight)

@@ -22,7 +22,7 @@ from ..windows import Prepared, future_index
 from ._batched_fit import RunLog
 from ._batched_net import Plan, forward
 from .diagnostics import layer_stats as _stats
-from .train import median_epoch_seconds, score, with_recursive
+from .train import median_epoch_seconds, score, with_horizons
 from .train import regions as _regions
 
 __all__ = ["Forecasts", "forecast", "outcome"]
@@ -31,13 +31,14 @@ __all__ = ["Forecasts", "forecast", "outcome"]
 @dataclass(frozen=True)
 class Forecasts:
     """Every run's scaled forecasts: one step ahead on the test windows (R, n_test), the
-    recursive future (R, steps) or None, the recursive forecast of the test period from its
-    start (R, n_test) or None, and the layer outputs on the test windows."""
+    future (R, steps) or None, the H-step forecasts from every test window (R, n_test, H) or
+    None, the layer outputs on the test windows, and the horizon H the runs are scored to."""
 
     test: np.ndarray
     future: np.ndarray | None
     layers: list[np.ndarray]
-    recursive: np.ndarray | None = None
+    horizons: np.ndarray | None = None
+    horizon: int = 0
 
 
 def _recursive(plan: Plan, weights: Sequence[tf.Tensor], window: np.ndarray, steps: int) -> np.ndarray:
@@ -59,16 +60,45 @@ def _recursive(plan: Plan, weights: Sequence[tf.Tensor], window: np.ndarray, ste
     return forecast
 
 
-def forecast(plan: Plan, weights: Sequence[tf.Tensor], data: Prepared, future_steps: int) -> Forecasts:
-    """Test forecasts, layer outputs and (only when the target is the only input) the future."""
+def _from_every_window(plan: Plan, weights: Sequence[tf.Tensor], x: np.ndarray, steps: int) -> np.ndarray:
+    """Each run's recursive forecasts of `steps` points from every window of `x` at once,
+    (R, N, steps): `steps` batched calls, each forecast fed back as the newest input (univariate)."""
+    runs, shape, n = plan.runs, plan.input_shape, len(x)
+
+    @tf.function(autograph=False)  # type: ignore[untyped-decorator]  # TensorFlow has no type hints
+    def run() -> tf.Tensor:
+        def body(i: tf.Tensor, win: tf.Tensor, out: tf.TensorArray) -> tuple[Any, ...]:
+            value = forward(plan, weights, tf.reshape(win, (runs, n, *shape)))[:, :, 0]
+            return i + 1, tf.concat([win[:, :, 1:], value[:, :, None]], axis=2), out.write(i, value)
+
+        start = tf.broadcast_to(tf.constant(x.reshape(1, n, -1), tf.float32), (runs, n, x[0].size))
+        _, _, out = tf.while_loop(lambda i, *_: i < steps, body,
+                                  (tf.constant(0), start, tf.TensorArray(tf.float32, size=steps)))
+        return tf.transpose(out.stack(), (1, 2, 0))
+
+    forecast: np.ndarray = run().numpy()
+    return forecast
+
+
+def forecast(plan: Plan, weights: Sequence[tf.Tensor], data: Prepared, future_steps: int,
+             horizon: int = 0) -> Forecasts:
+    """Test forecasts, layer outputs, H-step forecasts from every test window and the future
+    (a recursive model's only when the target is the only input; a direct model's from its
+    head, capped at H)."""
     layers: list[tf.Tensor] = []
-    test = forward(plan, weights, data.x_test, collect=layers)[..., 0].numpy()
-    future = recursive = None
-    if data.n_features == 1:
+    out = forward(plan, weights, data.x_test, collect=layers).numpy()
+    future = paths = None
+    if plan.outputs > 1:
+        paths = out[:, :, :horizon]
+        if future_steps > 0:
+            future = forward(plan, weights, data.last_window()[None].reshape(1, *plan.input_shape)).numpy()
+            future = future[:, 0, :future_steps]
+    elif data.n_features == 1:
         if future_steps > 0:
             future = _recursive(plan, weights, data.last_window(), future_steps)
-        recursive = _recursive(plan, weights, data.origin_window(), data.split.n_test)
-    return Forecasts(test, future, [v.numpy() for v in layers], recursive)
+        if horizon > 0:
+            paths = _from_every_window(plan, weights, data.x_test, horizon)
+    return Forecasts(out[:, :, 0], future, [v.numpy() for v in layers], paths, horizon)
 
 
 def _activation(name: str) -> str:
@@ -96,13 +126,14 @@ def outcome(exp: ExperimentSpec, model: ModelSpec, frame: pd.DataFrame, data: Pr
     if log.status in (RunStatus.DIVERGED, RunStatus.CANCELLED):
         out.status, out.message, out.diverged_epoch = RunStatus(log.status), log.message, log.diverged_epoch
         return out
-    if not score(out, forecasts.test[run], data, frame):
+    if not score(out, forecasts.test[run], data, frame, forecasts.horizon):
         return out
     if forecasts.future is not None:
         future = data.path(forecasts.future[run], at_end=True)
         if np.all(np.isfinite(future)):
             out.future = FutureForecast(tuple(future_index(data.index, len(future))), tuple(future.tolist()))
-    with_recursive(out, None if forecasts.recursive is None else forecasts.recursive[run], data)
+    paths = None if forecasts.horizons is None else forecasts.horizons[run]
+    with_horizons(out, paths, data, frame, forecasts.horizon)
     out.diagnostics = Diagnostics(_layers(model, [v[run] for v in forecasts.layers]))
     if len(log.rows) < epochs:
         out.message = f"early stopping after {len(log.rows)} of {epochs} epochs (best weights restored)"

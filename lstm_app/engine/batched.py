@@ -52,7 +52,7 @@ from ._batched_loop import GroupTrainer
 from ._batched_net import Plan, forward, initial_weights, stack, unstack
 from ._batched_report import forecast, outcome
 from .model import build_model
-from .train import target_of
+from .train import horizon_of, target_of
 
 __all__ = [
     "GroupResult",
@@ -81,14 +81,14 @@ def _deterministic() -> None:
 
 
 def group_key(model: ModelSpec, training: TrainingSpec, window: WindowSpec) -> tuple[object, ...]:
-    """What runs must share to train as one graph: the window, layer and head sizes, which
-    layers use recurrent dropout (Keras then uses per-gate masks), the target transform (it
-    changes the data), and every training setting but the seeds. Activations, dropout rates and
-    seeds may differ."""
+    """What runs must share to train as one graph: the window, layer and head sizes (a direct
+    model's Dense(H) head too: it changes the targets), which layers use recurrent dropout (Keras
+    then uses per-gate masks), the target transform (it changes the data), and every training
+    setting but the seeds. Activations, dropout rates and seeds may differ."""
     settings = dataclasses.asdict(training)
     del settings["seeds"]
     return (window, model.units, tuple(layer.recurrent_dropout > 0 for layer in model.layers), model.dense,
-            tuple(sorted(settings.items())), model.target, model.season)
+            tuple(sorted(settings.items())), model.target, model.season, model.outputs)
 
 
 def can_batch(model: ModelSpec) -> tuple[bool, str]:
@@ -130,7 +130,8 @@ def train_group(exp: ExperimentSpec, frame: pd.DataFrame, members: Sequence[tupl
         raise ValueError(f"Received an invalid value for argument `members`, expected runs that share one "
                          f"group_key, got {len(keys)} different keys.")
     _deterministic()
-    data = prepare(frame, exp.window, exp.split, exp.training, target_of(exp.models[members[0][0]], frame))
+    first = exp.models[members[0][0]]
+    data = prepare(frame, exp.window, exp.split, exp.training, target_of(first, frame), first.outputs)
     order = sorted(range(len(members)), key=lambda k: (_signature(exp.models[members[k][0]]), k))
     models = [exp.models[members[k][0]] for k in order]
     trainer = GroupTrainer(Plan.of(models, data.input_shape), exp.training, data,
@@ -140,10 +141,16 @@ def train_group(exp: ExperimentSpec, frame: pd.DataFrame, members: Sequence[tupl
         on_epoch=(lambda r, row: on_epoch(order[r], row)) if on_epoch is not None else None,
         should_stop=(lambda r: should_stop(order[r])) if should_stop is not None else None,
     )
-    finals = forecast(trainer.plan, trainer.weights, data, exp.window.future_steps)
+    def beat(k: int) -> None:  # a heartbeat while scoring (fitting the references takes seconds); its answer is moot
+        if should_stop is not None:
+            should_stop(k)
+
+    beat(0)
+    finals = forecast(trainer.plan, trainer.weights, data, exp.window.future_steps, horizon_of(exp, frame, data))
     weights = trainer.get_weights()
     results: list[GroupResult | None] = [None] * len(members)
     for r, k in enumerate(order):
+        beat(k)
         results[k] = GroupResult(outcome(exp, models[r], frame, data, logs[r], r, finals), unstack(weights, r))
     return results  # type: ignore[return-value]
 

@@ -24,7 +24,7 @@ class GradientProbe:
     def __init__(self, model: keras.Model, x: np.ndarray, y: np.ndarray, loss: str) -> None:
         n = min(PROBE_SIZE, len(x))
         self._x = tf.constant(x[:n], dtype=tf.float32)
-        self._y = tf.constant(np.asarray(y[:n]).reshape(-1, 1), dtype=tf.float32)
+        self._y = tf.constant(np.asarray(y[:n]).reshape(n, -1), dtype=tf.float32)  # (n, 1), or (n, H) for a direct head
         self._loss = keras.losses.get(loss)
         self._groups = [layer.trainable_variables for layer in lstm_layers(model)]
         self._model = model

@@ -22,15 +22,26 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from ..horizons import by_horizon, experiment_horizon
 from ..num import finite_or_none
-from ..outcome import Diagnostics, EpochRow, FutureForecast, Label, Regions, RunOutcome, RunStatus, TestForecast
+from ..outcome import (
+    Diagnostics,
+    EpochRow,
+    FutureForecast,
+    Horizon,
+    Label,
+    Regions,
+    RunOutcome,
+    RunStatus,
+    TestForecast,
+)
 from ..report import metrics
 from ..spec import ExperimentSpec, ModelSpec, TrainingSpec
 from ..windows import Prepared, Target, future_index, prepare
 from .diagnostics import GradientProbe, layer_outputs
 from .model import build_model
 
-__all__ = ["labels", "make_optimizer", "regions", "run_one", "seed_everything", "with_recursive"]
+__all__ = ["horizon_of", "labels", "make_optimizer", "regions", "run_one", "seed_everything", "with_horizons"]
 
 _determinism = False
 
@@ -117,7 +128,7 @@ def run_one(exp: ExperimentSpec, frame: pd.DataFrame, model_index: int, seed: in
             save_path: Path | None = None, probe_gradients: bool = True) -> RunOutcome:
     """Train model `model_index` of `exp` with `seed` on `frame` (target first, then features)."""
     spec, training = exp.models[model_index], exp.training
-    data = prepare(frame, exp.window, exp.split, training, target_of(spec, frame))
+    data = prepare(frame, exp.window, exp.split, training, target_of(spec, frame), spec.outputs)
     seed_everything(seed)
     model = build_model(spec, data.input_shape)
     model.compile(optimizer=make_optimizer(training), loss=training.loss)
@@ -146,10 +157,19 @@ def run_one(exp: ExperimentSpec, frame: pd.DataFrame, model_index: int, seed: in
         outcome.status = RunStatus.CANCELLED
         outcome.message = f"cancelled after {len(watch.rows)} of {training.epochs} epochs"
         return outcome
-    if not score(outcome, model.predict(data.x_test, verbose=0).reshape(-1), data, frame):
+    if should_stop is not None:
+        should_stop()  # a heartbeat before scoring (fitting the references takes seconds); the answer is moot now
+    test = model.predict(data.x_test, verbose=0).reshape(len(data.x_test), -1)
+    horizon = horizon_of(exp, frame, data)
+    if not score(outcome, test[:, 0], data, frame, horizon):
         return outcome
-    outcome.future = _future(model, data, exp.window.future_steps)
-    with_recursive(outcome, _recursive(model, data, data.origin_window(), data.split.n_test), data)
+    if spec.strategy == "direct":
+        outcome.future = _direct_future(model.predict(data.last_window()[None].reshape(1, *data.input_shape),
+                                                      verbose=0)[0], data, exp.window.future_steps)
+        with_horizons(outcome, test[:, :horizon], data, frame, horizon)
+    else:
+        outcome.future = _future(model, data, exp.window.future_steps)
+        with_horizons(outcome, _from_every_window(model, data, horizon), data, frame, horizon)
     outcome.diagnostics = Diagnostics(tuple(layer_outputs(model, data.x_test)))
     outcome.message = _summary(watch.rows, training.epochs)
     if save_path is not None:
@@ -176,7 +196,8 @@ def target_of(model: ModelSpec, frame: pd.DataFrame) -> Target:
     return Target.of(model.target, model.season or metrics.season_for(frame.index))
 
 
-def score(outcome: RunOutcome, scaled_forecast: np.ndarray, data: Prepared, frame: pd.DataFrame) -> bool:
+def score(outcome: RunOutcome, scaled_forecast: np.ndarray, data: Prepared, frame: pd.DataFrame,
+          horizon: int = 0) -> bool:
     """Fill `outcome`'s metrics and test forecast from a one-step test forecast in scaled units;
     a forecast that is not finite marks the run diverged instead (returns False)."""
     forecast = data.one_step(scaled_forecast)
@@ -188,7 +209,7 @@ def score(outcome: RunOutcome, scaled_forecast: np.ndarray, data: Prepared, fram
     first = len(target) - data.split.n_test
     previous = float(target[first - 1])
     outcome.metrics = metrics.evaluate(forecast, data.y_test, previous, history=target[:first],
-                                       season=metrics.season_for(frame.index))
+                                       season=metrics.season_for(frame.index), horizon=horizon)
     outcome.test = TestForecast(tuple(labels(frame.index[first:])), tuple(data.y_test.tolist()),
                                 tuple(forecast.tolist()), tuple(metrics.naive_forecast(previous, data.y_test).tolist()))
     return True
@@ -236,11 +257,52 @@ def _future(model: keras.Model, data: Prepared, steps: int) -> FutureForecast | 
     return FutureForecast(tuple(future_index(data.index, steps)), tuple(forecast.tolist()))
 
 
-def with_recursive(outcome: RunOutcome, scaled: np.ndarray | None, data: Prepared) -> None:
-    """Add the recursive forecast of the test period made at its start (see `TestForecast`);
-    left out when it is not finite (the one-step metrics still stand)."""
-    if scaled is None or outcome.test is None:
+def horizon_of(exp: ExperimentSpec, frame: pd.DataFrame, data: Prepared) -> int:
+    """The horizon the runs of `exp` are scored to on this split (`horizons.experiment_horizon`)."""
+    return experiment_horizon(exp.models, metrics.season_for(frame.index), data.split.n_test)
+
+
+def _from_every_window(model: keras.Model, data: Prepared, steps: int) -> np.ndarray | None:
+    """Recursive forecasts of `steps` points from every test window at once (scaled, (n_test,
+    steps)): `steps` batched calls, each forecast fed back as the newest input; None with extra
+    input columns."""
+    if steps <= 0 or data.n_features != 1:
+        return None
+    window = data.x_test.reshape(len(data.x_test), -1).astype("float32")
+    out = []
+    for _ in range(steps):
+        called = model(window.reshape(len(window), *data.input_shape), training=False)
+        value = np.asarray(called).reshape(len(window), -1)[:, 0]
+        out.append(value)
+        window = np.concatenate([window[:, 1:], value[:, None]], axis=1).astype("float32")
+    return np.stack(out, axis=1)
+
+
+def _direct_future(scaled: np.ndarray, data: Prepared, steps: int) -> FutureForecast | None:
+    """A direct model's future: its Dense(H) output from the last window, capped at H steps
+    (it feeds nothing back)."""
+    steps = min(steps, len(scaled))
+    forecast = data.path(np.asarray(scaled[:steps], dtype=float), at_end=True)
+    if steps <= 0 or not np.all(np.isfinite(forecast)):
+        return None
+    return FutureForecast(tuple(future_index(data.index, steps)), tuple(forecast.tolist()))
+
+
+def with_horizons(outcome: RunOutcome, scaled: np.ndarray | None, data: Prepared, frame: pd.DataFrame,
+                  horizon: int) -> None:
+    """Score the (n_test, H) forecasts from every test window (scaled; None when they cannot be
+    made) at each horizon, beside the baselines', and keep the path from the test period's
+    start as `TestForecast.recursive` when it is finite (the one-step metrics stand either way)."""
+    if outcome.test is None:
         return
-    values = data.path(scaled)
-    if np.all(np.isfinite(values)):
-        outcome.test = dataclasses.replace(outcome.test, recursive=tuple(values.tolist()))
+    target = frame.iloc[:, 0].to_numpy(dtype=float)
+    first = len(target) - data.split.n_test
+    baselines = metrics.horizon_baselines(target[:first], data.y_test, metrics.season_for(frame.index), horizon)
+    if scaled is None:  # no model forecast beyond one step: the baselines' still count
+        outcome.test = dataclasses.replace(outcome.test, recursive=(), horizon=Horizon((), (), baselines))
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = data.paths(np.asarray(scaled, dtype=float))
+    scored = dataclasses.replace(by_horizon(values, data.y_test), baselines=baselines)
+    start = tuple(values[0].tolist()) if len(values) and np.all(np.isfinite(values[0])) else ()
+    outcome.test = dataclasses.replace(outcome.test, recursive=start, horizon=scored)

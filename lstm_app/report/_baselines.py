@@ -137,15 +137,16 @@ class Standing(NamedTuple):
 
 
 def headline(standings: Sequence[Standing], base: Baselines, decimals: int, over: str = "the seeds",
-             unit: str = "seed") -> str:
+             unit: str = "seed", steps: str = "") -> str:
     """The first verdict line: does any model beat the best baseline, and the best statistical
-    reference? `over` names what the interval is over. A model that loses is never hidden behind
-    another that is undecided, and one with fewer than `MIN_SEEDS` runs decides nothing."""
+    reference? `over` names what the interval is over; `steps` says for which horizons (" on the
+    next step"). A model that loses is never hidden behind another that is undecided, and one
+    with fewer than `MIN_SEEDS` runs decides nothing."""
     if base.best is None:
         return ("No baseline could be scored on this test period, so nothing says whether the models "
                 "beat a simple forecast.")
     fmt = functools.partial(stats.format_number, decimals=decimals)
-    best = f"the best baseline, {base.best} (RMSE {fmt(base.best_rmse)})"
+    best = f"the best baseline, {base.best} (RMSE {fmt(base.best_rmse)}){steps}"
     finished = [m for m in standings if m.runs]
     if not finished:
         return f"No model has a finished {unit} yet; {best} is the forecast to beat."

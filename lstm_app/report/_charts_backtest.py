@@ -10,6 +10,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from ..horizons import experiment_horizon
 from ..num import finite_or_none
 from ..spec import ExperimentSpec, ModelSpec
 from ._charts_clip import RMSE_FACTOR, beyond, clip_range, flag
@@ -21,21 +22,22 @@ from .compare import Comparison
 __all__ = ["horizon_cap", "model_settings", "rmse_by_horizon", "settings_diff", "sweep_parallel"]
 
 
-def horizon_cap(horizons: int, season: int | None) -> int:
-    """How many steps ahead the horizon chart shows: about one season (whole seasons, at least 8
-    steps) when the series has a season of 2–24 steps, else 12; never more than `horizons`."""
-    wanted = season * math.ceil(8 / season) if season is not None and 2 <= season <= 24 else 12
-    return max(0, min(horizons, wanted))
+def horizon_cap(models: Sequence[ModelSpec], horizons: int, season: int | None) -> int:
+    """How many steps ahead the horizon chart shows: the experiment's horizon
+    (`horizons.experiment_horizon`), never more than the `horizons` the backtest scored (results
+    from before the cap scored the whole test period)."""
+    return experiment_horizon(models, season, horizons) if horizons > 0 else 0
 
 
 def rmse_by_horizon(spec: ExperimentSpec, comparison: Comparison, season: int | None = None) -> go.Figure:
-    """RMSE of the recursive forecast h steps after each test period's start, per model (pooled
-    over seeds and origins) up to `horizon_cap`, beside the naive forecast held flat from the same
-    start and any other forecaster the backtest scored by horizon (dashed; the naive and the best
-    other one shown, the rest a click away in the legend). A model that runs away is clipped and
+    """RMSE of the forecast h steps ahead, per model (from every test window, recursive or
+    direct; pooled over seeds and origins; results from before that: from each test period's
+    start) up to `horizon_cap`, beside the naive forecast held flat from the same windows and
+    any other forecaster the backtest scored by horizon (dashed; the naive and the best other one
+    shown, the rest a click away in the legend). A model that runs away is clipped and
     its legend entry says how far it went."""
     bt = comparison.backtest
-    fmt, cap = f",.{comparison.decimals}f", horizon_cap(bt.horizons, season)
+    fmt, cap = f",.{comparison.decimals}f", horizon_cap(spec.models, bt.horizons, season)
     horizons = list(range(1, cap + 1))
     table = {m.name: list((bt.rmse_by_horizon.get(m.name) or [])[:cap]) for m in spec.models}
     lines = {name: values for name, values in table.items() if _finite(values)}
@@ -67,11 +69,11 @@ def rmse_by_horizon(spec: ExperimentSpec, comparison: Comparison, season: int | 
     upto = f" · first {cap} of {bt.horizons} steps" if cap < bt.horizons else ""
     fig = figure(*traces, layout={
         **house("RMSE by forecast horizon", body=240, legend=legend,
-                subtitle=f"recursive forecasts from the start of each test period · {origins}"
+                subtitle=f"forecasts h steps ahead from every test window · {origins}"
                          f"{len(comparison.seeds)} seeds per model · lower is better{upto}"),
         "xaxis": {"title": {"text": "steps ahead (h)"}, **({"dtick": 1} if cap <= 20 else {})}, "yaxis": yaxis})
     if not lines:
-        note(fig, "No recursive forecasts yet (they need a univariate series and a finished run).")
+        note(fig, "No multi-step forecasts yet (they need a univariate series and a finished run).")
     return fig
 
 

@@ -149,6 +149,9 @@ class ModelSummary:
     vs_baseline: stats.PairedDiff | None = None  # RMSE − best baseline RMSE per run
     origins: int = 1
     beats_reference: bool | None = None  # beats the best statistical reference (ETS, ARIMA, Theta), as above
+    horizon: int = 0  # H: the steps `rmse_h` pools (0 without a 1–H score)
+    rmse_h: float | None = None  # mean over runs of the RMSE over horizons 1..H, from every test window
+    beats_naive_h: bool | None = None  # beats the best baseline over 1..H, as `beats_naive` on the next step
 
     def message(self) -> str:
         """The verdict followed by the warnings as sentences."""

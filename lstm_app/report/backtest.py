@@ -1,10 +1,12 @@
 """Rolling-origin backtest summary: where each origin's test period lies, and RMSE by horizon.
 
-Every run forecasts its test period twice: one step ahead from actual history (what the metrics
-score) and recursively from the period's start, each prediction fed back as the next input
-(`TestForecast.recursive`, entry h − 1 being h steps ahead). `backtest` pools the recursive
-errors of every finished run of a model over its seeds and origins into an RMSE per horizon,
-beside the naive forecast's (the last value before the test period, held flat).
+Every run forecasts one step ahead from actual history (what the metrics score) and H steps
+ahead from every test window (`TestForecast.horizon`, see `lstm_app.horizons`), beside the
+forecasters of `report.forecasters`. `backtest` pools each model's squared errors at each
+horizon over its runs × origins × windows into an RMSE per horizon and one over 1..H, and the
+forecasters' the same way over the origins (under their keys: "naive", "seasonal", "drift",
+"ets", "arima", "theta"). Results written before the horizon block pool the one recursive path
+from each test period's start (`TestForecast.recursive`) as they always did.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..num import finite_or_none
-from ..outcome import Label, RunOutcome, RunStatus
+from ..outcome import Horizon, Label, RunOutcome, RunStatus
 from ..spec import ExperimentSpec, RunKey
 from . import stats
+from .forecasters import FORECASTERS
 
 __all__ = ["NAIVE", "Backtest", "OriginInfo", "backtest"]
 
@@ -43,20 +46,25 @@ class OriginInfo:
 @dataclass(frozen=True)
 class Backtest:
     """The origins of an experiment (`count` planned; `origins` those with a finished run) and
-    the RMSE at each horizon h = 1 .. `horizons` per model and for the naive forecast (None
-    where no run had a finite recursive forecast), with how many forecasts each pools."""
+    the RMSE at each horizon h = 1 .. `horizons` per model, for the naive forecast (`NAIVE`) and
+    for each forecaster key in `baselines` (None where nothing finite was scored), with how many
+    runs each pools; `rmse_h`, the RMSE over horizons 1..H together. A forecaster key that is also
+    a model's name is left out (the model keeps its line)."""
 
     count: int = 1
     origins: tuple[OriginInfo, ...] = ()
     horizons: int = 0
     rmse_by_horizon: dict[str, list[float | None]] = field(default_factory=dict)
     forecasts: dict[str, int] = field(default_factory=dict)
+    rmse_h: dict[str, float | None] = field(default_factory=dict)
+    baselines: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return stats.json_dict({
-            "count": self.count, "origins": [o.to_dict() for o in self.origins], "horizons": self.horizons,
-            "rmse_by_horizon": self.rmse_by_horizon, "forecasts": self.forecasts,
-        })
+        out = {"count": self.count, "origins": [o.to_dict() for o in self.origins], "horizons": self.horizons,
+               "rmse_by_horizon": self.rmse_by_horizon, "forecasts": self.forecasts}
+        if self.rmse_h:
+            out.update(rmse_h=self.rmse_h, baselines=list(self.baselines))
+        return stats.json_dict(out)
 
 
 def backtest(spec: ExperimentSpec, outcomes: Mapping[RunKey, RunOutcome]) -> Backtest:
@@ -67,6 +75,8 @@ def backtest(spec: ExperimentSpec, outcomes: Mapping[RunKey, RunOutcome]) -> Bac
         if origin not in origins and o.regions is not None and o.test is not None and o.test.time:
             r = o.regions
             origins[origin] = OriginInfo(origin, r.test_start, o.test.time[-1], r.n_train, r.n_val, r.n_test)
+    if any(o.test is not None and o.test.horizon is not None for o in done.values()):
+        return _pooled(spec, done, tuple(origins[k] for k in sorted(origins)))
     horizons = max((len(o.test.recursive) for o in done.values() if o.test is not None), default=0)
     table: dict[str, list[float | None]] = {}
     counts: dict[str, int] = {}
@@ -98,3 +108,55 @@ def _by_horizon(pairs: list[tuple[list[Any], list[Any]]], horizons: int) -> tupl
             if fv is not None and av is not None:
                 squares[h].append((fv - av) ** 2)
     return [math.sqrt(sum(sq) / len(sq)) if sq else None for sq in squares], used
+
+
+def _pooled(spec: ExperimentSpec, done: Mapping[RunKey, RunOutcome], origins: tuple[OriginInfo, ...]) -> Backtest:
+    """`backtest` from the runs' horizon blocks: squared errors pooled over runs, origins and
+    test windows (each horizon's RMSE weighted by how many forecasts it scored)."""
+    scored = {key: o.test.horizon for key, o in done.items() if o.test is not None and o.test.horizon is not None}
+    table: dict[str, list[float | None]] = {}
+    counts: dict[str, int] = {}
+    for i, model in enumerate(spec.models):
+        found = [h for (m, _, _), h in scored.items() if m == i and h.rmse]
+        table[model.name], counts[model.name] = _pool(found), len(found)
+    per_origin: dict[int, Horizon] = {}
+    for (_, _, origin), h in sorted(scored.items()):
+        per_origin.setdefault(origin, h)
+    names = {m.name for m in spec.models}
+    keys = [f.key for f in FORECASTERS if f.key not in names]
+    for key in keys:
+        found = [b for h in per_origin.values() if (b := h.baselines.get(key)) is not None]
+        if found and len(found) == len(per_origin):
+            table[key], counts[key] = _pool(found), len(found)
+    if "naive" in table or "naive" in names:
+        found = [b for h in per_origin.values() if (b := h.baselines.get("naive")) is not None]
+        table[NAIVE], counts[NAIVE] = _pool(found), len(found)
+    horizons = max((len(v) for v in table.values()), default=0)
+    pooled = {model.name: _pooled_h([h for (m, _, _), h in scored.items() if m == i and h.rmse])
+              for i, model in enumerate(spec.models)}
+    for key in (*[k for k in keys if k in table], *([NAIVE] if NAIVE in table else [])):
+        base = "naive" if key == NAIVE else key
+        pooled[key] = _pooled_h([b for h in per_origin.values() if (b := h.baselines.get(base)) is not None])
+    return Backtest(spec.backtest.origins, origins, horizons, table, counts, pooled,
+                    tuple(k for k in keys if k in table))
+
+
+def _pool(blocks: list[Horizon]) -> list[float | None]:
+    """RMSE at each horizon over several blocks (runs or origins): mean of every squared error."""
+    steps = max((len(b.rmse) for b in blocks), default=0)
+    out: list[float | None] = []
+    for h in range(steps):
+        pairs = [(b.n[h], b.rmse[h]) for b in blocks if h < len(b.rmse)]
+        if not pairs or any(r is None for _, r in pairs) or not sum(n for n, _ in pairs):
+            out.append(None)
+            continue
+        out.append(math.sqrt(sum(n * r * r for n, r in pairs if r is not None) / sum(n for n, _ in pairs)))
+    return out
+
+
+def _pooled_h(blocks: list[Horizon]) -> float | None:
+    """The RMSE over horizons 1..H of several blocks together (None when any is missing)."""
+    if not blocks or any(b.pooled() is None for b in blocks):
+        return None
+    total = sum(sum(b.n) for b in blocks)
+    return math.sqrt(sum((b.pooled() or 0.0) ** 2 * sum(b.n) for b in blocks) / total) if total else None

@@ -41,8 +41,30 @@ def keras_code(spec: ModelSpec, n_features: int, lookback: int, framing: str,
             f"# fit: epochs={training.epochs}, batch_size={training.batch_size}, "
             f"validation share {training.validation_share}, early stopping patience {training.patience}",
         ]
-    lines += [*_target_lines(spec), "model.summary()", ""]
+    lines += [*_target_lines(spec), *_direct_lines(spec), "model.summary()", ""]
     return "\n".join(lines)
+
+
+def _direct_lines(spec: ModelSpec) -> list[str]:
+    """A direct model's H-step targets (`windows.prepare` with `outputs` builds the same)."""
+    if spec.strategy != "direct":
+        return []
+    h = spec.outputs
+    return [
+        "",
+        f"# Direct strategy: the Dense({h}) output forecasts the next {h} values at once. Each window's",
+        f"# target is the next {h} values of the (transformed, scaled) target, all inside its own part:",
+        "import numpy as np",
+        "",
+        "",
+        f"def direct_targets(series: np.ndarray, lookback: int, horizon: int = {h}) -> tuple[np.ndarray, np.ndarray]:",
+        '    """(samples, lookback, columns) windows of `series` (rows × columns) and their next `horizon` targets."""',
+        "    view = np.lib.stride_tricks.sliding_window_view",
+        "    windows = view(series, lookback, axis=0)[: len(series) - lookback - horizon + 1]",
+        "    targets = view(series[lookback:, 0], horizon)",
+        "    return np.moveaxis(windows, -1, 1), targets",
+        "",
+    ]
 
 
 def _target_lines(spec: ModelSpec) -> list[str]:

@@ -33,6 +33,7 @@ from ._comparison import (
     TableColumn,
     Versus,
 )
+from ._horizon import horizon_verdicts
 from ._verdicts import MIN_DM_POINTS, early_stop_warnings, reference_verdict, seeds_text, verdict
 from .backtest import backtest
 
@@ -119,8 +120,14 @@ def summarize(
         for i in range(len(names))
     ]
     over = "the seeds" if origins == 1 else f"the runs ({len(seeds)} seeds × {origins} backtest origins)"
+    summary = backtest(spec, present)
+    steps = horizon_verdicts(summary.horizons, runs, confidence)
+    for m in models:
+        m.horizon, m.rmse_h, m.beats_naive_h = steps.steps, steps.rmse.get(m.index), steps.beats.get(m.index)
     first = headline([Standing(m.name, m.seeds_done, m.beats_naive, m.mean.get("rmse"), m.beats_reference)
-                      for m in models], base, decimals, over, unit)
+                      for m in models], base, decimals, over, unit, " on the next step" if steps.scored else "")
+    if steps.scored:
+        first += " " + steps.headline(names, {m.index: m.seeds_done for m in models}, decimals, over, unit)
     if base.best is not None:
         notes.insert(0, "Baselines: a model beats the best baseline when the "
                      f"{confidence:.0%} interval of its {per} RMSE minus the baseline's "
@@ -132,7 +139,7 @@ def summarize(
                      "on every origin with every seed and the same splits; scaling is fitted per origin on "
                      "its training part only; the test periods follow each other and never overlap.")
     return Comparison(names[reference], reference, seeds, models, naive, notes, decimals, variant,
-                      confidence, base, first, backtest(spec, present))
+                      confidence, base, first, summary)
 
 
 def _seed_row(run: RunOutcome | None) -> SeedRow:

@@ -19,13 +19,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FitError
-from ..outcome import Metrics
+from ..horizons import by_horizon
+from ..outcome import Horizon, Metrics
 from . import forecasters
 
 _log = logging.getLogger(__name__)
 
 __all__ = [
-    "baseline_rmse", "drift_forecast", "evaluate", "mae", "mda", "mfe", "naive_forecast", "rmse", "season_for",
+    "baseline_rmse", "drift_forecast", "evaluate", "horizon_baselines", "mae", "mda", "mfe", "naive_forecast", "rmse",
+    "season_for",
     "seasonal_naive_forecast", "skill", "volatility_ratio",
 ]
 
@@ -100,13 +102,14 @@ def _one_step_or_none(cls: type[forecasters.Forecaster], history: np.ndarray, ac
 
 
 def evaluate(forecast: np.ndarray, actual: np.ndarray, previous: float,
-             history: np.ndarray | None = None, season: int | None = None) -> Metrics:
+             history: np.ndarray | None = None, season: int | None = None, horizon: int = 0) -> Metrics:
     """All metrics at once; `previous` is the actual value just before the test period. Every
     forecaster of `forecasters.FORECASTERS` is fitted on `history` (the series before the test
     period; `previous` alone without it) and scored on the same test values; those that cannot
-    be fitted there are left out."""
+    be fitted there are left out. `horizon`: the steps `horizon_baselines` will ask for next
+    (the fits are shared through one cache)."""
     train = np.asarray(history, dtype=float) if history is not None else np.array([previous], dtype=float)
-    scored = baseline_rmse(train, actual, season)
+    scored = baseline_rmse(train, actual, season, horizon)
     naive = naive_forecast(previous, actual)
     model_rmse = rmse(forecast, actual)
     scored["naive"] = rmse(naive, actual)  # from `previous`, which a caller may give apart from history
@@ -122,21 +125,54 @@ def evaluate(forecast: np.ndarray, actual: np.ndarray, previous: float,
     )
 
 
-def baseline_rmse(train: np.ndarray, actual: np.ndarray, season: int | None) -> dict[str, float]:
+def baseline_rmse(train: np.ndarray, actual: np.ndarray, season: int | None, horizon: int = 0) -> dict[str, float]:
     """Each forecaster fitted on `train` and scored one step ahead over `actual`: RMSE by key
     (those that cannot be fitted on these rows are left out). The runs of one split share the
     answer, so a worker fits the statistical references once per split, not once per run."""
-    t, a = np.ascontiguousarray(train, dtype=float), np.ascontiguousarray(actual, dtype=float)
-    return dict(_scored(t.tobytes(), a.tobytes(), season))
+    return {key: value for key, value, _ in _scored(*_keys(train, actual), season, horizon)}
+
+
+def horizon_baselines(train: np.ndarray, actual: np.ndarray, season: int | None, horizon: int) -> dict[str, Horizon]:
+    """Each forecaster's RMSE at horizons 1..`horizon` over `actual`: the simple baselines
+    forecast from every test window (refitted on the history before it, as cheap as arithmetic);
+    the statistical references, fitted once on `train`, from the test period's start only. The
+    runs of one split share the answer (cached, as `baseline_rmse`)."""
+    return dict(_horizons(*_keys(train, actual), season, horizon))
 
 
 @functools.lru_cache(maxsize=16)
-def _scored(train: bytes, actual: bytes, season: int | None) -> tuple[tuple[str, float], ...]:
+def _horizons(train_bytes: bytes, actual_bytes: bytes, season: int | None,
+              horizon: int) -> tuple[tuple[str, Horizon], ...]:
+    train, a = np.frombuffer(train_bytes), np.frombuffer(actual_bytes)
+    out: dict[str, Horizon] = {}
+    for key, _, path in _scored(train_bytes, actual_bytes, season, horizon):
+        if path:
+            out[key] = by_horizon(np.array([path]), a)
+    history = np.concatenate([np.asarray(train, dtype=float), a])
+    for cls in (c for c in forecasters.FORECASTERS if c.family == "baseline"):
+        try:
+            rows = [cls(season).fit(history[: len(history) - len(a) + k]).predict(horizon) for k in range(len(a))]
+        except FitError:
+            continue
+        out[cls.key] = by_horizon(np.array(rows), a)
+    return tuple(out.items())
+
+
+def _keys(train: np.ndarray, actual: np.ndarray) -> tuple[bytes, bytes]:
+    return (np.ascontiguousarray(train, dtype=float).tobytes(), np.ascontiguousarray(actual, dtype=float).tobytes())
+
+
+@functools.lru_cache(maxsize=16)
+def _scored(train: bytes, actual: bytes, season: int | None,
+            horizon: int) -> tuple[tuple[str, float, tuple[float, ...]], ...]:
+    """(key, one-step RMSE, `horizon`-step path from the end of `train` or ()) per forecaster."""
     t, a = np.frombuffer(train), np.frombuffer(actual)
     scored = []
     for cls in forecasters.FORECASTERS:
         try:
-            forecast = forecasters.one_step(cls, t, a, season)
+            fitted = cls(season).fit(t)
+            forecast = fitted.predict_one_step(a)
+            path = np.asarray(fitted.predict(horizon), dtype=float) if horizon else np.empty(0)
         except FitError:
             continue
         except Exception as exc:  # a reference's library failing must never fail the model's run
@@ -144,7 +180,8 @@ def _scored(train: bytes, actual: bytes, season: int | None) -> tuple[tuple[str,
                          type(exc).__name__, exc)
             continue
         if forecast.shape == a.shape and np.all(np.isfinite(forecast)):
-            scored.append((cls.key, rmse(forecast, a)))
+            kept = tuple(path.tolist()) if path.shape == (horizon,) and np.all(np.isfinite(path)) else ()
+            scored.append((cls.key, rmse(forecast, a), kept))
     return tuple(scored)
 
 

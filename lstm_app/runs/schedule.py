@@ -44,11 +44,11 @@ class Engine(StrEnum):
 
 def group_key(model: ModelSpec) -> tuple[object, ...]:
     """Runs of one experiment with equal keys can share one batched graph: the same layer and
-    head sizes, recurrent dropout in the same layers and the same target transform (activations,
-    dropout rates and seeds may differ). Mirrors `engine.batched.group_key`, which adds what an
-    experiment fixes."""
+    head sizes (a direct model's Dense(H) output included), recurrent dropout in the same layers
+    and the same target transform (activations, dropout rates and seeds may differ). Mirrors
+    `engine.batched.group_key`, which adds what an experiment fixes."""
     return (model.units, tuple(model.dense), tuple(layer.recurrent_dropout > 0 for layer in model.layers),
-            model.target, model.season)
+            model.target, model.season, model.outputs)
 
 
 @dataclass(frozen=True)

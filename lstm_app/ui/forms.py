@@ -24,6 +24,7 @@ from ..params import count_layers
 from ..presets import DECISIVE_ORIGINS, DECISIVE_SEEDS, hotel_replication, seed_question, sweep_models
 from ..report.stats import finite_or_none
 from ..spec import (
+    STRATEGIES,
     TARGETS,
     BacktestSpec,
     DataSpec,
@@ -46,6 +47,7 @@ __all__ = [
     "backtest_of",
     "build_specs",
     "experiment",
+    "forecast_help",
     "hotel_settings",
     "param_table",
     "parse_units",
@@ -141,27 +143,31 @@ class ModelDraft:
     dense: tuple[int, ...] = ()
     target: str = "level"  # `spec.TARGETS`
     season: int | None = None  # a seasonal difference's lag; None: the data's season
+    strategy: str = "recursive"  # `spec.STRATEGIES`
+    horizon: int | None = None  # a direct head's steps (None: not given)
     uid: int = dataclasses.field(default_factory=new_uid)
 
     @classmethod
     def of(cls, model: ModelSpec) -> ModelDraft:
         """A model spec as an editable draft with a fresh `uid`."""
         return cls(model.name, tuple(LayerDraft.of(layer) for layer in model.layers), model.between or NONE,
-                   tuple(model.dense), model.target, model.season)
+                   tuple(model.dense), model.target, model.season, model.strategy, model.horizon)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> ModelDraft:
         """A draft from `to_dict`'s output (a saved working setup), with a fresh `uid`; one saved
-        before targets existed is a level model."""
-        season = raw.get("season")
+        before targets existed is a level model, one saved before horizons a recursive one."""
+        season, horizon = raw.get("season"), raw.get("horizon")
         return cls(str(raw.get("name") or ""), tuple(LayerDraft.from_row(r) for r in raw["layers"]),
                    str(raw.get("between") or NONE), tuple(int(u) for u in raw.get("dense") or ()),
-                   str(raw.get("target") or "level"), None if season is None else int(season))
+                   str(raw.get("target") or "level"), None if season is None else int(season),
+                   str(raw.get("strategy") or "recursive"), None if horizon is None else int(horizon))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (without the uid)."""
         return {"name": self.name, "layers": [layer.row() for layer in self.layers], "between": self.between,
-                "dense": list(self.dense), "target": self.target, "season": self.season}
+                "dense": list(self.dense), "target": self.target, "season": self.season,
+                "strategy": self.strategy, "horizon": self.horizon}
 
     def renamed(self, name: str) -> ModelDraft:
         return dataclasses.replace(self, name=name, uid=new_uid())
@@ -175,7 +181,7 @@ class ModelDraft:
             raise SpecError(f"Model {label!r} needs at least one LSTM layer: add a row to its layers table.")
         try:
             return ModelSpec(name, layers, between=None if self.between == NONE else self.between, dense=self.dense,
-                             target=self.target, season=self.season)
+                             target=self.target, season=self.season, horizon=self.horizon, strategy=self.strategy)
         except SpecError as exc:
             raise SpecError(f"Model {name!r}: {exc}") from None
 
@@ -184,6 +190,13 @@ def target_help() -> str:
     """The target select's help: every transform with what the network then learns."""
     return "  \n".join(f"**{name}**: {text}" for name, text in TARGETS.items()) + (
         "  \nMetrics and charts stay in the series' units; the parameter count does not change.")
+
+
+def forecast_help() -> str:
+    """The forecast select's help: each strategy, and what the horizon means."""
+    return "  \n".join(f"**{name}**: {text}" for name, text in STRATEGIES.items()) + (
+        "  \nThe horizon is how many steps ahead every model is scored (RMSE by horizon and over 1–H steps); "
+        "0 = one season (up to 24 steps), else 12.")
 
 
 def unique_name(name: str, taken: Iterable[str]) -> str:

@@ -247,9 +247,19 @@ class PageState:
         self._s[key] = self.draft.model(uid).target
         return key
 
+    def bind_forecast(self, uid: int) -> tuple[str, str]:
+        """Keys of a model's forecast-strategy select and horizon input (0: none), seeded from the draft."""
+        d, strategy, horizon = self.draft.model(uid), f"strategy_{uid}", f"horizon_{uid}"
+        self._s[strategy], self._s[horizon] = d.strategy, d.horizon or 0
+        return strategy, horizon
+
+    def commit_horizon(self, uid: int) -> None:
+        value = self._s[f"horizon_{uid}"]
+        self.draft.update_model(uid, horizon=int(value) if value else None)
+
     def commit_model(self, uid: int, field: str) -> None:
-        """A model's name box, between-layers or target select changed (`field` is "name",
-        "between" or "target"; a target chosen here is never replaced by advice)."""
+        """A model's name box, between-layers, target or strategy select changed (`field` is
+        "name", "between", "target" or "strategy"; a target chosen here is never replaced by advice)."""
         self.draft.update_model(uid, **{field: str(self._s[f"{field}_{uid}"])})
 
     def set_layers(self, uid: int, rows: Sequence[Mapping[Any, Any]]) -> None:
