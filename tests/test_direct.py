@@ -163,6 +163,8 @@ def test_verdicts_say_next_step_and_1_to_h_steps() -> None:
     assert "Over 1–3 steps: m beats the best baseline, naive (RMSE 2" in comparison.headline
     saved = comparison.to_dict()["models"][0]
     assert saved["beats_naive_h"] is True and saved["rmse_h"] == pytest.approx(model.rmse_h)
+    losing = {(0, s, 0): _run((5.0 + s / 10, 5.0, 5.0), (2.0, 2.0, 2.0), 0) for s in seeds}
+    assert "Over 1–3 steps: no model beats the best baseline, naive (RMSE 2" in summarize(spec, losing).headline
 
 
 @pytest.fixture(scope="module")

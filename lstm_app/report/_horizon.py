@@ -36,7 +36,10 @@ class HorizonVerdicts:
             return ""
         standings = [Standing(name, runs.get(i, 0) if self.rmse.get(i) is not None else 0, self.beats.get(i),
                               self.rmse.get(i)) for i, name in enumerate(names)]
-        return f"Over 1–{self.steps} steps: " + headline(standings, self.base, decimals, over, unit)
+        line = headline(standings, self.base, decimals, over, unit)
+        if line.startswith(("No ", "Whether ")):  # the line's own words (a model's name keeps its case)
+            line = line[:1].lower() + line[1:]
+        return f"Over 1–{self.steps} steps: " + line
 
 
 def _block(run: RunOutcome | None, steps: int) -> Horizon | None:
