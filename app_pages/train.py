@@ -36,7 +36,7 @@ def experiment(chosen: Chosen | None) -> ExperimentSpec | None:
     spec = experiment_spec(d.experiment_name(datetime.now()), chosen.spec, models, window, split, training, backtest)
     check_budget(spec, chosen.frame.shape[1])  # a LabError naming the model, its count and the limit
     split_line(len(chosen.frame), window, split, training, backtest.origins)
-    feasible.check(spec, chosen.frame)  # a model's target transform that cannot work on this series
+    feasible.check_targets(spec, chosen.frame)  # split_line above checked the split and origins
     return spec
 
 
