@@ -127,7 +127,7 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
             open_page("Compare")
             expect(main.get_by_text("(4 done)", exact=False)).to_be_visible(timeout=30_000)
             expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=30_000)
-            expect(main.get_by_text("Verdicts")).to_be_visible()
+            expect(main.get_by_text("Verdicts", exact=True)).to_be_visible()
             charts = main.locator('[data-testid="stPlotlyChart"]')
             expect(charts.first).to_be_visible(timeout=30_000)
             expect(charts.nth(4)).to_be_attached(timeout=30_000)  # forecast, parameters, loss, histograms, gradients
@@ -141,7 +141,7 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
             # a link to the result opens it in a fresh tab
             other = browser.new_page(viewport={"width": 1280, "height": 800})
             other.goto(page.url, wait_until="domcontentloaded")
-            expect(other.get_by_text("Verdicts")).to_be_visible(timeout=60_000)
+            expect(other.get_by_text("Verdicts", exact=True)).to_be_visible(timeout=60_000)
             expect(other.get_by_text("experiment 1,", exact=False)).to_be_visible()
             other.close()
 
