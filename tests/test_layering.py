@@ -78,6 +78,20 @@ def test_layering(rule: str) -> None:
         pytest.fail(f"{rule}: {out.stdout.strip()} loaded by {culprits}")
 
 
+def test_keras_loads_without_scikit_learn_and_matplotlib_which_stay_importable() -> None:
+    """Keras imports both when installed; the engine hides them while Keras loads (a quarter of a
+    worker's start-up) and then unhides them."""
+    code = ("import sys\n"
+            "import lstm_app.engine, lstm_app.engine.batched, lstm_app.engine.train, keras\n"
+            "loaded = sorted(m for m in ('sklearn', 'matplotlib') if m in sys.modules)\n"
+            "import sklearn, matplotlib\n"
+            "print(loaded, sklearn.__name__, matplotlib.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=240,
+                         check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["[]", "sklearn", "matplotlib"], out.stdout
+
+
 def test_only_the_exporter_imports_mlflow_and_the_page_loads_none() -> None:
     """Statically, counting imports inside functions (the runtime rule above sees only import
     time); and at run time, the page's modules as Streamlit loads them."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import signal
 import sys
@@ -264,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A file-size limit (like a full disk) must fail the write, which the store reports in one
     # sentence, instead of killing the worker with SIGXFSZ.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    importlib.import_module("lstm_app.engine")  # loads Keras quietly, without its unused extras
     import keras
     import tensorflow as tf
 
