@@ -147,7 +147,11 @@ def card(uid: int, n_features: int, window: WindowSpec | None) -> ModelSpec | No
     f1, f2 = st.columns(2)
     f1.selectbox("Forecast", list(STRATEGIES), key=strategy, on_change=state.commit_model, args=(uid, "strategy"),
                  help=forecast_help())
-    f2.number_input("Horizon (steps)", 0, MAX_HORIZON, key=horizon, step=1, on_change=state.commit_horizon, args=(uid,))
+    f2.number_input("Horizon (steps, 0 = auto)", 0, MAX_HORIZON, key=horizon, step=1, on_change=state.commit_horizon,
+                    args=(uid,), help="How many steps ahead. A direct model predicts them at once and needs a number "
+                                      "here. A recursive model is scored that far; 0 (auto) scores it as far as the "
+                                      "longest direct model, else about one season of at least 8 steps (monthly "
+                                      "12, daily 14), else 12 steps, never past the test period.")
     b1, b2 = st.columns(2)
     b1.button("Duplicate", key=f"dup_{uid}", on_click=lambda: state.draft.duplicate(uid), width="stretch")
     b2.button("Remove", key=f"rm_{uid}", on_click=lambda: state.draft.remove(uid), width="stretch",
