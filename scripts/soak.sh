@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Is the suite flaky? Run the whole pytest suite N times (default 5) in a clean clone of this
-# checkout's HEAD, then once more beside a CPU hog (2 busy-loop processes that this script starts
-# and always stops), and print each run's result and time. Extra arguments go to pytest, e.g.
+# Is the suite flaky? Run the whole pytest suite N times (default 5; on 2 processes, as
+# scripts/test.sh does) in a clean clone of this checkout's HEAD, then once more beside a CPU hog
+# (2 busy-loop processes that this script starts and always stops), and print each run's result
+# and time. Extra arguments go to pytest, e.g.
 #   ./scripts/soak.sh 1 tests/test_store.py      # one plain run and one hogged run of a subset
 # Exit status: 0 when every run passed.
 set -euo pipefail
@@ -27,7 +28,7 @@ results=()
 run_once() {  # run_once LABEL: one whole pytest run, its result and time recorded
   local label="$1" start end code=0
   start=$(date +%s)
-  .venv/bin/python -m pytest -q -p no:cacheprovider "${@:2}" >"$clone/$label.log" 2>&1 || code=$?
+  .venv/bin/python -m pytest -q -p no:cacheprovider -n "${LSTM_LAB_TEST_PROCESSES:-2}" --dist loadfile --no-loadscope-reorder "${@:2}" >"$clone/$label.log" 2>&1 || code=$?
   end=$(date +%s)
   local verdict="pass"
   [ "$code" = 0 ] || { verdict="FAIL (exit $code)"; failures=$((failures + 1)); mkdir -p "$kept"; cp "$clone/$label.log" "$kept/"; }

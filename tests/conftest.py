@@ -31,10 +31,28 @@ SMOKE_MODULES = {
 SMOKE_TESTS = {"test_executors.py::test_runs_finish_with_every_epoch_row_on_ray_and_local[local]"}
 
 
+# --- pytest-xdist: scripts/test.sh runs `-n 2 --dist loadfile --no-loadscope-reorder` ---------------
+# A test file runs whole on one xdist worker, so a module-scoped fixture that trains (every sample,
+# the batched engine's references, ...) trains once. Files are handed out slowest first (from
+# `--durations=0`), so the two workers finish together instead of one waiting on a late slow file.
+# (`--dist loadgroup` with `xdist_group` marks would be finer, but pytest-xdist 3.8 cannot rename
+# pytest 9's node ids, so its groups are silently ignored.)
+SLOW_FIRST = ("test_runner.py", "test_executors.py", "test_e2e_browser.py", "test_every_sample.py",
+              "test_ray_cluster.py", "test_dashboard.py", "test_mlflow_export.py", "test_engine_batched.py",
+              "test_train.py", "test_fuzz.py", "test_cli.py", "test_backtest.py", "test_layering.py",
+              "test_gemm_lstm.py", "test_data.py", "test_direct.py")
+
+
+def _rank(item: pytest.Item) -> int:
+    name = item.path.name
+    return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in SMOKE_MODULES or f"{item.path.name}::{item.name}" in SMOKE_TESTS:
             item.add_marker(pytest.mark.smoke)
+    items.sort(key=_rank)  # stable: a file's tests keep their order
 
 
 # --- run store / background runner fixtures (tests/test_store.py, tests/test_jobs.py) ---------
