@@ -59,7 +59,7 @@ def summary(chosen: Chosen | None) -> ExperimentSpec | None:
                f"{plural(len(spec.backtest_runs()), 'run')} of {plural(training.epochs, 'epoch')} on "
                + fill("**{}**. ", chosen.name)
                + split_line(len(chosen.frame), spec.window, spec.split, training, origins))
-    seconds, plan = schedule.estimate(spec, len(chosen.frame))
+    seconds, plan = schedule.estimate(spec, len(chosen.frame), cost=schedule.cost_model(common.store().path.parent))
     say = st.warning if seconds > 600 else st.caption
     say(f"Estimated time: {plan}." + (" Fewer epochs, seeds or models, or a shorter series, would make it "
                                        "quicker." if seconds > 600 else ""))

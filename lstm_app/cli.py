@@ -1,4 +1,4 @@
-"""Headless command line: ``python -m lstm_app inspect|params|run|export-mlflow ...``.
+"""Headless command line: ``python -m lstm_app inspect|params|run|export-mlflow|calibrate ...``.
 
 Each subcommand is one function that adds its parser and sets ``func`` to its handler; list the
 function in `SUBCOMMANDS`. Handlers return the exit code. A `LabError` from any handler becomes
@@ -23,7 +23,8 @@ import pandas as pd
 from . import data, feasible, params, windows
 from .data import samples
 from .errors import LabError, SpecError
-from .runs import Store, default_path, parse_executor
+from .runs import Store, default_path, parse_executor, schedule
+from .runs.store import data_dir
 from .spec import (
     ACTIVATIONS,
     FRAMINGS,
@@ -216,7 +217,7 @@ def _run(args: argparse.Namespace) -> int:
         print("executor: local (this process)", flush=True)
         outcomes, failures = headless.run_experiment(
             spec, frame, progress=lambda line: print(line, flush=True),
-            model_dir=args.out if args.save_models else None)
+            model_dir=args.out if args.save_models else None, cost=schedule.cost_model(data_dir()))
     else:
         from .runs import run_on_executor
 
@@ -258,7 +259,8 @@ def _to_mlflow(args: argparse.Namespace, spec: ExperimentSpec, path: Path, n_row
     source = args.data if args.data is not None else samples.resolve(spec.data.source, base=path.parent)
     sha = hashlib.sha256(data.load_bytes(source)).hexdigest()
     summary = mlflow_export.export_outcomes(spec, sha, n_rows, outcomes, failures, comparison, args.mlflow,
-                                            args.out if args.save_models else None)
+                                            args.out if args.save_models else None,
+                                            cost=schedule.cost_model(data_dir()))
     print(summary.sentence())
 
 
@@ -287,7 +289,59 @@ def _export_mlflow(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [_add_inspect, _add_params, _add_run, _add_export_mlflow]
+def _add_calibrate(sub: Any) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="measure this machine's training speed on both engines and keep it for the scheduler",
+        description="Trains a tiny and a compute-bound LSTM for a few epochs on each engine (about a minute), then "
+                    f"keeps each engine's per-step overhead and FLOP rate in DIR/{schedule.RATES_FILE}. The workers "
+                    "started on that folder, the page's time estimate and `run` choose engines with them.",
+    )
+    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="the data folder (default: $LSTM_LAB_DATA or ./lab-data)")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="TensorFlow threads (default: a page worker's, the cores divided among the workers)")
+    p.add_argument("--quick", action="store_true", help="a rougher measurement in a few seconds")
+    p.set_defaults(func=_calibrate)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    import os
+
+    from .runs.runner import default_concurrency
+
+    folder = args.data_dir.expanduser().resolve() if args.data_dir is not None else data_dir()
+    threads = max(1, args.threads or (os.cpu_count() or 1) // default_concurrency())
+    for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
+        os.environ[name] = str(threads)  # before TensorFlow loads, as a worker does
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    from .runs import calibrate
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        writable = os.access(folder, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:  # said before a minute of measuring, not after
+        raise LabError(f"The rates cannot be written to {quote(folder, 80)}: give --data-dir a folder you can "
+                       "write to.")
+    took = "a few seconds" if args.quick else "about a minute"
+    print(f"measuring both engines with {threads} thread(s) on {schedule.machine()} ({took})...", flush=True)
+    measured = calibrate.measure(windows=160, timed=1) if args.quick else calibrate.measure()
+    before, fields = schedule.cost_model(folder), measured["fields"]
+    for key in schedule.RATE_FIELDS:
+        unit, scale = ("GFLOP/s", 1e-9) if key.endswith("rate") else ("ms per step", 1e3)
+        print(f"  {key:17s} {fields[key] * scale:9.3f} {unit} (was {getattr(before, key) * scale:.3f})")
+    try:
+        path = schedule.save_rates(folder, fields, measured["seconds_per_step"])
+    except OSError as exc:
+        raise LabError(f"The rates could not be written to {quote(folder, 80)} ({exc.strerror or exc}): check "
+                       "the permissions and free space there, or give another --data-dir.") from None
+    print(f"wrote {path}")
+    return 0
+
+
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_inspect, _add_params, _add_run, _add_export_mlflow, _add_calibrate]
 
 
 def _inspect(args: argparse.Namespace) -> int:

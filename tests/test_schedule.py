@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from lstm_app.presets import hotel_replication
 from lstm_app.runs.schedule import CostModel, Engine, group_key, plan_groups
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
@@ -67,3 +69,36 @@ def test_members_restrict_the_plan_to_those_runs() -> None:
     exp = hotel_replication(tuple(range(10)))
     [group] = plan_groups(exp, 169, members=[(0, 3), (1, 3)]).groups
     assert group.members == ((0, 3), (1, 3))
+
+
+def test_measured_rates_kept_in_the_data_folder_route_the_groups_on_this_machine_only(tmp_path) -> None:
+    import json
+
+    from lstm_app.runs import schedule
+
+    lone = _large((0,))
+    assert schedule.cost_model(tmp_path) == CostModel()  # nothing measured: the defaults
+    # A machine whose batched engine computes far faster than its Keras path: the lone
+    # compute-bound run goes to the batched engine, and the estimate follows the rates.
+    path = schedule.save_rates(tmp_path, {"keras_rate": 1e9, "batched_rate": 1e11})
+    fast = schedule.cost_model(tmp_path)
+    assert (fast.keras_rate, fast.batched_rate, fast.keras_overhead) == (1e9, 1e11, CostModel().keras_overhead)
+    [group] = plan_groups(lone, 2100, cost=fast).groups
+    assert group.engine is Engine.BATCHED, group.reason
+    # ... and one whose Keras path is far faster keeps it there.
+    schedule.save_rates(tmp_path, {"keras_rate": 1e12, "batched_rate": 1e9})
+    [group] = plan_groups(lone, 2100, cost=schedule.cost_model(tmp_path)).groups  # the file changed: read again
+    assert group.engine is Engine.KERAS, group.reason
+    seconds, sentence = schedule.estimate(lone, 2100, cost=schedule.cost_model(tmp_path))
+    assert seconds == plan_groups(lone, 2100, cost=schedule.cost_model(tmp_path)).seconds and "Keras" in sentence
+    # Rates measured on another machine, or a damaged file, leave the defaults.
+    raw = json.loads(path.read_text())
+    path.write_text(json.dumps({**raw, "machine": "elsewhere, 64 CPUs, arm64"}))
+    assert schedule.cost_model(tmp_path) == CostModel()
+    path.write_text("{not json")
+    assert schedule.cost_model(tmp_path) == CostModel()
+    path.write_text(json.dumps({**raw, "fields": {"keras_rate": -1, "batched_rate": "fast", "other": 3}}))
+    assert schedule.cost_model(tmp_path) == CostModel()
+    for bad in ({"keras_rate": 0.0}, {"keras_rate": float("nan")}, {"flops": 1.0}):
+        with pytest.raises(ValueError, match="expected positive finite"):
+            schedule.save_rates(tmp_path, bad)

@@ -360,7 +360,8 @@ class RayExecutor:
                 return
             try:
                 spec, rows, content, sha, name = self._experiment(head.experiment_id)
-                plan = schedule.plan_groups(spec, rows, gpu=self._gpus > 0)
+                plan = schedule.plan_groups(spec, rows, gpu=self._gpus > 0,
+                                            cost=schedule.cost_model(self.store.path.parent))
             except Exception as exc:  # the data do not fit (or the experiment was deleted)
                 self.store.fail(head.id, _one_line(exc))
                 continue

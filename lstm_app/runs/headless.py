@@ -55,10 +55,11 @@ def load_data(spec: ExperimentSpec, override: Path | None = None,
 
 def run_experiment(spec: ExperimentSpec, frame: pd.DataFrame, *,
                    progress: Callable[[str], None] | None = None,
-                   model_dir: Path | None = None) -> tuple[dict[RunKey, RunOutcome], RunFailures]:
+                   model_dir: Path | None = None,
+                   cost: schedule.CostModel | None = None) -> tuple[dict[RunKey, RunOutcome], RunFailures]:
     """Train every model × seed × backtest origin, in the groups and on the engines the scheduler
-    picks (the same plan a dashboard worker follows); a group or run that raises is recorded as
-    failed, not fatal. Outcomes are keyed by (model index, seed, origin)."""
+    picks with `cost` (the same plan a dashboard worker follows with the same rates); a group or
+    run that raises is recorded as failed, not fatal. Outcomes are keyed by (model index, seed, origin)."""
     from ..engine import batched, train  # TensorFlow loads here, not at import
 
     outcomes: dict[RunKey, RunOutcome] = {}
@@ -79,7 +80,7 @@ def run_experiment(spec: ExperimentSpec, frame: pd.DataFrame, *,
         shown = f"RMSE {rmse:.4g}" if rmse is not None else out.message
         progress(f"[{done}/{total}] {name}: {out.status}, {len(out.epochs)} epochs, {shown}")
 
-    for group in schedule.plan_groups(spec, len(frame)).groups:
+    for group in schedule.plan_groups(spec, len(frame), cost=cost).groups:
         part, part_spec = windows.at_origin(frame, spec, group.origin)
         keys = [RunKey(i, seed, group.origin) for i, seed in group.members]
         if progress:

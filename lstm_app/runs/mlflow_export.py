@@ -89,13 +89,14 @@ def export_stored(store: Store, experiment_id: int, uri: str) -> ExportSummary:
 
 def export_outcomes(spec: ExperimentSpec, dataset_sha: str, n_rows: int, outcomes: Mapping[RunKey, RunOutcome],
                     failures: Mapping[RunKey, str], comparison: Comparison, uri: str,
-                    model_dir: Path | None = None) -> ExportSummary:
+                    model_dir: Path | None = None, cost: schedule.CostModel | None = None) -> ExportSummary:
     """Export a headless run (`runs.headless.run_experiment`'s outcomes); its runs are keyed
     `m<model>-s<seed>-o<origin>` under a key made of the spec and the data, so running the same
-    file on the same data again updates the same MLflow runs."""
+    file on the same data again updates the same MLflow runs; `cost` is the cost model the run
+    planned with, so each run is labelled with the engine that trained it."""
     from .headless import model_file
 
-    engines = {(g.origin, member): g.engine.value for g in schedule.plan_groups(spec, n_rows).groups
+    engines = {(g.origin, member): g.engine.value for g in schedule.plan_groups(spec, n_rows, cost=cost).groups
                for member in g.members}
     sources = []
     for key in spec.backtest_runs():

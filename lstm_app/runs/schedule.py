@@ -9,26 +9,34 @@ and batching does not pay on a CPU: those keep the per-run Keras path. On a GPU,
 every model qualifies for cuDNN keep the per-run Keras path too, which uses the fused kernel.
 
 The cost model is deliberately simple — per training step, a fixed overhead plus floating-point
-work at a sustained rate — with constants measured on a 2-core CPU by `bench/bench_groups.py` and
-`bench/bench_engine.py` on an idle machine (hotel replication: ~0.8 ms per batched step for 20
-runs; LSTM 64→32 over 20 steps, batch 32: Keras 6.9 ms per step, the batched graph 17 ms per run
-and step); it chooses the engine and estimates an experiment's time before it is submitted.
+work at a sustained rate; it chooses the engine and estimates an experiment's time before it is
+submitted. Its rates are measured: `python -m lstm_app calibrate` trains a tiny and a
+compute-bound LSTM on both engines (`runs.calibrate`) and keeps the rates in the data folder
+(`RATES_FILE`), where the workers, the Ray driver, the page's estimate and the CLI read them
+(`cost_model`); rates measured on another machine are ignored. Without that file the defaults
+below are what `calibrate` measured on the 2-core reference machine, idle.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
-from collections.abc import Iterable
+import os
+import platform
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from ..params import input_shape
 from ..spec import ExperimentSpec, ModelSpec, SplitSpec
 from ..windows import check_origins, origin_ends, plan_split
 
 __all__ = [
-    "MAX_GROUP", "CostModel", "Engine", "Group", "Plan", "estimate", "group_key", "plan_groups", "runs_on_cudnn",
+    "MAX_GROUP", "RATES_FILE", "CostModel", "Engine", "Group", "Plan", "cost_model", "estimate", "group_key",
+    "machine", "plan_groups", "runs_on_cudnn", "save_rates",
 ]
 
 # The most runs one batched graph trains at once (memory, and a bound on what one worker holds).
@@ -200,9 +208,67 @@ def _cudnn(model: ModelSpec) -> bool:
                and layer.recurrent_dropout == 0 for layer in model.layers)
 
 
-def estimate(exp: ExperimentSpec, n_rows: int, workers: int = 1) -> tuple[float, str]:
+def estimate(exp: ExperimentSpec, n_rows: int, workers: int = 1, cost: CostModel | None = None) -> tuple[float, str]:
     """Estimated wall seconds for the whole experiment with `workers` workers, and a sentence."""
-    plan = plan_groups(exp, n_rows)
+    plan = plan_groups(exp, n_rows, cost=cost)
     seconds = plan.seconds / max(1, min(workers, len(plan.groups)))
     return seconds, plan.describe()
 
+
+
+# --- measured rates, kept in the data folder ---------------------------------------------------
+
+RATES_FILE = "engine-rates.json"
+RATE_FIELDS = ("keras_overhead", "keras_rate", "batched_overhead", "batched_rate")
+_LOADED: dict[Path, tuple[tuple[int, int], CostModel]] = {}
+
+
+def machine() -> str:
+    """What measured rates hold for: this host, its CPU count and architecture."""
+    return f"{platform.node()}, {os.cpu_count()} CPUs, {platform.machine()}"
+
+
+def save_rates(folder: str | os.PathLike[str], fields: Mapping[str, float],
+               seconds_per_step: Mapping[str, float] | None = None) -> Path:
+    """Keep measured `CostModel` fields (`RATE_FIELDS`) in `folder` for this machine, with the
+    measurements they come from (for whoever reads the file); the file's path."""
+    unknown = set(fields) - set(RATE_FIELDS)
+    if unknown or not all(math.isfinite(v) and v > 0 for v in fields.values()):
+        raise ValueError(f"Received an invalid value for argument `fields`, expected positive finite "
+                         f"{', '.join(RATE_FIELDS)}, got {dict(fields)!r}.")
+    path = Path(folder) / RATES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps({"machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                "fields": dict(fields), "seconds_per_step": dict(seconds_per_step or {})},
+                               indent=2) + "\n", encoding="utf-8")
+    os.replace(part, path)
+    return path
+
+
+def cost_model(folder: str | os.PathLike[str] | None) -> CostModel:
+    """The cost model for this machine: the defaults with the rates measured here and kept in
+    `folder` (`save_rates`) where there are any; a missing, unreadable or other machine's file
+    leaves the defaults. Read again only when the file changes."""
+    if folder is None:
+        return CostModel()
+    path = Path(folder) / RATES_FILE
+    try:
+        info = path.stat()
+    except OSError:
+        return CostModel()
+    stamp = (info.st_mtime_ns, info.st_size)
+    cached = _LOADED.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    model = CostModel()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raw = None
+    if isinstance(raw, dict) and raw.get("machine") == machine() and isinstance(raw.get("fields"), dict):
+        good = {k: float(v) for k, v in raw["fields"].items()
+                if k in RATE_FIELDS and isinstance(v, (int, float)) and math.isfinite(v) and v > 0}
+        model = dataclasses.replace(model, **good)
+    _LOADED[path] = (stamp, model)
+    return model

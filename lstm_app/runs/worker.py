@@ -122,7 +122,7 @@ def _claim(store: Store, pid: int, frames: _Frames) -> tuple[list[RunRow], Engin
         return None
     try:
         spec, frame = frames.get(head.experiment_id)
-        plan = schedule.plan_groups(spec, len(frame))
+        plan = schedule.plan_groups(spec, len(frame), cost=schedule.cost_model(store.path.parent))
     except Exception as exc:  # the data do not fit (or the experiment was deleted): fail this run
         store.fail(head.id, _one_line(exc))  # still queued: no attempt yet
         return [], Engine.KERAS, None, None  # type: ignore[return-value]
