@@ -59,10 +59,13 @@ def summary(chosen: Chosen | None) -> ExperimentSpec | None:
                f"{plural(len(spec.backtest_runs()), 'run')} of {plural(training.epochs, 'epoch')} on "
                + fill("**{}**. ", chosen.name)
                + split_line(len(chosen.frame), spec.window, spec.split, training, origins))
-    seconds, plan = schedule.estimate(spec, len(chosen.frame), cost=schedule.cost_model(common.store().path.parent))
+    cost = schedule.cost_model(common.store().path.parent)
+    seconds, plan = schedule.estimate(spec, len(chosen.frame), cost=cost)
+    rates = (" (with this machine's measured rates)" if cost != schedule.CostModel()
+             else " (with reference rates; `python -m lstm_app calibrate` measures this machine's)")
     say = st.warning if seconds > 600 else st.caption
-    say(f"Estimated time: {plan}." + (" Fewer epochs, seeds or models, or a shorter series, would make it "
-                                       "quicker." if seconds > 600 else ""))
+    say(f"Estimated time: {plan}{rates}." + (" Fewer epochs, seeds or models, or a shorter series, would make "
+                                              "it quicker." if seconds > 600 else ""))
     if common.runner_problem() is None:
         st.caption(fill("Executor: {} (set with LSTM_LAB_EXECUTOR).", common.runner().where()))
     return spec

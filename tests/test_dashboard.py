@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_app.errors import DataError
 from lstm_app.runs import runner as jobs
+from lstm_app.runs import schedule
 from lstm_app.runs.store import DATA_ENV, Store
 from lstm_app.text import md_escape as esc
 from lstm_app.ui import Draft, PageState
@@ -272,7 +273,13 @@ def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTes
     page.number_input(key="origins").set_value(1).run()
     go(page, "train")
     assert any("2 models × 1 seed = 2 runs of 1 epoch on" in c.value for c in page.caption)
-    assert any(c.value.startswith("Estimated time: about ") and "on one worker" in c.value for c in page.caption)
+    estimate = next(c.value for c in page.caption if c.value.startswith("Estimated time: about "))
+    assert "on one worker" in estimate and "with reference rates" in estimate and "calibrate" in estimate
+    # Rates measured on this machine (`python -m lstm_app calibrate`) are what the estimate then uses.
+    schedule.save_rates(tmp_path, {"keras_overhead": 0.2, "batched_overhead": 0.2})  # a very slow machine
+    page.run()
+    slow = next(c.value for c in page.caption if c.value.startswith("Estimated time: about "))
+    assert "with this machine's measured rates" in slow and slow != estimate, (estimate, slow)
     page.text_input(key="exp_name").set_value("smoke").run()
     # Train returns at once: with the runner's supervisor held (no worker can start), the click
     # completes and every run is still queued (a page that waited for training would time out).
