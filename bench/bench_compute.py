@@ -8,7 +8,11 @@ batch 32, adam, no validation. Prints, measured in this one run, one after the o
 - `w8_engine_s_per_run_epoch` (8 runs of W1 in one group) and `ratio_keras_8` (that / Keras's
   one-run epoch);
 - `gflops` (the 8-run group's sustained rate; LSTM FLOPs counted as 2·4·h·(in+h) per step and
-  sample forward, ×3 for forward and backward) and `gflops_1` (the one-run group's).
+  sample forward, ×3 for forward and backward) and `gflops_1` (the one-run group's);
+- `reference_rates` (and `measured_rates` with `--rates DIR`): the engine the scheduler's cost
+  model picks for W1, against the one measured faster, and its predicted seconds per epoch
+  divided by the measured ones (Keras's measured here is bare `fit`; the calibrated rate is the
+  worker's per-run path, `train.run_one`, which does more per epoch).
 Seconds per epoch are medians over the epochs after the first (which traces the graph); the
 contenders take turns epoch by epoch. The machine may be shared: compare the ratios, measured
 in one run, not the absolute seconds (`*_cpu` ratios compare process CPU time, which load
@@ -109,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4, help="epochs per contender (the first traces)")
     parser.add_argument("--skip-8", action="store_true", help="skip the 8-run group")
+    parser.add_argument("--rates", type=Path, default=None, metavar="DIR",
+                        help="also judge the rates `python -m lstm_app calibrate` kept in this data folder")
     args = parser.parse_args(argv)
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     times = measure(args.epochs, not args.skip_8)
@@ -127,8 +133,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ratio_keras_8: {eight / 8 / keras_s:.2f}")
         print(f"ratio_keras_8_cpu: {_steady(times['engine8'][1]) / 8 / _steady(times['keras'][1]):.2f}")
         print(f"gflops: {8 * flops / eight / 1e9:.1f}")
+    _routing(engine, keras_s, args.rates)
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     return 0
+
+
+def _routing(engine_s: float, keras_s: float, folder: Path | None) -> None:
+    """What the scheduler does with W1 (one run, 50 epochs): the engine it picks and the seconds
+    per epoch it predicts for each, against those just measured — with the reference rates, and
+    with the rates `python -m lstm_app calibrate` kept in `folder`, if given."""
+    from lstm_app.runs import schedule
+
+    data, _ = _data(1)
+    model = ModelSpec("w1", tuple(LayerSpec(u) for u in UNITS))
+    steps = -(-len(data.x_train) // BATCH)
+    faster = "batched" if engine_s < keras_s else "keras"
+    models = {"reference": schedule.CostModel()}
+    if folder is not None:
+        models["measured"] = schedule.cost_model(folder)
+    for name, cost in models.items():
+        flops = cost.step_flops(model, LOOKBACK, 1, BATCH)
+        keras_pred = steps * (cost.keras_overhead + flops / cost.keras_rate)
+        batched_pred = steps * (cost.batched_overhead + flops / cost.batched_rate)
+        picked = "batched" if batched_pred < keras_pred else "keras"  # per epoch, as over 50 epochs
+        print(f"{name}_rates: W1 to {picked} (measured faster: {faster}); predicted s/epoch keras "
+              f"{keras_pred:.3f} (÷ measured {keras_pred / keras_s:.2f}), batched {batched_pred:.3f} "
+              f"(÷ measured {batched_pred / engine_s:.2f})")
 
 
 if __name__ == "__main__":
