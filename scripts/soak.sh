@@ -28,7 +28,7 @@ results=()
 run_once() {  # run_once LABEL: one whole pytest run, its result and time recorded
   local label="$1" start end code=0
   start=$(date +%s)
-  .venv/bin/python -m pytest -q -p no:cacheprovider -n "${LSTM_LAB_TEST_PROCESSES:-2}" --dist loadfile --no-loadscope-reorder "${@:2}" >"$clone/$label.log" 2>&1 || code=$?
+  .venv/bin/python -m pytest -q -p no:cacheprovider -n "${LSTM_LAB_TEST_PROCESSES:-2}" --dist load "${@:2}" >"$clone/$label.log" 2>&1 || code=$?
   end=$(date +%s)
   local verdict="pass"
   [ "$code" = 0 ] || { verdict="FAIL (exit $code)"; failures=$((failures + 1)); mkdir -p "$kept"; cp "$clone/$label.log" "$kept/"; }

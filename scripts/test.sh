@@ -2,7 +2,7 @@
 # Install everything the tests need (Python packages into .venv, Debian's chromium for the
 # browser test), lint with ruff, type-check with mypy, then run the whole pytest suite. Extra
 # arguments go to pytest. The tests run in 2 processes (pytest-xdist; LSTM_LAB_TEST_PROCESSES
-# changes the count, 0 runs them in this one): a test file runs whole in one of them.
+# changes the count, 0 runs them in this one).
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 ensure_venv requirements-dev.txt
 if [ ! -x /usr/bin/chromium ]; then
@@ -15,4 +15,4 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy  # strict, over lstm_app and app_pages (pyproject.toml)
-exec .venv/bin/python -m pytest -n "${LSTM_LAB_TEST_PROCESSES:-2}" --dist loadfile --no-loadscope-reorder "$@"
+exec .venv/bin/python -m pytest -n "${LSTM_LAB_TEST_PROCESSES:-2}" --dist load "$@"

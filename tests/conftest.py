@@ -31,12 +31,13 @@ SMOKE_MODULES = {
 SMOKE_TESTS = {"test_executors.py::test_runs_finish_with_every_epoch_row_on_ray_and_local[local]"}
 
 
-# --- pytest-xdist: scripts/test.sh runs `-n 2 --dist loadfile --no-loadscope-reorder` ---------------
-# A test file runs whole on one xdist worker, so a module-scoped fixture that trains (every sample,
-# the batched engine's references, ...) trains once. Files are handed out slowest first (from
-# `--durations=0`), so the two workers finish together instead of one waiting on a late slow file.
-# (`--dist loadgroup` with `xdist_group` marks would be finer, but pytest-xdist 3.8 cannot rename
-# pytest 9's node ids, so its groups are silently ignored.)
+# --- pytest-xdist: scripts/test.sh runs `-n 2 --dist load` ---------------------------------------
+# Tests go to whichever of the two processes is free, slow files first (from `--durations=0`), so
+# the processes finish together instead of one waiting on a late slow test. Measured on 2 cores:
+# per test (`load`) 648 s; per file (`loadfile`, a module fixture trains once) 765 s, since
+# test_runner.py and test_executors.py (~220 s each alone) cannot be split. (`loadgroup` would
+# keep chosen tests together, but pytest-xdist 3.8 cannot rename pytest 9's node ids, so its
+# groups are silently ignored.)
 SLOW_FIRST = ("test_runner.py", "test_executors.py", "test_e2e_browser.py", "test_every_sample.py",
               "test_ray_cluster.py", "test_dashboard.py", "test_mlflow_export.py", "test_engine_batched.py",
               "test_train.py", "test_fuzz.py", "test_cli.py", "test_backtest.py", "test_layering.py",

@@ -4,9 +4,10 @@ Runs of one experiment whose models share their shapes (LSTM units, dense head) 
 the batched engine trains a group as one TensorFlow graph, each run with its own seed,
 activations, sample order, optimizer state, stopping and divergence. On this kind of work
 (small LSTMs, small batches) the time goes to per-step framework overhead, so one graph for 20
-runs costs little more than one run. For large, compute-bound models the arithmetic dominates
-and batching does not pay on a CPU: those keep the per-run Keras path. On a GPU, groups whose
-every model qualifies for cuDNN keep the per-run Keras path too, which uses the fused kernel.
+runs costs little more than one run. For large, compute-bound models the arithmetic dominates;
+which engine does it faster depends on the machine, hence measured rates (below). A run too
+short to repay tracing a graph keeps the per-run Keras path. On a GPU, groups whose every model
+qualifies for cuDNN keep the per-run Keras path, which uses the fused kernel.
 
 The cost model is deliberately simple — per training step, a fixed overhead plus floating-point
 work at a sustained rate; it chooses the engine and estimates an experiment's time before it is
@@ -64,10 +65,14 @@ class CostModel:
     """Seconds per training step: `overhead + flops / rate`, for Keras's per-run `fit` and for
     the batched engine (whose flops are those of every run in the group)."""
 
-    keras_overhead: float = 2.0e-3
-    keras_rate: float = 2.2e10
-    batched_overhead: float = 8.0e-4
-    batched_rate: float = 7.0e9
+    # `python -m lstm_app calibrate` on the 2-core reference machine, idle: per step, LSTM 4 over 4
+    # steps and LSTM 64→32 over 24, batch 32 — Keras's per-run path 7.5 and 17.2 ms, the batched
+    # engine (one run, graph executor) 1.1 and 10.1 ms. The batched engine runs faster still where
+    # XLA compiles it or a group fills its GEMMs (bench/bench_compute.py: 35–53 GFLOP/s).
+    keras_overhead: float = 7.5e-3
+    keras_rate: float = 1.4e10
+    batched_overhead: float = 1.1e-3
+    batched_rate: float = 1.5e10
     # Fixed seconds per run outside the epochs (build, forecast, diagnostics, store writes).
     keras_per_run: float = 0.6
     batched_per_run: float = 0.02
