@@ -36,8 +36,8 @@ from ..spec import ExperimentSpec, ModelSpec, SplitSpec
 from ..windows import check_origins, origin_ends, plan_split
 
 __all__ = [
-    "MAX_GROUP", "RATES_FILE", "CostModel", "Engine", "Group", "Plan", "cost_model", "estimate", "group_key",
-    "machine", "plan_groups", "runs_on_cudnn", "save_rates",
+    "MAX_GROUP", "RATES_FILE", "RATE_FIELDS", "CostModel", "Engine", "Group", "Plan", "cost_model", "estimate",
+    "group_key", "machine", "plan_groups", "runs_on_cudnn", "save_rates",
 ]
 
 # The most runs one batched graph trains at once (memory, and a bound on what one worker holds).
@@ -218,7 +218,6 @@ def estimate(exp: ExperimentSpec, n_rows: int, workers: int = 1, cost: CostModel
     plan = plan_groups(exp, n_rows, cost=cost)
     seconds = plan.seconds / max(1, min(workers, len(plan.groups)))
     return seconds, plan.describe()
-
 
 
 # --- measured rates, kept in the data folder ---------------------------------------------------
