@@ -293,7 +293,7 @@ def _add_calibrate(sub: Any) -> None:
     p = sub.add_parser(
         "calibrate",
         help="measure this machine's training speed on both engines and keep it for the scheduler",
-        description="Trains a tiny and a compute-bound LSTM for a few epochs on each engine (about a minute), then "
+        description="Trains a tiny and a compute-bound LSTM for a few epochs on each engine (under a minute), then "
                     f"keeps each engine's per-step overhead and FLOP rate in DIR/{schedule.RATES_FILE}. The workers "
                     "started on that folder, the page's time estimate and `run` choose engines with them.",
     )
@@ -301,7 +301,7 @@ def _add_calibrate(sub: Any) -> None:
                    help="the data folder (default: $LSTM_LAB_DATA or ./lab-data)")
     p.add_argument("--threads", type=int, default=None, metavar="N",
                    help="TensorFlow threads (default: a page worker's, the cores divided among the workers)")
-    p.add_argument("--quick", action="store_true", help="a rougher measurement in a few seconds")
+    p.add_argument("--quick", action="store_true", help="a rougher, shorter measurement")
     p.set_defaults(func=_calibrate)
 
 
@@ -325,7 +325,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     if not writable:  # said before a minute of measuring, not after
         raise LabError(f"The rates cannot be written to {quote(folder, 80)}: give --data-dir a folder you can "
                        "write to.")
-    took = "a few seconds" if args.quick else "about a minute"
+    took = "a few seconds" if args.quick else "under a minute"
     print(f"measuring both engines with {threads} thread(s) on {schedule.machine()} ({took})...", flush=True)
     measured = calibrate.measure(windows=160, timed=1) if args.quick else calibrate.measure()
     before, fields = schedule.cost_model(folder), measured["fields"]
