@@ -27,9 +27,11 @@ def test_calibrate_measures_both_engines_and_the_scheduler_reads_the_rates(
     assert all(math.isfinite(v) and v > 0 for v in saved["fields"].values())
     model = schedule.cost_model(tmp_path / "lab")
     assert {k: getattr(model, k) for k in schedule.RATE_FIELDS} == saved["fields"]
-    per_step = saved["seconds_per_step"]  # LSTM 64→32 over 24 steps costs more per step than LSTM 4 over 4
-    for engine in ("keras", "batched"):
-        assert per_step[f"{engine}_large"] > per_step[f"{engine}_small"] > 0, per_step
+    # The raw seconds are kept for the reader; which shape was slower is a timing, which a busy
+    # machine can invert (seen beside two busy loops), so only their presence is asserted.
+    per_step = saved["seconds_per_step"]
+    assert set(per_step) == {f"{e}_{s}" for e in ("keras", "batched") for s in ("small", "large")}
+    assert all(v > 0 for v in per_step.values()), per_step
 
 
 def test_calibrate_refuses_a_folder_it_cannot_write_in_one_sentence_before_measuring(
