@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import streamlit as st
@@ -11,14 +12,19 @@ from lstm_app import feasible
 from lstm_app.errors import LabError
 from lstm_app.outcome import ACTIVE
 from lstm_app.params import check_budget
-from lstm_app.runs import schedule
+from lstm_app.runs import RunRow, schedule
+from lstm_app.runs.runner import Runner
 from lstm_app.spec import ExperimentSpec
 from lstm_app.ui import Chosen, fill, say
 from lstm_app.ui.forms import backtest_of, build_specs
 from lstm_app.ui.forms import experiment as experiment_spec
-from lstm_app.ui.labels import plural, run_line, split_line
+from lstm_app.ui.labels import data_label, plural, run_line, split_line
+from lstm_app.ui.progress import legend_html, models, overall_line
 
 state, store = common.state(), common.store()
+# Seconds between looks at the store while runs train: quick just after a submit, then slower,
+# leaving the CPU to training (`bench/bench_live.py` measures what a live page costs).
+_POLL_FIRST, _POLL, _QUICK_FOR = 1.0, 3.0, 20.0
 
 
 def experiment(chosen: Chosen | None) -> ExperimentSpec | None:
@@ -91,33 +97,66 @@ def _cancel_all(eid: int) -> None:
     common.runner().cancel_experiment(eid)
 
 
+def _cancel_model(eid: int, model_index: int) -> None:
+    common.runner().cancel_experiment(eid, model_index)
+
+
 def _cancel(run_id: int) -> None:
     common.runner().cancel(run_id)
 
 
+def _rows(runs: list[RunRow], runner: Runner | None) -> None:
+    """One row per run: its name, a progress bar with its line, and its Cancel button."""
+    backtest = any(r.origin for r in runs)
+    for run in runs:
+        c1, c2, c3 = st.columns([2, 6, 1], vertical_alignment="center")
+        c1.text(f"{run.model_name} · seed {run.seed}" + (f" · origin {run.origin + 1}" if backtest else ""))
+        fraction, line = run_line(run, runner.stall_note(run) if runner is not None else "")
+        c2.progress(fraction, text=fill("{}", line))
+        if runner is not None and run.status in ACTIVE and not run.cancel_requested:
+            c3.button("Cancel", key=f"cancel_{run.id}", on_click=_cancel, args=(run.id,))
+
+
 def progress() -> None:
-    """Every run of the open experiment, polled from the store while any is unfinished."""
+    """The open experiment's runs at a glance (a line and a grid per model), polled from the
+    store while any is unfinished (every `_POLL_FIRST` s for `_QUICK_FOR` s after the submit,
+    then every `_POLL` s); the per-run rows on demand."""
     eid = state.experiment_id
     if eid is None:
         return
+    try:
+        row = store.experiment(eid)
+    except LabError:
+        return
     runner = None if common.runner_problem() else common.runner()
     active = any(r.status in ACTIVE for r in store.runs(eid))
+    quick = time.time() - row.created_at < _QUICK_FOR
 
-    @st.fragment(run_every=1.0 if active else None)
+    @st.fragment(run_every=(_POLL_FIRST if quick else _POLL) if active else None)
     def panel() -> None:
         runs = store.runs(eid)
         still = any(r.status in ACTIVE for r in runs)
+        if still and quick and time.time() - row.created_at >= _QUICK_FOR:
+            st.rerun()  # the whole page once, to poll at the slower pace from now on
         st.subheader(f"Progress of experiment {eid}")
+        st.markdown(fill("**{}** on {} — ", row.name, data_label(row.spec.data.source)) + overall_line(runs) + ".")
+        if still:
+            st.caption("The setup above is the next experiment: Train queues it behind these runs, which go on.")
         if still and runner is not None:
             st.button("Cancel all unfinished runs", key="cancel_all", on_click=_cancel_all, args=(eid,))
-        backtest = any(r.origin for r in runs)
-        for run in runs:
-            c1, c2, c3 = st.columns([2, 6, 1], vertical_alignment="center")
-            c1.text(f"{run.model_name} · seed {run.seed}" + (f" · origin {run.origin + 1}" if backtest else ""))
-            fraction, line = run_line(run, runner.stall_note(run) if runner is not None else "")
-            c2.progress(fraction, text=fill("{}", line))
-            if runner is not None and run.status in ACTIVE and not run.cancel_requested:
-                c3.button("Cancel", key=f"cancel_{run.id}", on_click=_cancel, args=(run.id,))
+        st.html(legend_html(runs))
+        for model in models(runs, runner.stall_note if runner is not None else lambda _: ""):
+            if still and runner is not None:
+                c1, c2 = st.columns([8, 1.4], vertical_alignment="center")
+                c1.html(model.block)
+                if model.active:
+                    c2.button("Cancel", key=f"cancel_model_{model.index}", on_click=_cancel_model,
+                              args=(eid, model.index), help=f"Cancel the unfinished runs of {model.name}.")
+            else:
+                st.html(model.block)
+        if st.toggle("Show every run", key="progress_rows",
+                     help="A row per run with its progress bar, loss, ETA and its own Cancel button."):
+            _rows(runs, runner)
         if active and not still:
             st.rerun()
         elif not still:

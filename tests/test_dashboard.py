@@ -289,10 +289,23 @@ def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTes
         (experiment,) = store.experiments()
         runs = store.runs(experiment.id)
         assert [r.status for r in runs] == ["queued", "queued"]
+        assert any("submitted: 2 runs queued" in s.value for s in page.success)
+        # The progress: a line and a grid per model (a cell per run), each model with its own Cancel.
+        blocks = [h.proto.body for h in page.get("html")]
+        assert sum("<b>tanh</b> <span" in b and "1 queued" in b for b in blocks) == 1, blocks
+        assert any('title="relu · seed 0: queued, waiting for a worker"' in b for b in blocks), blocks
+        assert any("2 runs: 2 queued" in m.value for m in page.markdown)
+        assert not page.toggle(key="progress_rows").value  # the per-run rows only on demand
+        page.button(key="cancel_model_1").click().run()
+        assert [r.status for r in store.runs(experiment.id)] == ["queued", "cancelled"]
+        page.toggle(key="progress_rows").set_value(True).run()
+        assert [plain(p.proto.text) for p in page.get("progress")] == [
+            "queued, waiting for a worker", "cancelled: cancelled before it started"]
+        runs = store.runs(experiment.id)
     assert not page.exception and not page.error
     assert experiment.name == "smoke" and experiment.spec.training.epochs == 1
     assert [(r.model_name, r.seed) for r in runs] == [("tanh", 0), ("relu", 0)]
-    assert any("submitted: 2 runs queued" in s.value for s in page.success)
+    assert runs[0].status == "queued" and runs[1].status == "cancelled"
     assert PageState(page.session_state).experiment_id == experiment.id
     assert page.query_params["experiment"] == str(experiment.id)
     assert any(f"Progress of experiment {experiment.id}" in h.value for h in page.subheader)

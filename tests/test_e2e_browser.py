@@ -118,6 +118,10 @@ def test_upload_train_and_compare_in_a_real_browser(server: tuple[str, Path], tm
                 page.wait_for_timeout(1000)
             statuses = [r.status for r in Store(lab / "runs.sqlite").runs()]
             assert statuses == ["done"] * 4, statuses
+            # A line and a grid per model; the per-run rows on demand.
+            expect(main.get_by_text("4 runs: 4 done", exact=False)).to_be_visible(timeout=20_000)
+            expect(main.locator('span[title^="relu inside 4 · seed "][title*="origin 2: done"]')).to_have_count(1)
+            main.get_by_text("Show every run", exact=True).click()
             # md_escape puts an invisible word joiner before every colon of the progress line.
             expect(page.get_by_text(re.compile("done\u2060?: trained 2 epochs")).first).to_be_visible(timeout=20_000)
             assert "experiment=1" in page.url, page.url

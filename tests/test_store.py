@@ -211,6 +211,18 @@ def test_cancel_ends_a_queued_run_now_and_flags_a_running_one(store, lab_spec, l
         store.request_cancel(999)
 
 
+def test_cancel_one_model_leaves_the_other_models_runs_alone(store, lab_spec, lab_csv) -> None:
+    eid = _experiment(store, lab_spec(models=2, seeds=(0, 1)), lab_csv)
+    running = store.claim_next(5)  # model 0, seed 0
+    assert running is not None and running.model_index == 0
+    assert store.cancel_experiment(eid, model_index=1) == 2
+    by_model = {(r.model_index, r.seed): (r.status, r.cancel_requested) for r in store.runs(eid)}
+    assert by_model == {(0, 0): ("running", False), (0, 1): ("queued", False),
+                        (1, 0): ("cancelled", False), (1, 1): ("cancelled", False)}
+    assert store.cancel_experiment(eid, model_index=0) == 2  # the queued run ends, the running one is flagged
+    assert store.run(running.id).cancel_requested and store.counts()["cancelled"] == 3
+
+
 def test_stale_runs_are_interrupted_and_can_be_requeued(store, lab_spec, lab_csv) -> None:
     eid = _experiment(store, lab_spec(seeds=(0, 1, 2)), lab_csv)
     done, running = store.claim_next(1), store.claim_next(2)

@@ -26,7 +26,7 @@ from lstm_app.spec import (
     TrainingSpec,
     WindowSpec,
 )
-from lstm_app.ui import Draft, LayerDraft, ModelDraft, Note, PageState, Upload, labels
+from lstm_app.ui import Draft, LayerDraft, ModelDraft, Note, PageState, Upload, labels, progress
 from lstm_app.ui import forms as ps
 from lstm_app.ui.draft import DEFAULT_SAMPLE, HOTEL_PRESET, SEED_PRESET, sample_sha
 from lstm_app.windows import suggest
@@ -117,6 +117,37 @@ def test_run_line_says_epoch_loss_eta_and_endings_in_words() -> None:
     assert line == "diverged: training loss became NaN at epoch 4"
     assert labels.run_line(_run(status="failed", message="worker process exited with code 1"))[1].startswith("failed:")
     assert labels.run_line(_run(cancel_requested=True))[1].endswith("cancelling…")
+
+
+def test_progress_gives_each_model_a_line_and_a_cell_per_seed_and_origin() -> None:
+    runs = [_run(id=k, model_index=m, model_name=name, seed=seed, origin=origin, status=status, epoch=epoch,
+                 eta_seconds=eta, cancel_requested=cancel)
+            for k, (m, name, seed, origin, status, epoch, eta, cancel) in enumerate([
+                (0, "tanh", 0, 0, "done", 10, None, False), (0, "tanh", 1, 0, "running", 4, 30.0, False),
+                (0, "tanh", 0, 1, "running", 2, 95.0, False), (0, "tanh", 1, 1, "queued", 0, None, False),
+                (1, "relu <b>", 0, 0, "failed", 3, None, False), (1, "relu <b>", 1, 0, "done", 10, None, False),
+                (1, "relu <b>", 0, 1, "running", 5, 12.0, True), (1, "relu <b>", 1, 1, "cancelled", 1, None, False),
+            ])]
+    assert progress.overall_line(runs) == (
+        "8 runs: 2 done · 3 running · 1 queued · 1 failed · 1 cancelled · "
+        "ETA 1 min 35 s for the running runs, then the queued runs")
+    tanh, relu = progress.models(runs, lambda r: "no progress for 70 s" if r.id == 2 else "")
+    assert (tanh.index, tanh.name, tanh.active) == (0, "tanh", 3)
+    assert tanh.line == "1 done · 2 running · 1 queued · ETA 1 min 35 s, then the queued runs · 1 without progress"
+    assert relu.line == "1 done · 1 running · 1 failed · 1 cancelled · ETA 12 s" and relu.active == 1
+    # one cell per seed × origin, origins labelled, each cell's title the run's own line
+    assert tanh.cells.count("<span title=") == 4 and ">o1<" in tanh.cells and ">o2<" in tanh.cells
+    assert 'title="tanh · seed 1 · origin 1: epoch 4/10 · loss 0.0123, val 0.02 · ETA 30 s"' in tanh.cells
+    assert "no progress for 70 s · epoch 2/10" in tanh.cells
+    # a running cell fills by its epochs; a cancel asked for is outlined; colours follow the state
+    assert "linear-gradient(to top, #3b82c4 20%, #c9def2 20%)" in tanh.cells
+    assert relu.cells.count("outline:2px") == 1 and progress.COLOURS[RunStatus.FAILED] in relu.cells
+    assert "relu &lt;b&gt;" in relu.block and "<b>relu <b>" not in relu.block  # a model's name is text
+    legend = progress.legend_html(runs)
+    assert all(s in legend for s in ("done", "running", "queued", "failed", "cancelled")) and "diverged" not in legend
+    # without a backtest, no origin labels
+    single = progress.models([_run(id=1, seed=0), _run(id=2, seed=1, status="queued", epoch=0)])
+    assert ">o1<" not in single[0].cells and single[0].cells.count("<span title=") == 2
 
 
 def test_seed_list_keeps_imported_seeds_and_tops_up() -> None:

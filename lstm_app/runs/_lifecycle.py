@@ -121,12 +121,14 @@ class RunLifecycle(StoreBase):
             raise StoreError(f"No run {run_id} in the run store.")
         return RunStatus(row[0])
 
-    def cancel_experiment(self, experiment_id: int) -> int:
-        """Cancel every queued, interrupted or running run of an experiment; returns how many."""
+    def cancel_experiment(self, experiment_id: int, model_index: int | None = None) -> int:
+        """Cancel every queued, interrupted or running run of an experiment (of one of its models,
+        given `model_index`); returns how many."""
         with self._db() as con:
             ids = [i for (i,) in con.execute(
-                "SELECT id FROM runs WHERE experiment_id = ? AND status IN (?, ?, ?)",
-                (experiment_id, RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.INTERRUPTED),
+                "SELECT id FROM runs WHERE experiment_id = ? AND status IN (?, ?, ?) "
+                "AND (? IS NULL OR model_index = ?)",
+                (experiment_id, RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.INTERRUPTED, model_index, model_index),
             )]
         for run_id in ids:
             self.request_cancel(run_id)

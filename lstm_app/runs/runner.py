@@ -9,7 +9,7 @@ every rerun (a module global here survives reruns; only `dashboard.py` is re-exe
 runner never imports TensorFlow: workers are fresh interpreters (`python -m lstm_app.runs.worker`),
 started with the parent's `sys.executable`, never forked from a process that loaded TensorFlow.
 
-Every ~0.2 s (every 2 s while nothing is queued or running; a submit or cancel wakes it at once)
+Every ~0.5 s (every 2 s while nothing is queued or running; a submit or cancel wakes it at once)
 the supervisor
 - reaps workers that exited; a run a dead worker still held ends *failed* with the exit code
   and signal (or *cancelled* when its cancel had been asked for);
@@ -88,7 +88,7 @@ class Runner(Enforcement):
         runs_per_worker: int = 500,
         max_memory_mb: float = 2048.0,
         threads: int | None = None,
-        poll_seconds: float = 0.2,
+        poll_seconds: float = 0.5,
         stall_seconds: float = 60.0,
         stall_limit_seconds: float | None = None,
         start_limit_seconds: float | None = None,
@@ -171,9 +171,10 @@ class Runner(Enforcement):
         self._wake.set()
         return status
 
-    def cancel_experiment(self, experiment_id: int) -> int:
-        """Cancel every unfinished run of an experiment; returns how many."""
-        count = self.store.cancel_experiment(experiment_id)
+    def cancel_experiment(self, experiment_id: int, model_index: int | None = None) -> int:
+        """Cancel every unfinished run of an experiment (of one of its models, given
+        `model_index`); returns how many."""
+        count = self.store.cancel_experiment(experiment_id, model_index)
         self._wake.set()
         return count
 

@@ -24,6 +24,7 @@ __all__ = [
     "Kind",
     "Note",
     "data_label",
+    "duration",
     "engine_lines",
     "file_stem",
     "fill",
@@ -103,7 +104,8 @@ def split_line(n: int, window: WindowSpec, split: SplitSpec, training: TrainingS
             f"{first.n_train} training windows).")
 
 
-def _seconds(value: float | None) -> str:
+def duration(value: float | None) -> str:
+    """Seconds in words: '42 s', '3 min 05 s', '—' when unknown."""
     if value is None or not math.isfinite(value):
         return "—"
     value = max(0.0, value)
@@ -149,7 +151,7 @@ def run_line(run: RunRow, stalled: str = "") -> tuple[float, str]:
         engine = " · in a batched group" if run.engine == Engine.BATCHED else ""
         if stalled:
             return fraction, f"{stalled} · {epoch} · {loss}{engine}{retried}{cancelling}"
-        return fraction, f"{epoch} · {loss} · ETA {_seconds(run.eta_seconds)}{engine}{retried}{cancelling}"
+        return fraction, f"{epoch} · {loss} · ETA {duration(run.eta_seconds)}{engine}{retried}{cancelling}"
     if run.status == RunStatus.DONE:
         engine = f" · {run.engine} engine" if run.engine else ""
         return 1.0, f"done: {run.message or epoch} · {loss}{engine}{retried}"
