@@ -66,9 +66,11 @@ def summary(chosen: Chosen | None) -> ExperimentSpec | None:
                + fill("**{}**. ", chosen.name)
                + split_line(len(chosen.frame), spec.window, spec.split, training, origins))
     cost = schedule.cost_model(common.store().path.parent)
-    seconds, plan = schedule.estimate(spec, len(chosen.frame), cost=cost)
-    rates = (" (with this machine's measured rates)" if cost != schedule.CostModel()
-             else " (with reference rates; `python -m lstm_app calibrate` measures this machine's)")
+    runner = None if common.runner_problem() else common.runner()
+    cold = runner is not None and runner.executor.kind == "local" and not runner.warm
+    seconds, plan = schedule.estimate(spec, len(chosen.frame), cost=cost, cold=cold)
+    rates = (", with this machine's measured rates" if cost != schedule.CostModel()
+             else ", with reference rates (`python -m lstm_app calibrate` measures this machine's)")
     say = st.warning if seconds > 600 else st.caption
     say(f"Estimated time: {plan}{rates}." + (" Fewer epochs, seeds or models, or a shorter series, would make "
                                               "it quicker." if seconds > 600 else ""))

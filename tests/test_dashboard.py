@@ -275,6 +275,7 @@ def test_train_submits_the_experiment_and_creates_runs_in_the_store(page: AppTes
     assert any("2 models × 1 seed = 2 runs of 1 epoch on" in c.value for c in page.caption)
     estimate = next(c.value for c in page.caption if c.value.startswith("Estimated time: about "))
     assert "on one worker" in estimate and "with reference rates" in estimate and "calibrate" in estimate
+    assert "for a worker to start" in estimate  # no worker runs yet: its start is counted in
     # Rates measured on this machine (`python -m lstm_app calibrate`) are what the estimate then uses.
     schedule.save_rates(tmp_path, {"keras_overhead": 0.2, "batched_overhead": 0.2})  # a very slow machine
     page.run()

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from lstm_app import windows
 from lstm_app.presets import hotel_replication
 from lstm_app.runs.schedule import CostModel, Engine, group_key, plan_groups
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
@@ -71,6 +72,24 @@ def test_the_estimate_grows_with_the_work() -> None:
     assert plan_groups(more, 169).seconds > 2 * small
     cost = CostModel()
     assert cost.step_flops(_large((0,)).models[0], 20, 1, 32) > 100 * cost.step_flops(exp.models[0], 1, 5, 1)
+
+
+def test_the_estimate_counts_each_origins_references_and_a_cold_workers_start() -> None:
+    from lstm_app.runs import schedule
+
+    exp = hotel_replication((0, 1), origins=3)
+    cost = CostModel()
+    plan = plan_groups(exp, 2000, cost=cost)
+    ends = windows.origin_ends(2000, exp.split, 3)
+    test = exp.split.test_points(2000)
+    assert plan.scoring == pytest.approx(sum(cost.reference_seconds(end - test) for end in ends))
+    assert plan.seconds == pytest.approx(sum(g.seconds for g in plan.groups) + plan.scoring)
+    assert cost.reference_seconds(2000) > 2 * cost.reference_seconds(500)  # the fits grow with the rows
+    warm, sentence = schedule.estimate(exp, 2000, cost=cost)
+    cold, cold_sentence = schedule.estimate(exp, 2000, cost=cost, cold=True)
+    assert cold == pytest.approx(warm + cost.worker_start)
+    assert "fitting the statistical references" in sentence and "for a worker to start" not in sentence
+    assert f"{cost.worker_start:.0f} s for a worker to start" in cold_sentence
 
 
 def test_members_restrict_the_plan_to_those_runs() -> None:

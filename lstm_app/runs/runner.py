@@ -192,6 +192,12 @@ class Runner(Enforcement):
             return sorted(self._workers)
 
     @property
+    def warm(self) -> bool:
+        """Whether a local worker is running now (a hint for estimates: read without the lock,
+        so it never waits for the supervisor)."""
+        return bool(self._workers)
+
+    @property
     def alive(self) -> bool:
         return not self._stop.is_set()
 

@@ -77,6 +77,13 @@ class CostModel:
     keras_per_run: float = 0.6
     batched_per_run: float = 0.02
     batched_per_group: float = 1.5  # tracing the graph
+    # Outside the runs, once per backtest origin (a worker caches them per split): the statistical
+    # references (ETS, ARIMA with its order search, Theta) fitted on the origin's training rows and
+    # scored over its test period — 0.5 s on 128 rows, 2.3 s on 1,955 (CPU, this machine, loaded).
+    reference_overhead: float = 0.3
+    reference_per_row: float = 1.0e-3
+    # A fresh worker importing TensorFlow before its first run (bench/bench_startup.py: 4.6–6.6 CPU s).
+    worker_start: float = 6.0
 
     def step_flops(self, model: ModelSpec, steps: int, width: int, batch: int) -> float:
         """Multiply-adds × 2 × 3 (forward and backward) of one training step of one run."""
@@ -88,6 +95,10 @@ class CostModel:
             flops += p * units
             p = units
         return 6.0 * batch * flops
+
+    def reference_seconds(self, train_rows: int) -> float:
+        """Fitting and scoring the statistical references on one origin's training rows."""
+        return self.reference_overhead + self.reference_per_row * train_rows
 
     def keras_seconds(self, flops: float, steps: int, epochs: int) -> float:
         return self.keras_per_run + epochs * steps * (self.keras_overhead + flops / self.keras_rate)
@@ -117,17 +128,20 @@ class Plan:
     """Every group of an experiment and the estimated wall time on one worker."""
 
     groups: tuple[Group, ...]
+    scoring: float = 0.0  # seconds outside the groups: the references of every origin
 
     @property
     def seconds(self) -> float:
-        return sum(g.seconds for g in self.groups)
+        """Training, every group on one worker, and the scoring outside it."""
+        return sum(g.seconds for g in self.groups) + self.scoring
 
     def group_of(self, model_index: int, seed: int, origin: int = 0) -> Group:
         """The group that trains this run (StopIteration when none does)."""
         return next(g for g in self.groups if g.holds(model_index, seed, origin))
 
-    def describe(self) -> str:
-        """One sentence for the page, e.g. "about 40 s: 2 groups of 10 runs on the batched engine"."""
+    def describe(self, start: float = 0.0) -> str:
+        """One sentence for the page, e.g. "about 40 s on one worker: 20 runs in 2 batched groups";
+        `start`: seconds for a worker to start first, counted in."""
         batched = [g for g in self.groups if g.engine is Engine.BATCHED]
         keras = sum(len(g.members) for g in self.groups if g.engine is Engine.KERAS)
         origins = len({g.origin for g in self.groups})
@@ -139,7 +153,13 @@ class Plan:
         if keras:
             parts.append(f"{keras} run{'s' * (keras != 1)} one at a time through Keras")
         where = f" over {origins} backtest origins" if origins > 1 else ""
-        return f"about {_duration(self.seconds)} on one worker: " + " and ".join(parts) + where
+        extra = []
+        if self.scoring >= 1:
+            extra.append(f"{_duration(self.scoring)} of it fitting the statistical references")
+        if start:
+            extra.append(f"{_duration(start)} for a worker to start")
+        counted = f" ({'; '.join(extra)})" if extra else ""
+        return (f"about {_duration(self.seconds + start)} on one worker: " + " and ".join(parts) + where + counted)
 
 
 def _duration(seconds: float) -> str:
@@ -168,16 +188,17 @@ def plan_groups(exp: ExperimentSpec, n_rows: int, *, members: Iterable[tuple[int
     check_origins(n_rows, w, exp.split, t.validation_share, exp.backtest.origins)
     ends = origin_ends(n_rows, exp.split, exp.backtest.origins)
     test = exp.split.test_points(n_rows)
-    groups = []
+    groups, scoring = [], 0.0
     for origin in reversed(range(len(ends))):
         split = plan_split(ends[origin], w, SplitSpec(test), t.validation_share)
+        scoring += cost.reference_seconds(ends[origin] - test)
         steps_per_epoch = max(1, math.ceil(split.n_train / t.batch_size))
         for runs in by_key.values():
             for start in range(0, len(runs), MAX_GROUP):
                 chunk = tuple(runs[start:start + MAX_GROUP])
                 group = _choose(exp, chunk, cost, steps_per_epoch, time_steps, width, gpu)
                 groups.append(dataclasses.replace(group, origin=origin))
-    return Plan(tuple(groups))
+    return Plan(tuple(groups), scoring)
 
 
 def _choose(exp: ExperimentSpec, members: tuple[tuple[int, int], ...], cost: CostModel, steps: int,
@@ -213,11 +234,16 @@ def _cudnn(model: ModelSpec) -> bool:
                and layer.recurrent_dropout == 0 for layer in model.layers)
 
 
-def estimate(exp: ExperimentSpec, n_rows: int, workers: int = 1, cost: CostModel | None = None) -> tuple[float, str]:
-    """Estimated wall seconds for the whole experiment with `workers` workers, and a sentence."""
+def estimate(exp: ExperimentSpec, n_rows: int, workers: int = 1, cost: CostModel | None = None,
+             *, cold: bool = False) -> tuple[float, str]:
+    """Estimated wall seconds for the whole experiment with `workers` workers — its training,
+    the references of every origin, and a worker's start when none is running (`cold`) — and a
+    sentence."""
+    cost = cost or CostModel()
     plan = plan_groups(exp, n_rows, cost=cost)
-    seconds = plan.seconds / max(1, min(workers, len(plan.groups)))
-    return seconds, plan.describe()
+    start = cost.worker_start if cold else 0.0
+    seconds = start + plan.seconds / max(1, min(workers, len(plan.groups)))
+    return seconds, plan.describe(start)
 
 
 # --- measured rates, kept in the data folder ---------------------------------------------------
