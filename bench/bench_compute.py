@@ -1,6 +1,6 @@
 """Compute-bound training: the batched engine's sustained rate against bare Keras, one run and eight.
 
-    .venv/bin/python bench/bench_compute.py [--epochs 4] [--skip-8]
+    .venv/bin/python bench/bench_compute.py [--epochs 4] [--skip-8] [--rates DIR] [--long]
 
 W1 is LSTM 100→50 (one input column), lookback 20 as time steps, 2,000 training windows,
 batch 32, adam, no validation. Prints, measured in this one run, one after the other:
@@ -13,6 +13,7 @@ batch 32, adam, no validation. Prints, measured in this one run, one after the o
   model picks for W1, against the one measured faster, and its predicted seconds per epoch
   divided by the measured ones (Keras's measured here is bare `fit`; the calibrated rate is the
   worker's per-run path, `train.run_one`, which does more per epoch).
+With `--long`, then `default_long_s` and the page's estimate for it (bench/bench_long.py).
 Seconds per epoch are medians over the epochs after the first (which traces the graph); the
 contenders take turns epoch by epoch. The machine may be shared: compare the ratios, measured
 in one run, not the absolute seconds (`*_cpu` ratios compare process CPU time, which load
@@ -30,6 +31,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import pandas as pd
@@ -115,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-8", action="store_true", help="skip the 8-run group")
     parser.add_argument("--rates", type=Path, default=None, metavar="DIR",
                         help="also judge the rates `python -m lstm_app calibrate` kept in this data folder")
+    parser.add_argument("--long", action="store_true",
+                        help="then time the page's defaults on a 2,300-row weekly series (bench_long.py)")
     args = parser.parse_args(argv)
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     times = measure(args.epochs, not args.skip_8)
@@ -134,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ratio_keras_8_cpu: {_steady(times['engine8'][1]) / 8 / _steady(times['keras'][1]):.2f}")
         print(f"gflops: {8 * flops / eight / 1e9:.1f}")
     _routing(engine, keras_s, args.rates)
+    if args.long:
+        import bench_long
+
+        bench_long.main(["--rates", str(args.rates)] if args.rates else [])
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     return 0
 
