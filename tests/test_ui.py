@@ -92,6 +92,10 @@ def test_settings_round_trip_to_specs() -> None:
     assert training == spec.training
     assert ps.suggested(115).lookback == suggest(115)[0].lookback
     assert ps.suggested(5000).batch_size > ps.suggested(115).batch_size
+    # A long series: fewer, longer epochs and 3 seeds, so the default experiment stays near a minute.
+    long, short = ps.suggested(2300), ps.suggested(115)
+    assert (long.n_seeds, long.epochs, long.patience) == (3, 20, 5)
+    assert (short.n_seeds, short.epochs, short.patience) == (5, 100, 10)
 
 
 def test_split_line_and_its_error() -> None:

@@ -35,7 +35,7 @@ from ..spec import (
     TrainingSpec,
     WindowSpec,
 )
-from ..windows import suggest, suggest_origins
+from ..windows import LONG_SERIES, suggest, suggest_origins
 
 __all__ = [
     "LAYER_COLUMNS",
@@ -316,10 +316,11 @@ def settings_from(window: WindowSpec, split: SplitSpec, training: TrainingSpec,
 
 
 def suggested(n: int) -> Settings:
-    """Default settings for a series of `n` points (see `windows.suggest`): 5 seeds and as many
-    backtest origins as the series allows (up to 5, see `windows.suggest_origins`)."""
+    """Default settings for a series of `n` points (see `windows.suggest`): 5 seeds (3 from
+    `LONG_SERIES` points: each run costs more, and its longer test period varies less) and as
+    many backtest origins as the series allows (up to 5, see `windows.suggest_origins`)."""
     window, split, training = suggest(n)
-    training = dataclasses.replace(training, seeds=tuple(range(5)))
+    training = dataclasses.replace(training, seeds=tuple(range(5 if n < LONG_SERIES else 3)))
     origins = suggest_origins(n, window, split, training.validation_share, DECISIVE_ORIGINS)
     return settings_from(window, split, training, BacktestSpec(origins))
 
