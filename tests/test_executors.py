@@ -40,9 +40,12 @@ def ray_instance() -> Iterator[None]:
         nonlocal started
         import ray
 
-        if not ray.is_initialized():
+        from lstm_app.runs._ray import SYSTEM_CONFIG
+
+        if not ray.is_initialized():  # configured as the executor's own Ray (un-niced workers)
             ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}})
+                     runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}},
+                     _system_config=SYSTEM_CONFIG)
             started = True
 
     yield start  # type: ignore[misc]

@@ -61,7 +61,7 @@ from .store import RunRow, Store
 if TYPE_CHECKING:
     from .runner import Runner
 
-__all__ = ["RayExecutor"]
+__all__ = ["SYSTEM_CONFIG", "RayExecutor"]
 
 log = logging.getLogger("lstm_app.runs.runner")
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -69,6 +69,11 @@ _BEAT = 1.0  # seconds between heartbeats of in-flight runs
 _RESOURCES = 5.0  # seconds between reads of the cluster's resources
 _NODES = 1.0  # seconds between reads of the live nodes while tasks are in flight
 _HUB_WAIT = 60.0  # seconds the hub may take to answer before it counts as lost
+# The system config of a Ray started here. Ray nices its workers (15) by default; local worker
+# processes are not, and a training task is the work itself, not a background chore: beside any
+# busy process at nice 0 a niced task gets about 3% of a core (a cold TensorFlow import of ~6 CPU
+# seconds then takes minutes). The tests' own Ray instances use it too.
+SYSTEM_CONFIG: dict[str, Any] = {"worker_niceness": 0}
 
 
 class RayExecutor:
@@ -85,11 +90,10 @@ class RayExecutor:
             env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(_PACKAGE.parent), os.environ.get("PYTHONPATH")]))}
             if address is None:
-                # Ray nices its workers (15) by default; local worker processes are not, and a
-                # training task is the work itself, not a background chore. "local": a new Ray
-                # here even when another runs on this machine (ray.init() would join that one).
+                # "local": a new Ray here even when another runs on this machine (ray.init()
+                # would join that one); its workers un-niced (SYSTEM_CONFIG).
                 ray.init(address="local", num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
-                         runtime_env={"env_vars": env}, _system_config={"worker_niceness": 0})
+                         runtime_env={"env_vars": env}, _system_config=SYSTEM_CONFIG)
             else:  # a cluster's nodes receive this package with every job
                 client_token(address)
                 try:
