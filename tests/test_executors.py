@@ -28,6 +28,10 @@ from lstm_app.ui.labels import run_line
 ROOT = Path(__file__).resolve().parent.parent
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 EPOCHS = 200  # a run still training seconds after its first epoch row, even on a warm worker
+# Seconds to wait for what a fresh worker process or Ray worker does first (its first epoch row, a
+# run done): it imports TensorFlow first, ~6 CPU seconds, which beside a CPU hog and the other test
+# process take minutes on 2 cores (a wait, not a timing: it ends as soon as the row is there).
+COLD = 180
 KINDS = ["local", pytest.param("ray", marks=pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed"))]
 
 
@@ -40,9 +44,12 @@ def ray_instance() -> Iterator[None]:
         nonlocal started
         import ray
 
-        if not ray.is_initialized():
+        from lstm_app.runs._ray import SYSTEM_CONFIG
+
+        if not ray.is_initialized():  # configured as the executor's own Ray (un-niced workers)
             ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}})
+                     runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}},
+                     _system_config=SYSTEM_CONFIG)
             started = True
 
     yield start  # type: ignore[misc]
@@ -128,7 +135,7 @@ def test_runs_finish_with_every_epoch_row_on_ray_and_local(make_runner, lab_spec
     assert runner.where().startswith(runner.executor.kind.replace("ray", "Ray"))
     # Two batched groups of four seeds (a lone run takes the Keras path: the other tests).
     eid = runner.submit(lab_spec("finish", models=2, seeds=(0, 1, 2, 3), epochs=3), "a.csv", lab_csv)
-    runs = wait_for(lambda: finished(runner.store, eid), "every run to finish", 120)
+    runs = wait_for(lambda: finished(runner.store, eid), "every run to finish", COLD)
     assert [r.status for r in runs] == ["done"] * 8, [(r.status, r.message) for r in runs]
     for run in runs:
         assert epochs_of(runner.store, run.id) == [1, 2, 3] and run.attempt == 1 and run.retries == 0
@@ -141,7 +148,7 @@ def test_cancel_a_running_and_a_queued_run_on_ray_and_local(make_runner, lab_spe
     # One local worker, or two Ray CPUs: of three runs, the last waits in the queue.
     ids = [runner.store.runs(runner.submit(lab_spec(f"long {k}", epochs=2000), "a.csv", lab_csv))[0].id
            for k in range(3)]
-    live = wait_for(lambda: training(runner.store, ids[0]), "the first run's first epoch", 120)
+    live = wait_for(lambda: training(runner.store, ids[0]), "the first run's first epoch", COLD)
     assert runner.store.run(ids[2]).status == "queued"
     assert runner.cancel(ids[2]) == "cancelled"
     assert runner.cancel(live.id) == "running"
@@ -157,7 +164,7 @@ def test_a_killed_worker_is_retried_in_a_new_attempt_with_a_clean_curve_on_ray_a
     runner = make_runner()
     eid = runner.submit(lab_spec("killed", epochs=15), "a.csv", lab_csv)
     [run] = runner.store.runs(eid)
-    live = wait_for(lambda: training(runner.store, run.id, 2), "two epoch rows", 120)
+    live = wait_for(lambda: training(runner.store, run.id, 2), "two epoch rows", COLD)
     pid = (live.worker_pid if runner.executor.kind == "local"
            else wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10))  # type: ignore[attr-defined]
     assert pid and pid != os.getpid()
@@ -166,7 +173,7 @@ def test_a_killed_worker_is_retried_in_a_new_attempt_with_a_clean_curve_on_ray_a
                        and r, "the retry", 60)
     assert retried.retries == 1 and retried.attempt == live.attempt + 1
     assert "retried 1 time" in run_line(retried, "")[1]  # what the page shows
-    [done] = wait_for(lambda: finished(runner.store, eid), "the retried run to finish", 120)
+    [done] = wait_for(lambda: finished(runner.store, eid), "the retried run to finish", COLD)
     assert done.status == "done" and done.retries == 1, done.message
     assert run_line(done, "")[1].endswith("retried 1 time")
     assert epochs_of(runner.store, run.id) == list(range(1, 16))  # one attempt's epochs, none twice
@@ -182,7 +189,7 @@ def test_same_seeds_give_the_same_metrics_on_local_and_ray(tmp_path: Path, ray_i
         runner = Runner(tmp_path / kind / "runs.sqlite", executor=kind, concurrency=1, threads=1, idle_seconds=1.0)
         try:
             eid = runner.submit(spec, "a.csv", lab_csv)
-            runs = wait_for(lambda r=runner, e=eid: finished(r.store, e), f"the {kind} runs", 120)
+            runs = wait_for(lambda r=runner, e=eid: finished(r.store, e), f"the {kind} runs", COLD)
             found = runner.store.metrics(eid)
             metrics[kind] = {(r.model_index, r.seed, r.origin): found[r.id].as_dict() for r in runs}
         finally:
@@ -198,7 +205,7 @@ def test_a_group_that_ignores_a_cancel_is_killed_and_its_innocent_run_queued_aga
     record_statuses(runner.store.path)
     eid = runner.submit(lab_spec("frozen", seeds=(0, 1), epochs=2000), "a.csv", lab_csv)
     cancelled, innocent = runner.store.runs(eid)
-    live = wait_for(lambda: training(runner.store, cancelled.id), "the group's first epoch", 120)
+    live = wait_for(lambda: training(runner.store, cancelled.id), "the group's first epoch", COLD)
     pid = (live.worker_pid if runner.executor.kind == "local"
            else wait_for(lambda: runner.executor.task_pid(cancelled.id), "the Ray task's process", 10))  # type: ignore[attr-defined]
     freeze(pid, runner.store.path)  # it can no longer read its stop request
@@ -303,7 +310,7 @@ def test_the_ray_stall_clock_starts_at_first_contact_and_reaching_the_hub_has_it
         clock.advance(40)
         wait_ticks(ticks)
         gate.touch()
-        [done] = wait_for(lambda: finished(runner.store, late.experiment_id), "the late run to finish", 120)
+        [done] = wait_for(lambda: finished(runner.store, late.experiment_id), "the late run to finish", COLD)
         assert (done.status, done.attempt, done.retries) == ("done", 1, 0), done.message
     finally:
         runner.shutdown()
@@ -339,7 +346,7 @@ def _trains_afresh(runner: Runner, run_id: int, attempt: int) -> None:
     """Run `run_id` trains again in `attempt`, its curve from epoch 1 with none of the earlier
     attempt's rows; then it is cancelled (the rest of its epochs would prove nothing more)."""
     wait_for(lambda: (r := runner.store.run(run_id)).attempt == attempt and len(runner.store.history(run_id)) >= 3
-             and r, f"three epoch rows of attempt {attempt}", 120)
+             and r, f"three epoch rows of attempt {attempt}", COLD)
     epochs = epochs_of(runner.store, run_id)
     assert epochs == list(range(1, len(epochs) + 1)), epochs
     runner.cancel(run_id)
@@ -370,9 +377,9 @@ def test_a_lost_ray_progress_hub_retries_the_tasks_in_flight_with_clean_curves(
         # takes milliseconds).
         eid = runner.submit(lab_spec("hub", seeds=(0, 1), epochs=EPOCHS), "a.csv", lab_csv)
         runs = runner.store.runs(eid)
-        wait_for(lambda: all(training(runner.store, r.id) for r in runs), "an epoch row each", 120)
+        wait_for(lambda: all(training(runner.store, r.id) for r in runs), "an epoch row each", COLD)
         ray.kill(runner.executor.hub)  # type: ignore[attr-defined]
-        done = wait_for(lambda: finished(runner.store, eid), "the retried runs to finish", 120)
+        done = wait_for(lambda: finished(runner.store, eid), "the retried runs to finish", COLD)
         assert [(r.status, r.retries) for r in done] == [("done", 1)] * 2, [r.message for r in done]
         for run in done:
             assert epochs_of(runner.store, run.id) == list(range(1, EPOCHS + 1))
@@ -384,7 +391,7 @@ def training_on_ray(runner: Runner, spec, csv: bytes) -> tuple[RunRow, RunRow, i
     """Submit a one-run experiment; (run, its row once its first epoch is stored, the Ray
     worker process training it)."""
     [run] = runner.store.runs(runner.submit(spec, "a.csv", csv))
-    live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", 120)
+    live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", COLD)
     pid = wait_for(lambda: runner.executor.task_pid(run.id), "the Ray task's process", 10)  # type: ignore[attr-defined]
     return run, live, pid
 

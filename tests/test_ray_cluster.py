@@ -26,6 +26,9 @@ from lstm_app.spec import ExperimentSpec, LayerSpec, ModelSpec, TrainingSpec
 
 ray = pytest.importorskip("ray")
 cluster_utils = pytest.importorskip("ray.cluster_utils")
+# Every Ray here runs its workers un-niced, as the executor's own Ray does: beside a busy process
+# Ray's default nice 15 leaves a task about 3% of a core.
+SYSTEM_CONFIG = pytest.importorskip("lstm_app.runs._ray").SYSTEM_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +41,7 @@ def cluster() -> Iterator[Any]:
     made = cluster_utils.Cluster(initialize_head=True, head_node_args={
         "num_cpus": 1, "include_dashboard": False,
         # Notice a lost node within about two seconds instead of the default thirty.
-        "_system_config": {"health_check_period_ms": 500, "health_check_failure_threshold": 3}})
+        "_system_config": {"health_check_period_ms": 500, "health_check_failure_threshold": 3, **SYSTEM_CONFIG}})
     made.add_node(num_cpus=1)
     ray.init(address=made.address, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}})
@@ -97,7 +100,7 @@ def test_the_cli_trains_on_a_ray_cluster_through_a_ray_client_address(tmp_path, 
         Config.initialize("")
         ensure_token_if_auth_enabled(create_token_if_missing=True)
         made = cluster_utils.Cluster(initialize_head=True, head_node_args={
-            "num_cpus": 2, "include_dashboard": False, "ray_client_server_port": port})
+            "num_cpus": 2, "include_dashboard": False, "ray_client_server_port": port, "_system_config": SYSTEM_CONFIG})
         try:
             # The head starts its client server (the proxier) in the background: connect only once
             # it listens and answers, not when a fixed pause says so.

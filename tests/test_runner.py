@@ -28,6 +28,10 @@ from lstm_app.runs.store import RunRow, Store
 from lstm_app.spec import DataSpec, ExperimentSpec, LayerSpec, ModelSpec, SplitSpec, TrainingSpec, WindowSpec
 
 ROOT = Path(__file__).resolve().parent.parent
+# Seconds to wait for what a fresh worker process does first (its first epoch row, its first run
+# done): it imports TensorFlow first, ~6 CPU seconds, which beside a CPU hog and the other test
+# process take minutes on 2 cores (a wait, not a timing: it ends as soon as the row is there).
+COLD = 180
 
 
 def gone(pid: int) -> bool:
@@ -109,7 +113,7 @@ def test_progress_shows_while_training_and_the_worker_itself_stops_a_cancelled_r
     runner = make_runner(grace_seconds=600.0)  # no hard kill: the worker must stop the run itself
     eid = runner.submit(lab_spec("long", epochs=400), "a.csv", lab_csv)
     [run] = runner.store.runs(eid)
-    live = wait_for(lambda: training(runner.store, run.id, 3), "three epoch rows", 60)
+    live = wait_for(lambda: training(runner.store, run.id, 3), "three epoch rows", COLD)
     assert live.loss is not None and live.eta_seconds and live.eta_seconds > 0 and live.elapsed
     assert live.epochs_total == 400
     assert runner.cancel(run.id) == "running"
@@ -127,14 +131,14 @@ def test_a_killed_worker_fails_only_its_run_and_the_next_run_completes(make_runn
     doomed = runner.submit(lab_spec("doomed", epochs=400), "a.csv", lab_csv)
     after = runner.submit(lab_spec("after"), "a.csv", lab_csv)
     [run] = runner.store.runs(doomed)
-    live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", 60)
+    live = wait_for(lambda: training(runner.store, run.id), "the first epoch row", COLD)
     assert live.worker_pid in runner.worker_pids()
     os.kill(live.worker_pid, signal.SIGKILL)
     dead = wait_for(lambda: (r := runner.store.run(run.id)).status == "failed" and r, "the failure", 10)
     assert dead.exit_code == -9 and dead.message == exit_reason(-9)
     assert "SIGKILL" in dead.message and "out of memory or kill -9" in dead.message
     assert len(runner.store.history(run.id)) >= 1  # what it trained before it died stays
-    [next_run] = wait_for(lambda: finished(runner.store, after), "the next run", 60)
+    [next_run] = wait_for(lambda: finished(runner.store, after), "the next run", COLD)
     assert next_run.status == "done" and next_run.worker_pid != live.worker_pid
 
 
@@ -170,7 +174,7 @@ def test_a_restarted_runner_interrupts_stale_runs_and_keeps_finished_ones(
     sha = store.put_dataset("a.csv", lab_csv)
     with other_server(path):
         done = store.create_experiment(lab_spec("done"), sha)
-        wait_for(lambda: finished(store, done), "the first experiment", 60)
+        wait_for(lambda: finished(store, done), "the first experiment", COLD)
         # Two models of different sizes: two groups, so the second is still queued.
         stale = store.create_experiment(lab_spec("stale", models=2, epochs=400), sha)
         live = wait_for(lambda: training(store, store.runs(stale)[0].id), "training", 30)
@@ -205,7 +209,7 @@ def test_a_worker_that_ignores_a_cancel_is_killed_after_the_grace_period(make_ru
     runner = make_runner(grace_seconds=1.0)
     eid = runner.submit(lab_spec(epochs=400), "a.csv", lab_csv)
     [run] = runner.store.runs(eid)
-    live = wait_for(lambda: training(runner.store, run.id, 3), "three epoch rows", 60)
+    live = wait_for(lambda: training(runner.store, run.id, 3), "three epoch rows", COLD)
     assert live.worker_pid is not None
     freeze(live.worker_pid, runner.store.path)  # frozen: it can no longer see the cancel flag
     runner.cancel(run.id)
@@ -220,7 +224,7 @@ def test_shutdown_terminates_workers_and_interrupts_their_runs(make_runner, lab_
     runner = make_runner()
     eid = runner.submit(lab_spec(epochs=400, models=2), "a.csv", lab_csv)
     first, second = runner.store.runs(eid)
-    live = wait_for(lambda: training(runner.store, first.id), "the first epoch row", 60)
+    live = wait_for(lambda: training(runner.store, first.id), "the first epoch row", COLD)
     runner.shutdown()
     assert gone(live.worker_pid or 0) and runner.worker_pids() == []
     stopped = runner.store.run(first.id)
@@ -297,7 +301,7 @@ def test_cancelling_one_run_of_a_group_leaves_the_others_training(make_runner, l
     runner = make_runner()
     eid = runner.submit(_group_spec("group", (0, 1), 150), "a.csv", lab_csv)
     runs = runner.store.runs(eid)
-    wait_for(lambda: training(runner.store, runs[0].id, 2), "two epoch rows", 60)
+    wait_for(lambda: training(runner.store, runs[0].id, 2), "two epoch rows", COLD)
     assert runner.cancel(runs[1].id) == "running"
     ended = wait_for(lambda: (r := runner.store.run(runs[1].id)).status == "cancelled" and r, "the cancel", 5.0)
     assert ended.epoch < 150
@@ -314,7 +318,7 @@ def test_a_second_server_on_one_folder_is_refused_and_never_relabels_live_runs(t
     sha = store.put_dataset("a.csv", lab_csv)
     with other_server(path) as server:
         eid = store.create_experiment(lab_spec("live", models=2, epochs=400), sha)
-        live = wait_for(lambda: training(store, store.runs(eid)[0].id), "training", 60)
+        live = wait_for(lambda: training(store, store.runs(eid)[0].id), "training", COLD)
         with pytest.raises(StoreError, match=rf"Another LSTM Activation Lab server \(process {server.pid}\) is using"):
             Runner(path, concurrency=1)
         runs = store.runs(eid)
@@ -334,10 +338,10 @@ def test_data_too_short_for_the_split_fails_its_runs_and_the_worker_goes_on(make
     short = dataclasses.replace(lab_spec("short", seeds=(0, 1)), split=SplitSpec(55))  # 60 rows: no room to train
     bad = runner.submit(short, "a.csv", lab_csv)
     good = runner.submit(lab_spec("after"), "a.csv", lab_csv)
-    failed = wait_for(lambda: finished(runner.store, bad), "the short experiment to fail", 60)
+    failed = wait_for(lambda: finished(runner.store, bad), "the short experiment to fail", COLD)
     assert [r.status for r in failed] == ["failed", "failed"]
     assert failed[0].message.startswith("DataError: The series has 60 rows")
-    [done] = wait_for(lambda: finished(runner.store, good), "the next experiment", 60)
+    [done] = wait_for(lambda: finished(runner.store, good), "the next experiment", COLD)
     assert done.status == "done"
 
 
@@ -351,14 +355,14 @@ def test_a_stale_worker_resumed_after_a_restart_cannot_touch_the_retrained_run(
     with other_server(path):
         eid = store.create_experiment(lab_spec("stale", epochs=150), sha)
         [run] = store.runs(eid)
-        old = wait_for(lambda: training(store, run.id), "training", 60)
+        old = wait_for(lambda: training(store, run.id), "training", COLD)
         assert old.attempt == 1
         freeze(old.worker_pid or 0, path)  # stalled (SIGSTOP) across the restart
     runner = make_runner()  # the first server died; a new one takes the folder over
     try:
         assert store.run(run.id).status == "interrupted"
         assert runner.requeue_interrupted() == 1
-        new = wait_for(lambda: (r := training(store, run.id)) and r.attempt == 2 and r, "the new attempt", 60)
+        new = wait_for(lambda: (r := training(store, run.id)) and r.attempt == 2 and r, "the new attempt", COLD)
         assert new.worker_pid != old.worker_pid
         os.kill(old.worker_pid or 0, signal.SIGCONT)
         wait_for(lambda: gone(old.worker_pid or 0), "the stale worker to stop by itself", 20)
@@ -383,7 +387,7 @@ def test_a_stalled_worker_is_flagged_then_stopped_and_its_run_failed_or_requeued
     record_statuses(runner.store.path)
     eid = runner.submit(lab_spec("stuck", epochs=400), "a.csv", lab_csv)
     [run] = runner.store.runs(eid)
-    live = wait_for(lambda: training(runner.store, run.id, 2), "training", 60)
+    live = wait_for(lambda: training(runner.store, run.id, 2), "training", COLD)
     assert runner.stall_note(live) == ""  # heartbeats keep a training run fresh
     freeze(live.worker_pid or 0, runner.store.path)
     # The fault, injected: the frozen worker's last heartbeat is made older (nothing else writes it).
@@ -430,7 +434,7 @@ def test_a_full_disk_fails_the_run_in_one_sentence_and_the_next_run_completes(ma
     store = runner.store
     doomed = runner.submit(lab_spec("full", epochs=400), "a.csv", lab_csv)
     [run] = store.runs(doomed)
-    live = wait_for(lambda: training(store, run.id, 2), "training", 60)
+    live = wait_for(lambda: training(store, run.id, 2), "training", COLD)
     # A reader holding its snapshot keeps SQLite from checkpointing the WAL back to its start, so
     # the worker's next writes must grow a file past the limit (without it, a WAL reset after a
     # checkpoint could let the worker write below the limit for the whole run).
@@ -447,7 +451,7 @@ def test_a_full_disk_fails_the_run_in_one_sentence_and_the_next_run_completes(ma
         pin.close()
     assert "The disk holding the run store" in dead.message and "is full" in dead.message, dead.message
     after = runner.submit(lab_spec("after"), "a.csv", lab_csv)  # a fresh worker has room again
-    [next_run] = wait_for(lambda: finished(store, after), "the next run", 60)
+    [next_run] = wait_for(lambda: finished(store, after), "the next run", COLD)
     assert next_run.status == "done"
 
 

@@ -61,7 +61,7 @@ from .store import RunRow, Store
 if TYPE_CHECKING:
     from .runner import Runner
 
-__all__ = ["RayExecutor"]
+__all__ = ["SYSTEM_CONFIG", "RayExecutor"]
 
 log = logging.getLogger("lstm_app.runs.runner")
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -69,6 +69,13 @@ _BEAT = 1.0  # seconds between heartbeats of in-flight runs
 _RESOURCES = 5.0  # seconds between reads of the cluster's resources
 _NODES = 1.0  # seconds between reads of the live nodes while tasks are in flight
 _HUB_WAIT = 60.0  # seconds the hub may take to answer before it counts as lost
+_CONNECT_TRIES = 3  # connections to a ray:// address that its client server aborted (see `_connect`)
+_CONNECT_PAUSE = 2.0  # seconds between them
+# The system config of a Ray started here. Ray nices its workers (15) by default; local worker
+# processes are not, and a training task is the work itself, not a background chore: beside any
+# busy process at nice 0 a niced task gets about 3% of a core (a cold TensorFlow import of ~6 CPU
+# seconds then takes minutes). The tests' own Ray instances use it too.
+SYSTEM_CONFIG: dict[str, Any] = {"worker_niceness": 0}
 
 
 class RayExecutor:
@@ -85,21 +92,12 @@ class RayExecutor:
             env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(_PACKAGE.parent), os.environ.get("PYTHONPATH")]))}
             if address is None:
-                # Ray nices its workers (15) by default; local worker processes are not, and a
-                # training task is the work itself, not a background chore. "local": a new Ray
-                # here even when another runs on this machine (ray.init() would join that one).
+                # "local": a new Ray here even when another runs on this machine (ray.init()
+                # would join that one); its workers un-niced (SYSTEM_CONFIG).
                 ray.init(address="local", num_cpus=runner.concurrency, include_dashboard=False, log_to_driver=False,
-                         runtime_env={"env_vars": env}, _system_config={"worker_niceness": 0})
-            else:  # a cluster's nodes receive this package with every job
-                client_token(address)
-                try:
-                    ray.init(address=address, log_to_driver=False, runtime_env={
-                        "py_modules": [str(_PACKAGE)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
-                except (ConnectionError, RuntimeError, ValueError) as exc:
-                    raise LabError(f"Could not connect to the Ray cluster at {address} ({_one_line(exc)[:300]}): "
-                                   "check that `ray start --head` runs there and the address, that this "
-                                   "machine has the cluster's token (~/.ray/auth_token or RAY_AUTH_TOKEN), or "
-                                   "unset LSTM_LAB_EXECUTOR to train on this machine.") from None
+                         runtime_env={"env_vars": env}, _system_config=SYSTEM_CONFIG)
+            else:
+                _connect(address)
             self.started_here = True
         # Hooks for tests, which inject faults through them: the remote function of every task,
         # the clock of every deadline here, and the source of the node list.
@@ -388,6 +386,34 @@ class RayExecutor:
                                    retry_exceptions=False).remote(job, content, self.hub)
         self.tasks[ref] = Task(job, content, num_cpus, num_gpus, {r[0]: r[1] for r in job.runs}, engine,
                                submitted=self.clock())
+
+
+def _connect(address: str) -> None:
+    """Join the Ray cluster at `address`; its nodes receive this package with every job. A
+    `ray://` connection that the cluster's client server aborts (it starts one server process per
+    client, and that process can die at its start: 2 of 22 connections in the suite's logs, its
+    log empty) is tried again, `_CONNECT_TRIES` times in all, as a new client; any other failure,
+    or the last, is one sentence."""
+    client_token(address)
+    for attempt in range(1, _CONNECT_TRIES + 1):
+        try:
+            ray.init(address=address, log_to_driver=False, runtime_env={
+                "py_modules": [str(_PACKAGE)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}})
+            return
+        except ConnectionAbortedError as exc:  # the server answered, but could not start this client's session
+            if attempt == _CONNECT_TRIES:
+                failure: Exception = exc
+                break
+            log.warning("the Ray client server at %s aborted the connection (%s); connecting again",
+                        address, _one_line(exc)[:300])
+            time.sleep(_CONNECT_PAUSE)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            failure = exc
+            break
+    raise LabError(f"Could not connect to the Ray cluster at {address} ({_one_line(failure)[:300]}): "
+                   "check that `ray start --head` runs there and the address, that this "
+                   "machine has the cluster's token (~/.ray/auth_token or RAY_AUTH_TOKEN), or "
+                   "unset LSTM_LAB_EXECUTOR to train on this machine.")
 
 
 def _one_line(exc: BaseException) -> str:
