@@ -151,7 +151,8 @@ def measure(url: str, data: Path, rows: int, seconds: float) -> dict[str, dict[s
             page.wait_for_timeout(5000)
             print(f"  measuring the page as it opens for {seconds:g} s …", flush=True)
             out["grid"] = _phase(page, server, frames, db, seconds)
-            page.get_by_text(f"Progress of experiment {eid}").scroll_into_view_if_needed()
+            page.get_by_text(f"Progress of experiment {eid}").evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(500)
             page.screenshot(path=str(db.parent / "live.png"))
             toggle = page.get_by_text("Show every run", exact=True)
             if toggle.count():
