@@ -18,6 +18,7 @@ time projected from the share of epochs done (said so).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import sys
 import tempfile
@@ -73,8 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         runner = Runner(Path(tmp) / "runs.sqlite")
         try:
-            import dataclasses
-
             warm = dataclasses.replace(spec, name="warm-up", models=spec.models[:1],
                                        training=dataclasses.replace(t, epochs=1, seeds=(0,)),
                                        backtest=dataclasses.replace(spec.backtest, origins=1))

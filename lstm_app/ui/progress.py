@@ -17,7 +17,7 @@ from ..outcome import ACTIVE, RunStatus
 from ..runs import RunRow
 from .labels import duration, plural, run_line
 
-__all__ = ["COLOURS", "ModelProgress", "legend_html", "models", "overall_line", "stamp"]
+__all__ = ["COLOURS", "ModelProgress", "legend_html", "models", "overall_line"]
 
 # Muted, colour-blind-safe enough next to each other; running cells fill from the bottom by epoch.
 COLOURS: dict[RunStatus, str] = {
@@ -52,31 +52,26 @@ class ModelProgress:
                 f"</div>{self.cells}</div>")
 
 
-def stamp(runs: Sequence[RunRow]) -> tuple[object, ...]:
-    """What changes whenever the progress shown changes (a cache key for the rendered grid)."""
-    return tuple((r.id, r.status, r.epoch, r.epochs_total, r.cancel_requested, r.retries, r.eta_seconds, r.loss)
-                 for r in runs)
-
-
 def _counts(runs: Sequence[RunRow]) -> str:
     counts = {s: sum(1 for r in runs if r.status == s) for s in _ORDER}
     return " · ".join(f"{n} {s}" for s, n in counts.items() if n)
 
 
-def _eta(runs: Sequence[RunRow]) -> str:
-    """The running runs' ETA (the slowest of them); queued runs come after, so they are named."""
+def _eta(runs: Sequence[RunRow], whose: str = "") -> str:
+    """The running runs' ETA (the slowest of them), `whose` after it; queued runs come after, so
+    they are named."""
     running = [r.eta_seconds for r in runs if r.status == RunStatus.RUNNING and r.eta_seconds is not None
                and math.isfinite(r.eta_seconds)]
     queued = sum(1 for r in runs if r.status == RunStatus.QUEUED)
     if not running:
         return ""
     after = ", then the queued runs" if queued else ""
-    return f" · ETA {duration(max(running))} for the running runs{after}"
+    return f" · ETA {duration(max(running))}{whose}{after}"
 
 
 def overall_line(runs: Sequence[RunRow]) -> str:
     """'45 runs: 12 done · 15 running · 18 queued · ETA 3 min 56 s for the running runs, then …'."""
-    return f"{plural(len(runs), 'run')}: {_counts(runs)}{_eta(runs)}"
+    return f"{plural(len(runs), 'run')}: {_counts(runs)}{_eta(runs, ' for the running runs')}"
 
 
 def _cell(run: RunRow, title: str) -> str:
@@ -109,7 +104,7 @@ def models(runs: Sequence[RunRow], stall: Callable[[RunRow], str] = lambda _: ""
             groups.append(f'<span style="display:inline-flex;align-items:center;gap:2px">{label}{"".join(cells)}'
                           "</span>")
         stalled = sum(1 for r in mine if stall(r))
-        line = _counts(mine) + _eta(mine).replace(" for the running runs", "") + (
+        line = _counts(mine) + _eta(mine) + (
             f" · {stalled} without progress" if stalled else "")
         out.append(ModelProgress(index, mine[0].model_name, line, sum(1 for r in mine if r.status in ACTIVE),
                                  '<div style="display:flex;flex-wrap:wrap;gap:4px 12px;align-items:center">'
